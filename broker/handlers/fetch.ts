@@ -1,0 +1,92 @@
+/**
+ * Fetch: serve stored batch bytes from an offset, up to the partition's and
+ * the request's byte limits, parking the request (long poll) until min bytes
+ * arrive or max wait passes.
+ * @module
+ */
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
+import type { FetchRequest, FetchResponse } from "@kafka-analog/lib/protocol";
+import { FETCH_WAIT_MS_MAX } from "@kafka-analog/lib/limits";
+import { type Broker, partitionKey } from "../broker.ts";
+
+type PartitionResult = FetchResponse["responses"][number]["partitions"][number];
+
+/** Handles a Fetch request, waiting up to `maxWaitMs` for `minBytes`. */
+export async function handleFetch(broker: Broker, request: FetchRequest, signal?: AbortSignal): Promise<FetchResponse> {
+  const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
+  const deadline = broker.now() + maxWaitMs;
+  const keys = request.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+  while (true) {
+    const { response, bytes, failed } = readOnce(broker, request);
+    const remaining = deadline - broker.now();
+    if (bytes >= Math.max(request.minBytes, 1) || failed || remaining <= 0 || signal?.aborted) return response;
+    await broker.waiters.wait(keys, remaining, signal);
+  }
+}
+
+function readOnce(broker: Broker, request: FetchRequest): { response: FetchResponse; bytes: number; failed: boolean } {
+  let budget = request.maxBytes ?? 0x7fffffff;
+  let bytes = 0;
+  let failed = false;
+  const responses = request.topics.map((t) => ({
+    topic: t.topic,
+    partitions: t.partitions.map((p): PartitionResult => {
+      try {
+        const hosted = broker.leaderPartition(t.topic, p.partition);
+        const log = hosted.log;
+        const highWatermark = broker.highWatermark(hosted);
+        if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) {
+          throw KaError.of(
+            "OFFSET_OUT_OF_RANGE",
+            `Offset ${p.fetchOffset} is out of range for ${t.topic}-${p.partition} (${log.logStartOffset}..${log.logEndOffset})`,
+          );
+        }
+        const limit = Math.min(p.partitionMaxBytes, budget);
+        const read = limit > 0 || bytes === 0
+          ? log.read(p.fetchOffset, Math.max(limit, 1), highWatermark)
+          : { batches: [], bytes: 0 };
+        budget -= read.bytes;
+        bytes += read.bytes;
+        return {
+          partitionIndex: p.partition,
+          errorCode: 0,
+          highWatermark,
+          lastStableOffset: highWatermark,
+          logStartOffset: log.logStartOffset,
+          abortedTransactions: [],
+          preferredReadReplica: -1,
+          records: concat(read.batches, read.bytes),
+        };
+      } catch (err) {
+        if (!isKaError(err)) throw err;
+        failed = true;
+        return {
+          partitionIndex: p.partition,
+          errorCode: err.code,
+          highWatermark: -1n,
+          lastStableOffset: -1n,
+          logStartOffset: -1n,
+          abortedTransactions: [],
+          preferredReadReplica: -1,
+          records: null,
+        };
+      }
+    }),
+  }));
+  return {
+    response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses },
+    bytes,
+    failed,
+  };
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * The in-memory partition log: batches kept as the bytes the producer sent,
+ * found by binary search over their base offsets.
+ * @module
+ */
+import { setBaseOffset, setPartitionLeaderEpoch, type BatchHeader } from "@kafka-analog/lib/protocol";
+import { assert } from "@kafka-analog/lib/assert";
+import type { AppendResult, PartitionLog, ReadResult } from "./partition_log.ts";
+
+/** A partition log held in memory; lost when the process exits. */
+export class MemoryLog implements PartitionLog {
+  #batches: Uint8Array[] = [];
+  #baseOffsets: bigint[] = [];
+  #lastOffsets: bigint[] = [];
+  #maxTimestamps: number[] = [];
+  #logStartOffset = 0n;
+  #logEndOffset = 0n;
+  #sizeBytes = 0;
+
+  get logStartOffset(): bigint {
+    return this.#logStartOffset;
+  }
+
+  get logEndOffset(): bigint {
+    return this.#logEndOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  append(batch: Uint8Array, header: BatchHeader, leaderEpoch: number): AppendResult {
+    const baseOffset = this.#logEndOffset;
+    const lastOffset = baseOffset + BigInt(header.lastOffsetDelta);
+    setBaseOffset(batch, baseOffset);
+    setPartitionLeaderEpoch(batch, leaderEpoch);
+    this.#batches.push(batch);
+    this.#baseOffsets.push(baseOffset);
+    this.#lastOffsets.push(lastOffset);
+    this.#maxTimestamps.push(header.maxTimestamp);
+    this.#sizeBytes += batch.length;
+    this.#logEndOffset = lastOffset + 1n;
+    assert(this.#logEndOffset > baseOffset, "log end offset only grows");
+    return { baseOffset, lastOffset };
+  }
+
+  read(offset: bigint, maxBytes: number, endOffset = this.#logEndOffset): ReadResult {
+    const batches: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = this.#indexOf(offset); i >= 0 && i < this.#batches.length; i++) {
+      if (this.#baseOffsets[i] >= endOffset) break;
+      const batch = this.#batches[i];
+      if (batches.length > 0 && bytes + batch.length > maxBytes) break;
+      batches.push(batch);
+      bytes += batch.length;
+    }
+    return { batches, bytes };
+  }
+
+  offsetForTimestamp(timestamp: number): bigint | null {
+    for (let i = 0; i < this.#batches.length; i++) {
+      if (this.#maxTimestamps[i] >= timestamp) return this.#baseOffsets[i];
+    }
+    return null;
+  }
+
+  /** Index of the batch containing `offset`, or of the first after it; −1 past the end. */
+  #indexOf(offset: bigint): number {
+    let lo = 0;
+    let hi = this.#lastOffsets.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#lastOffsets[mid] >= offset) {
+        found = mid;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return found;
+  }
+}

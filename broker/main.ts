@@ -1,0 +1,76 @@
+/**
+ * Broker process entry point: the only broker file that reads arguments,
+ * opens real sockets or watches signals. The coordinator starts it with
+ * permissions scoped to its own port, its peers, the coordinator and its own
+ * data directory.
+ *
+ *     deno run --allow-net=… broker/main.ts --id 2 --port 9094 \
+ *       --coordinator 127.0.0.1:8080 --data-dir data/broker-2 --config-json '{…}'
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseConfig } from "@kafka-analog/lib/config";
+import { createLogger } from "@kafka-analog/lib/log";
+import { serveFrames } from "@kafka-analog/lib/net";
+import { watchParent } from "@kafka-analog/lib/process";
+import { Broker } from "./broker.ts";
+import { CoordinatorLink } from "./coordinator_link.ts";
+import { createBrokerHandler } from "./server.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    id: { type: "string" },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string" },
+    coordinator: { type: "string" },
+    "data-dir": { type: "string" },
+    "config-json": { type: "string", default: "{}" },
+    "no-parent-watch": { type: "boolean", default: false },
+  },
+});
+const id = Number(values.id);
+const port = Number(values.port);
+if (!Number.isInteger(id) || id < 0 || !Number.isInteger(port) || !values.coordinator) {
+  console.error("usage: broker/main.ts --id N --port P --coordinator HOST:PORT [--host H] [--data-dir D] [--config-json JSON]");
+  Deno.exit(2);
+}
+const config = parseConfig(values["config-json"], { file: "--config-json" });
+const logger = createLogger(`broker-${id}`);
+const controller = new AbortController();
+const broker = new Broker({
+  id,
+  settings: { maxMessageBytes: config.broker.maxMessageBytes, fetchMaxWaitMs: config.broker.fetchMaxWaitMs },
+  logger,
+  now: Date.now,
+});
+const link = new CoordinatorLink(broker, {
+  coordinator: values.coordinator,
+  host: values.host,
+  port,
+  heartbeatIntervalMs: config.coordinator.brokerHeartbeatIntervalMs,
+  incarnation: crypto.randomUUID(),
+  signal: controller.signal,
+});
+const server = serveFrames(
+  createBrokerHandler(broker, { forward: (k, v, b) => link.forward(k, v, b), signal: controller.signal }),
+  {
+    hostname: values.host,
+    port,
+    signal: controller.signal,
+    logger,
+    connectionsMax: config.broker.connectionsMax,
+  },
+);
+logger.info("broker listening", { host: values.host, port: server.port, pid: Deno.pid });
+const linkDone = link.run();
+
+const stopWatching = values["no-parent-watch"] ? () => {} : watchParent((reason) => shutdown(reason));
+
+async function shutdown(reason: string): Promise<void> {
+  logger.info("broker shutting down", { reason });
+  stopWatching();
+  controller.abort();
+  await Promise.race([Promise.all([server.closed, linkDone]), new Promise((r) => setTimeout(r, 2000))]);
+  Deno.exit(0);
+}

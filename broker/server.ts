@@ -1,0 +1,102 @@
+/**
+ * The broker's request path: decode → dispatch by API key → encode. Handlers
+ * never see bytes. Group, transaction and admin requests that the
+ * coordinator owns are forwarded to it.
+ * @module
+ */
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
+import {
+  ApiKey,
+  decodeRequest,
+  ERRORS,
+  encodeResponse,
+  type ImplementedApiKey,
+  RequestDecodeError,
+  type RequestBodies,
+  type ResponseBodies,
+} from "@kafka-analog/lib/protocol";
+import { readUpdateMetadataRequest } from "@kafka-analog/lib/cluster";
+import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
+import type { Broker } from "./broker.ts";
+import { handleProduce } from "./handlers/produce.ts";
+import { handleFetch } from "./handlers/fetch.ts";
+import { handleListOffsets } from "./handlers/list_offsets.ts";
+
+/** APIs a broker answers (ApiVersions lists exactly these). */
+export const BROKER_API_KEYS: readonly number[] = [
+  ApiKey.Produce,
+  ApiKey.Fetch,
+  ApiKey.ListOffsets,
+  ApiKey.Metadata,
+  ApiKey.ApiVersions,
+  ApiKey.CreateTopics,
+  ApiKey.DeleteTopics,
+  ApiKey.UpdateMetadata,
+];
+
+/** Sends a request the coordinator owns and returns its answer. */
+export type ForwardToCoordinator = <K extends ImplementedApiKey>(
+  apiKey: K,
+  apiVersion: number,
+  body: RequestBodies[K],
+) => Promise<ResponseBodies[K]>;
+
+/** Builds the frame handler for `broker`. */
+export function createBrokerHandler(
+  broker: Broker,
+  options: { forward: ForwardToCoordinator; signal?: AbortSignal },
+): (frame: Uint8Array) => Promise<Uint8Array | null> {
+  return async (frame) => {
+    let request;
+    try {
+      request = decodeRequest(frame);
+    } catch (err) {
+      if (err instanceof RequestDecodeError && err.header?.apiKey === ApiKey.ApiVersions) {
+        // Kafka answers an unknown ApiVersions version with v0 and the list, so clients can downgrade.
+        return encodeResponse(ApiKey.ApiVersions, 0, err.header.correlationId, {
+          ...buildApiVersionsResponse(BROKER_API_KEYS),
+          errorCode: ERRORS.UNSUPPORTED_VERSION.code,
+        });
+      }
+      throw err; // closes this connection with a logged reason
+    }
+    const { header } = request;
+    const reply = <K extends ImplementedApiKey>(apiKey: K, body: ResponseBodies[K]) =>
+      encodeResponse(apiKey, header.apiVersion, header.correlationId, body);
+    switch (request.apiKey) {
+      case ApiKey.ApiVersions:
+        return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
+      case ApiKey.Metadata: {
+        const snapshot = broker.snapshot;
+        if (!snapshot) throw KaError.of("BROKER_NOT_AVAILABLE", `Broker ${broker.id} has no metadata yet`);
+        return reply(ApiKey.Metadata, buildMetadataResponse(snapshot, request.body));
+      }
+      case ApiKey.Produce: {
+        const body = handleProduce(broker, request.body);
+        return body === null ? null : reply(ApiKey.Produce, body);
+      }
+      case ApiKey.Fetch:
+        return reply(ApiKey.Fetch, await handleFetch(broker, request.body, options.signal));
+      case ApiKey.ListOffsets:
+        return reply(ApiKey.ListOffsets, handleListOffsets(broker, request.body));
+      case ApiKey.CreateTopics:
+        return reply(ApiKey.CreateTopics, await options.forward(ApiKey.CreateTopics, header.apiVersion, request.body));
+      case ApiKey.DeleteTopics:
+        return reply(ApiKey.DeleteTopics, await options.forward(ApiKey.DeleteTopics, header.apiVersion, request.body));
+      case ApiKey.UpdateMetadata: {
+        let errorCode = 0;
+        let message: string | null = null;
+        try {
+          broker.applySnapshot(readUpdateMetadataRequest(request.body.payload).snapshot);
+        } catch (err) {
+          if (!isKaError(err)) throw err;
+          errorCode = err.code;
+          message = err.message;
+        }
+        return reply(ApiKey.UpdateMetadata, { payload: { errorCode, message, metadataVersion: broker.metadataVersion } });
+      }
+      default:
+        throw KaError.of("UNSUPPORTED_VERSION", `Broker does not serve API ${header.apiKey}`);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * What the console needs from the running coordinator. The console parses and
+ * renders; the backend does. Keeping this an interface lets the console be
+ * tested without processes.
+ * @module
+ */
+
+/** Kind of a supervised service, as shown by `status`. */
+export type ServiceKind = "coordinator" | "broker" | "producer" | "consumer";
+/** Liveness of a service. */
+export type ServiceState = "alive" | "dead" | "stopped";
+
+/** One row of `status` (JSON shape is part of the public interface). */
+export interface ServiceStatus {
+  kind: ServiceKind;
+  id: number;
+  pid: number;
+  port: number;
+  state: ServiceState;
+  uptimeMs: number;
+}
+
+/** One row of `broker list`. */
+export interface BrokerListing {
+  id: number;
+  port: number;
+  state: ServiceState;
+  pid: number;
+  partitionsLed: number;
+  partitionsReplicated: number;
+}
+
+/** A partition as `topic describe` shows it. */
+export interface PartitionListing {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  leaderEpoch: number;
+}
+
+/** `topic describe` JSON shape (public interface). */
+export interface TopicListing {
+  name: string;
+  partitions: PartitionListing[];
+  configs: Record<string, string>;
+}
+
+/** The operations behind the console commands. Errors are thrown as KaError. */
+export interface ConsoleBackend {
+  status(): ServiceStatus[];
+  brokerList(): BrokerListing[];
+  brokerStop(id: number): Promise<void>;
+  brokerStart(id: number): Promise<void>;
+  brokerRestart(id: number): Promise<void>;
+  gatewayStop(kind: "producer" | "consumer"): Promise<void>;
+  gatewayStart(kind: "producer" | "consumer"): Promise<void>;
+  gatewayRestart(kind: "producer" | "consumer"): Promise<void>;
+  restartAll(): Promise<void>;
+  topicCreate(options: {
+    name: string;
+    partitions?: number;
+    replicationFactor?: number;
+    configs: Record<string, string>;
+  }): Promise<TopicListing>;
+  topicList(): TopicListing[];
+  topicDescribe(name: string): TopicListing;
+  topicDelete(name: string): Promise<void>;
+  /** Asks the coordinator to shut down (console `quit` on the terminal). */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,608 @@
+/**
+ * The console's commands: one table ({@linkcode COMMANDS}) drives parsing,
+ * `help`, usage lines and tab completion, so a command is declared once.
+ *
+ * A console line is bad input: {@linkcode parseCommand} turns it into a typed
+ * {@linkcode Command} or throws `KaError` `INVALID_COMMAND` naming what was
+ * wrong and the usage line. {@linkcode executeCommand} runs a command against
+ * a {@linkcode ConsoleBackend} and returns both text (for people) and JSON
+ * (for scripts and `deno task admin --json`).
+ * @module
+ */
+import { KaError } from "@kafka-analog/lib/errors";
+import { validateTopicName } from "@kafka-analog/lib/cluster";
+import { BROKERS_MAX, PARTITIONS_MAX } from "@kafka-analog/lib/limits";
+import type { ConsoleBackend } from "./backend.ts";
+import {
+  renderBrokers,
+  renderColumns,
+  renderStatus,
+  renderTopic,
+  renderTopicList,
+  replicationFactorOf,
+} from "./render.ts";
+
+/** What a stop/start/restart command does to a service. */
+export type ServiceAction = "stop" | "start" | "restart";
+/** The two gateways the coordinator supervises. */
+export type GatewayKind = "producer" | "consumer";
+
+/** A parsed console command. */
+export type Command =
+  | { kind: "status" }
+  | { kind: "brokerList" }
+  | { kind: "brokerAction"; action: ServiceAction; brokerId: number }
+  | { kind: "gatewayAction"; gateway: GatewayKind; action: ServiceAction }
+  | { kind: "restartAll" }
+  | {
+    kind: "topicCreate";
+    name: string;
+    partitions?: number;
+    replicationFactor?: number;
+    configs: Record<string, string>;
+  }
+  | { kind: "topicList" }
+  | { kind: "topicDescribe"; name: string }
+  | { kind: "topicDelete"; name: string }
+  | { kind: "help"; words: string[] }
+  | { kind: "quit" };
+
+/** The answer to one command: text for people, JSON for scripts. */
+export interface CommandResult {
+  text: string;
+  json: unknown;
+  /** Set by `quit`: the caller ends its session (the terminal also shuts the cluster down). */
+  quit?: boolean;
+}
+
+/** What a positional argument is, for tab completion. */
+export type ArgumentKind = "brokerId" | "topicName" | "newTopicName" | "helpWords";
+
+/** One row of the command table. */
+export interface CommandSpec {
+  /** The fixed words, e.g. `["broker", "stop"]`. */
+  readonly words: readonly string[];
+  /** The usage suffix after the words, e.g. `N`; empty when there are no arguments. */
+  readonly args: string;
+  /** One line for `help`. */
+  readonly description: string;
+  /** Kinds of the positional arguments, in order, for completion. */
+  readonly argumentKinds: readonly ArgumentKind[];
+  /** Options (`--x`) the command accepts, for completion. */
+  readonly options: readonly string[];
+  /** Builds the command from the words after `words`; throws INVALID_COMMAND. */
+  readonly build: (args: readonly string[], usage: string) => Command;
+}
+
+/** Largest broker id accepted (Kafka's broker ids are int32). */
+const BROKER_ID_MAX = 2_147_483_647;
+const CONFIG_KEY_PATTERN = /^[a-zA-Z0-9._-]+$/;
+const TOPIC_CREATE_OPTIONS = ["--partitions", "--replication-factor", "--config"] as const;
+
+function invalid(message: string, usage?: string): KaError {
+  return KaError.of(
+    "INVALID_COMMAND",
+    usage === undefined ? message : `${message}; usage: ${usage}`,
+  );
+}
+
+function noArguments(kind: "status" | "brokerList" | "restartAll" | "topicList" | "quit") {
+  return (args: readonly string[], usage: string): Command => {
+    if (args.length > 0) throw invalid(`Unexpected argument '${args[0]}'`, usage);
+    return { kind } as Command;
+  };
+}
+
+function parseInteger(
+  text: string,
+  what: string,
+  range: { min: number; max: number },
+  usage: string,
+): number {
+  const value = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    throw invalid(
+      `Invalid ${what} '${text}': must be an integer from ${range.min} to ${range.max}`,
+      usage,
+    );
+  }
+  return value;
+}
+
+function parseBrokerId(args: readonly string[], usage: string): number {
+  if (args.length === 0) throw invalid("Missing broker id", usage);
+  if (args.length > 1) throw invalid(`Unexpected argument '${args[1]}'`, usage);
+  return parseInteger(args[0], "broker id", { min: 0, max: BROKER_ID_MAX }, usage);
+}
+
+function parseTopicName(text: string | undefined, usage: string): string {
+  if (text === undefined || text.startsWith("--")) throw invalid("Missing topic name", usage);
+  try {
+    validateTopicName(text);
+  } catch (err) {
+    throw invalid(toKaError(err).message, usage);
+  }
+  return text;
+}
+
+function topicNameOnly(kind: "topicDescribe" | "topicDelete") {
+  return (args: readonly string[], usage: string): Command => {
+    const name = parseTopicName(args[0], usage);
+    if (args.length > 1) throw invalid(`Unexpected argument '${args[1]}'`, usage);
+    return { kind, name };
+  };
+}
+
+function brokerAction(action: ServiceAction) {
+  return (args: readonly string[], usage: string): Command => ({
+    kind: "brokerAction",
+    action,
+    brokerId: parseBrokerId(args, usage),
+  });
+}
+
+function gatewayAction(gateway: GatewayKind, action: ServiceAction) {
+  return (args: readonly string[], usage: string): Command => {
+    if (args.length > 0) throw invalid(`Unexpected argument '${args[0]}'`, usage);
+    return { kind: "gatewayAction", gateway, action };
+  };
+}
+
+function buildTopicCreate(args: readonly string[], usage: string): Command {
+  const name = parseTopicName(args[0], usage);
+  let partitions: number | undefined;
+  let replicationFactor: number | undefined;
+  const configs = new Map<string, string>();
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf("=");
+    const isOption = arg.startsWith("--");
+    const option = isOption && eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!isOption || !(TOPIC_CREATE_OPTIONS as readonly string[]).includes(option)) {
+      throw invalid(
+        isOption ? `Unknown option '${option}'` : `Unexpected argument '${arg}'`,
+        usage,
+      );
+    }
+    let value: string;
+    if (isOption && eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= args.length) throw invalid(`Missing value for '${option}'`, usage);
+      value = args[++i];
+    }
+    if (option === "--partitions") {
+      if (partitions !== undefined) throw invalid("'--partitions' given twice", usage);
+      partitions = parseInteger(value, "partition count", { min: 1, max: PARTITIONS_MAX }, usage);
+    } else if (option === "--replication-factor") {
+      if (replicationFactor !== undefined) {
+        throw invalid("'--replication-factor' given twice", usage);
+      }
+      replicationFactor = parseInteger(value, "replication factor", {
+        min: 1,
+        max: BROKERS_MAX,
+      }, usage);
+    } else {
+      const at = value.indexOf("=");
+      const key = at > 0 ? value.slice(0, at) : "";
+      if (!CONFIG_KEY_PATTERN.test(key)) {
+        throw invalid(`Invalid config '${value}': must be key=value`, usage);
+      }
+      if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
+      configs.set(key, value.slice(at + 1));
+    }
+  }
+  const command: Command = { kind: "topicCreate", name, configs: Object.fromEntries(configs) };
+  if (partitions !== undefined) command.partitions = partitions;
+  if (replicationFactor !== undefined) command.replicationFactor = replicationFactor;
+  return command;
+}
+
+function buildHelp(args: readonly string[], usage: string): Command {
+  if (args.length > 0 && specsWithPrefix(args).length === 0) {
+    throw invalid(`No command starts with '${args.join(" ")}'`, usage);
+  }
+  return { kind: "help", words: [...args] };
+}
+
+/** Every console command, in `help` order. */
+export const COMMANDS: readonly CommandSpec[] = Object.freeze([
+  spec(
+    ["status"],
+    "",
+    "Show every service: kind, id, pid, port, state, uptime",
+    [],
+    noArguments("status"),
+  ),
+  spec(
+    ["broker", "list"],
+    "",
+    "List the brokers with the partitions they lead and replicate",
+    [],
+    noArguments("brokerList"),
+  ),
+  spec(
+    ["broker", "stop"],
+    "N",
+    "Stop broker N (it stays down until started)",
+    ["brokerId"],
+    brokerAction("stop"),
+  ),
+  spec(["broker", "start"], "N", "Start broker N", ["brokerId"], brokerAction("start")),
+  spec(["broker", "restart"], "N", "Restart broker N", ["brokerId"], brokerAction("restart")),
+  spec(
+    ["producer", "stop"],
+    "",
+    "Stop the producer (writer) gateway",
+    [],
+    gatewayAction("producer", "stop"),
+  ),
+  spec(
+    ["producer", "start"],
+    "",
+    "Start the producer (writer) gateway",
+    [],
+    gatewayAction("producer", "start"),
+  ),
+  spec(
+    ["producer", "restart"],
+    "",
+    "Restart the producer (writer) gateway",
+    [],
+    gatewayAction("producer", "restart"),
+  ),
+  spec(
+    ["consumer", "stop"],
+    "",
+    "Stop the consumer (reader) gateway",
+    [],
+    gatewayAction("consumer", "stop"),
+  ),
+  spec(
+    ["consumer", "start"],
+    "",
+    "Start the consumer (reader) gateway",
+    [],
+    gatewayAction("consumer", "start"),
+  ),
+  spec(
+    ["consumer", "restart"],
+    "",
+    "Restart the consumer (reader) gateway",
+    [],
+    gatewayAction("consumer", "restart"),
+  ),
+  spec(
+    ["restart", "all"],
+    "",
+    "Restart every broker and gateway, one at a time",
+    [],
+    noArguments("restartAll"),
+  ),
+  spec(
+    ["topic", "create"],
+    "NAME [--partitions N] [--replication-factor N] [--config k=v]...",
+    "Create a topic (defaults come from config.yaml)",
+    ["newTopicName"],
+    buildTopicCreate,
+    TOPIC_CREATE_OPTIONS,
+  ),
+  spec(
+    ["topic", "list"],
+    "",
+    "List the topics with partition count and replication factor",
+    [],
+    noArguments("topicList"),
+  ),
+  spec(
+    ["topic", "describe"],
+    "NAME",
+    "Show a topic's partitions: leader, replicas, ISR, leader epoch",
+    ["topicName"],
+    topicNameOnly("topicDescribe"),
+  ),
+  spec(
+    ["topic", "delete"],
+    "NAME",
+    "Delete a topic and its data",
+    ["topicName"],
+    topicNameOnly("topicDelete"),
+  ),
+  spec(
+    ["help"],
+    "[COMMAND]",
+    "List the commands, or those starting with COMMAND",
+    ["helpWords"],
+    buildHelp,
+  ),
+  spec(
+    ["quit"],
+    "",
+    "Leave the console (on the coordinator's terminal: stop the cluster)",
+    [],
+    noArguments("quit"),
+  ),
+]);
+
+function spec(
+  words: readonly string[],
+  args: string,
+  description: string,
+  argumentKinds: readonly ArgumentKind[],
+  build: CommandSpec["build"],
+  options: readonly string[] = [],
+): CommandSpec {
+  return Object.freeze({ words, args, description, argumentKinds, options, build });
+}
+
+/** The usage line of a command, e.g. `broker stop N`. */
+export function usageOf(command: CommandSpec): string {
+  return command.args === ""
+    ? command.words.join(" ")
+    : `${command.words.join(" ")} ${command.args}`;
+}
+
+/** Commands whose words start with `words` (all of them for `[]`). */
+export function specsWithPrefix(words: readonly string[]): CommandSpec[] {
+  return COMMANDS.filter((c) => words.every((w, i) => i < c.words.length && c.words[i] === w));
+}
+
+/**
+ * Splits a console line into words. Whitespace separates words; single quotes
+ * keep text literally; double quotes and a backslash outside quotes escape
+ * the next character. An unclosed quote is INVALID_COMMAND.
+ */
+export function tokenize(line: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote === "'") {
+      if (ch === "'") quote = null;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = null;
+      else if (ch === "\\" && i + 1 < line.length) word += line[++i];
+      else word += ch;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      inWord = true;
+      if (ch === "'" || ch === '"') quote = ch;
+      else if (ch === "\\" && i + 1 < line.length) word += line[++i];
+      else word += ch;
+    }
+  }
+  if (quote !== null) throw invalid(`Unclosed ${quote === "'" ? "single" : "double"} quote`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Quotes `word` so that {@linkcode tokenize} gives it back unchanged. */
+export function quoteWord(word: string): string {
+  if (word !== "" && !/[\s'"\\]/.test(word)) return word;
+  return `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Parses one console line; throws KaError INVALID_COMMAND with the usage on bad input. */
+export function parseCommand(line: string): Command {
+  const words = tokenize(line);
+  if (words.length === 0) throw invalid("Empty command; type 'help' for the list of commands");
+  let best: CommandSpec | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.words.every((w, i) => words[i] === w);
+    if (matches && (best === undefined || command.words.length > best.words.length)) best = command;
+  }
+  if (best !== undefined) return best.build(words.slice(best.words.length), usageOf(best));
+  const group = specsWithPrefix(words.slice(0, 1));
+  if (group.length === 0) {
+    throw invalid(`Unknown command '${words[0]}'; type 'help' for the list of commands`);
+  }
+  const usage = group.map(usageOf).join(" | ");
+  if (words.length === 1) throw invalid(`Missing subcommand for '${words[0]}'`, usage);
+  throw invalid(`Unknown subcommand '${words[1]}' for '${words[0]}'`, usage);
+}
+
+function ok(text: string, json: Record<string, unknown>): CommandResult {
+  return { text, json: { ok: true, ...json } };
+}
+
+/** Runs `command` against `backend`. Backend errors (KaError) propagate to the caller. */
+export async function executeCommand(
+  command: Command,
+  backend: ConsoleBackend,
+): Promise<CommandResult> {
+  switch (command.kind) {
+    case "status": {
+      const services = backend.status();
+      return { text: renderStatus(services), json: { services } };
+    }
+    case "brokerList": {
+      const brokers = backend.brokerList();
+      return { text: renderBrokers(brokers), json: { brokers } };
+    }
+    case "brokerAction": {
+      const { action, brokerId } = command;
+      if (action === "stop") await backend.brokerStop(brokerId);
+      else if (action === "start") await backend.brokerStart(brokerId);
+      else await backend.brokerRestart(brokerId);
+      return ok(`Broker ${brokerId}: ${PAST_TENSE[action]}.`, { action, broker: brokerId });
+    }
+    case "gatewayAction": {
+      const { action, gateway } = command;
+      if (action === "stop") await backend.gatewayStop(gateway);
+      else if (action === "start") await backend.gatewayStart(gateway);
+      else await backend.gatewayRestart(gateway);
+      return ok(`The ${gateway} gateway: ${PAST_TENSE[action]}.`, { action, service: gateway });
+    }
+    case "restartAll":
+      await backend.restartAll();
+      return ok("Restarted every broker and gateway.", { action: "restart all" });
+    case "topicCreate": {
+      const { name, partitions, replicationFactor, configs } = command;
+      const topic = await backend.topicCreate({
+        name,
+        configs,
+        ...(partitions === undefined ? {} : { partitions }),
+        ...(replicationFactor === undefined ? {} : { replicationFactor }),
+      });
+      return ok(
+        `Created topic '${topic.name}' with ${topic.partitions.length} partition(s), ` +
+          `replication factor ${replicationFactorOf(topic)}.\n${renderTopic(topic)}`,
+        { action: "topic create", topic },
+      );
+    }
+    case "topicList": {
+      const listings = backend.topicList();
+      const topics = listings.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.length,
+        replicationFactor: replicationFactorOf(t),
+      }));
+      return { text: renderTopicList(listings), json: { topics } };
+    }
+    case "topicDescribe": {
+      const topic = backend.topicDescribe(command.name);
+      return { text: renderTopic(topic), json: topic };
+    }
+    case "topicDelete":
+      await backend.topicDelete(command.name);
+      return ok(`Deleted topic '${command.name}'.`, {
+        action: "topic delete",
+        topic: command.name,
+      });
+    case "help": {
+      const commands = specsWithPrefix(command.words).map((c) => ({
+        usage: usageOf(c),
+        description: c.description,
+      }));
+      return {
+        text: renderColumns(commands.map((c) => [c.usage, c.description]), {
+          firstColumnWidth: HELP_USAGE_WIDTH,
+        }),
+        json: { commands },
+      };
+    }
+    case "quit":
+      return { text: "bye", json: { ok: true, action: "quit" }, quit: true };
+  }
+}
+
+/** Width of the usage column of `help`; longer usage lines wrap. */
+const HELP_USAGE_WIDTH = 38;
+
+const PAST_TENSE: Record<ServiceAction, string> = {
+  stop: "stopped",
+  start: "started",
+  restart: "restarted",
+};
+
+/** The error to report for anything a command threw: KaErrors as they are, others as UNKNOWN_SERVER_ERROR. */
+export function toKaError(err: unknown): KaError {
+  if (err instanceof KaError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return KaError.of("UNKNOWN_SERVER_ERROR", message, { cause: err });
+}
+
+/** The one-line form of an error the console prints: `error: NAME: message`. */
+export function formatError(err: unknown): string {
+  const error = toKaError(err);
+  return `error: ${error.errorName}: ${error.message}`;
+}
+
+/** What completion may ask the cluster for; a subset of {@linkcode ConsoleBackend}. */
+export type CompletionSource = Pick<ConsoleBackend, "topicList" | "brokerList">;
+
+function argumentCandidates(kind: ArgumentKind, source: CompletionSource): string[] {
+  try {
+    if (kind === "brokerId") return source.brokerList().map((b) => String(b.id));
+    if (kind === "topicName") return source.topicList().map((t) => t.name);
+  } catch {
+    // Completion is a convenience: a backend that cannot answer offers nothing.
+  }
+  return [];
+}
+
+function completeArgument(
+  command: CommandSpec,
+  args: readonly string[],
+  source: CompletionSource,
+): string[] {
+  if (command.argumentKinds[0] === "helpWords") {
+    return [...new Set(specsWithPrefix(args).map((c) => c.words[args.length]).filter(Boolean))];
+  }
+  if (args.length < command.argumentKinds.length) {
+    return argumentCandidates(command.argumentKinds[args.length], source);
+  }
+  if (command.options.length === 0) return [];
+  // After an option that takes a separate value, offer nothing: the value is free text.
+  const previous = args.at(-1);
+  if (previous !== undefined && command.options.includes(previous)) return [];
+  return [...command.options];
+}
+
+/**
+ * Tab completion for `line` (the text before the cursor), in node:readline's
+ * completer form: the candidates and the partial word they would replace.
+ */
+export function completeLine(line: string, source: CompletionSource): [string[], string] {
+  const words = line.split(/\s+/).filter((w) => w !== "");
+  const partial = /\s$/.test(line) || line === "" ? "" : words.pop() ?? "";
+  let candidates: string[];
+  const exact = COMMANDS.filter((c) =>
+    c.words.length <= words.length && c.words.every((w, i) => words[i] === w)
+  );
+  if (exact.length > 0) {
+    const command = exact.reduce((a, b) => (b.words.length > a.words.length ? b : a));
+    candidates = completeArgument(command, words.slice(command.words.length), source);
+  } else {
+    candidates = [
+      ...new Set(specsWithPrefix(words).map((c) => c.words[words.length]).filter(Boolean)),
+    ];
+  }
+  return [candidates.filter((c) => c.startsWith(partial)).sort(compareCandidates), partial];
+}
+
+function compareCandidates(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isInteger(na) && Number.isInteger(nb)) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A console answer in the form both TCP dialects carry (see `wire.ts`). */
+export interface ConsoleAnswer {
+  ok: boolean;
+  text: string;
+  json: unknown;
+  error?: { code: number; error: string; message: string };
+  /** The command was `quit`: the caller ends the session. */
+  quit?: boolean;
+}
+
+/** Parses and runs one line; never throws: errors become `ok: false` answers. */
+export async function answerLine(line: string, backend: ConsoleBackend): Promise<ConsoleAnswer> {
+  try {
+    const result = await executeCommand(parseCommand(line), backend);
+    const answer: ConsoleAnswer = { ok: true, text: result.text, json: result.json };
+    if (result.quit) answer.quit = true;
+    return answer;
+  } catch (err) {
+    return errorAnswer(err);
+  }
+}
+
+/** The `ok: false` answer for anything a command threw. */
+export function errorAnswer(err: unknown): ConsoleAnswer {
+  const error = toKaError(err);
+  return {
+    ok: false,
+    text: formatError(error),
+    json: null,
+    error: { code: error.code, error: error.errorName, message: error.message },
+  };
+}

@@ -1,0 +1,430 @@
+/**
+ * The control plane: cluster metadata, broker liveness (process, TCP check,
+ * heartbeats), metadata propagation, and the operations behind the console.
+ * Sockets, files and processes come in through options, so this class can
+ * be tested without them.
+ * @module
+ */
+import type { BrokerEndpoint, ClusterSnapshot } from "@kafka-analog/lib/cluster";
+import { readHeartbeatRequest, readRegisterRequest } from "@kafka-analog/lib/cluster";
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
+import type { Logger } from "@kafka-analog/lib/log";
+import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
+import { sleep, withTimeout } from "@kafka-analog/lib/async";
+import { ApiKey, type CreateTopicsRequest, type CreateTopicsResponse, type DeleteTopicsRequest, type DeleteTopicsResponse, ERRORS } from "@kafka-analog/lib/protocol";
+import type {
+  BrokerListing,
+  ConsoleBackend,
+  ServiceState,
+  ServiceStatus,
+  TopicListing,
+} from "./console/backend.ts";
+import type { MetadataStore } from "./metadata/store.ts";
+import type { ServiceProcess, Supervisor } from "./supervisor.ts";
+
+/** Settings the coordinator runs with. */
+export interface CoordinatorSettings {
+  port: number;
+  brokerSessionTimeoutMs: number;
+  defaultPartitions: number;
+  replicationFactor: number;
+  /** Brokers the cluster is meant to have (ids 0..n−1). */
+  brokerIds: number[];
+}
+
+/** Options for {@linkcode Coordinator}. */
+export interface CoordinatorOptions {
+  settings: CoordinatorSettings;
+  store: MetadataStore;
+  logger: Logger;
+  now?: () => number;
+  supervisor?: Supervisor;
+  /** Probes a TCP port; resolves true if something accepts. */
+  tcpCheck?: (host: string, port: number) => Promise<boolean>;
+  /** Connects to a broker for metadata pushes. */
+  connect?: (address: string) => Promise<KafkaConnection>;
+  /** Called by the console's `quit`. */
+  onShutdown?: () => Promise<void>;
+}
+
+interface BrokerRecord {
+  endpoint: BrokerEndpoint;
+  incarnation: string;
+  lastHeartbeatMs: number;
+}
+
+interface Health {
+  tcpOk: boolean;
+  alive: boolean;
+}
+
+/** Which supervised service the console's `producer`/`consumer` words mean. */
+const GATEWAY_SERVICE = { producer: "producer", consumer: "consumer" } as const;
+
+/** Coordinates the cluster. */
+export class Coordinator implements ConsoleBackend {
+  readonly store: MetadataStore;
+  #settings: CoordinatorSettings;
+  #logger: Logger;
+  #now: () => number;
+  #supervisor: Supervisor | null;
+  #tcpCheck: (host: string, port: number) => Promise<boolean>;
+  #connect: (address: string) => Promise<KafkaConnection>;
+  #onShutdown: () => Promise<void>;
+  #brokers = new Map<number, BrokerRecord>();
+  #health = new Map<string, Health>();
+  #liveBrokerIds: number[] = [];
+  #pushConns = new Map<number, Promise<KafkaConnection>>();
+  #startedAtMs: number;
+
+  constructor(options: CoordinatorOptions) {
+    this.store = options.store;
+    this.#settings = options.settings;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#supervisor = options.supervisor ?? null;
+    this.#tcpCheck = options.tcpCheck ?? (() => Promise.resolve(true));
+    this.#connect = options.connect ?? ((address) => KafkaConnection.open(address, { clientId: "coordinator" }));
+    this.#onShutdown = options.onShutdown ?? (() => Promise.resolve());
+    this.#startedAtMs = this.#now();
+  }
+
+  // ---- liveness -------------------------------------------------------------
+
+  /** Brokers that are registered, heartbeating and (if supervised) running. */
+  liveBrokers(): BrokerEndpoint[] {
+    return this.#liveBrokerIds.map((id) => this.#brokers.get(id)!.endpoint);
+  }
+
+  /** The snapshot brokers and clients are served. */
+  snapshot(): ClusterSnapshot {
+    const live = this.liveBrokers();
+    return this.store.snapshot(live, live.length > 0 ? Math.min(...live.map((b) => b.id)) : -1);
+  }
+
+  /** Runs TCP checks and heartbeat expiry until `signal` aborts. */
+  async watch(signal: AbortSignal, intervalMs = 500): Promise<void> {
+    while (!signal.aborted) {
+      await this.checkHealth();
+      await sleep(intervalMs, signal);
+    }
+  }
+
+  /** One round of health checks; pushes metadata when broker liveness changed. */
+  async checkHealth(): Promise<void> {
+    const services = this.#supervisor?.list() ?? [];
+    await Promise.all(services.map(async (svc) => {
+      const tcpOk = svc.phase === "running" && await this.#tcpCheck(svc.spec.host, svc.spec.port);
+      const alive = tcpOk && (svc.spec.kind !== "broker" || this.#heartbeatFresh(svc.spec.id));
+      this.#health.set(svc.spec.name, { tcpOk, alive });
+    }));
+    this.#refreshLiveBrokers();
+  }
+
+  /** Call when a supervised process exits: it is dead now, not at the next check. */
+  onServiceExit(proc: ServiceProcess): void {
+    this.#health.set(proc.spec.name, { tcpOk: false, alive: false });
+    if (proc.spec.kind === "broker") this.#brokers.delete(proc.spec.id);
+    this.#refreshLiveBrokers();
+  }
+
+  #heartbeatFresh(id: number): boolean {
+    const record = this.#brokers.get(id);
+    return record !== undefined && this.#now() - record.lastHeartbeatMs <= this.#settings.brokerSessionTimeoutMs;
+  }
+
+  #brokerLive(id: number): boolean {
+    if (!this.#heartbeatFresh(id)) return false;
+    const svc = this.#supervisor?.list().find((s) => s.spec.kind === "broker" && s.spec.id === id);
+    return svc === undefined || svc.phase === "running";
+  }
+
+  #refreshLiveBrokers(): void {
+    const live = [...this.#brokers.keys()].filter((id) => this.#brokerLive(id)).sort((a, b) => a - b);
+    if (live.join(",") === this.#liveBrokerIds.join(",")) return;
+    this.#logger.info("live brokers changed", { from: this.#liveBrokerIds, to: live });
+    for (const id of this.#liveBrokerIds) {
+      if (!live.includes(id)) this.#dropPushConn(id);
+    }
+    this.#liveBrokerIds = live;
+    this.store.bump();
+    this.pushMetadata().catch((err) => this.#logger.warn("metadata push failed", { reason: messageOf(err) }));
+  }
+
+  // ---- broker-facing API ----------------------------------------------------
+
+  /** BrokerRegistration: remember the broker and hand it the current snapshot. */
+  register(payload: unknown): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
+    const request = readRegisterRequest(payload);
+    this.#brokers.set(request.brokerId, {
+      endpoint: { id: request.brokerId, host: request.host, port: request.port },
+      incarnation: request.incarnation,
+      lastHeartbeatMs: this.#now(),
+    });
+    this.#dropPushConn(request.brokerId);
+    this.#logger.info("broker registered", { broker: request.brokerId, port: request.port });
+    this.#refreshLiveBrokers();
+    return { errorCode: 0, metadataVersion: this.store.version, snapshot: this.snapshot() };
+  }
+
+  /** BrokerHeartbeat: refresh liveness; send the snapshot if the broker is behind. */
+  heartbeat(payload: unknown): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
+    const request = readHeartbeatRequest(payload);
+    const record = this.#brokers.get(request.brokerId);
+    if (!record || record.incarnation !== request.incarnation) {
+      return { errorCode: ERRORS.UNKNOWN_BROKER.code, metadataVersion: this.store.version, snapshot: null };
+    }
+    record.lastHeartbeatMs = this.#now();
+    this.#refreshLiveBrokers();
+    const behind = request.metadataVersion < this.store.version;
+    return { errorCode: 0, metadataVersion: this.store.version, snapshot: behind ? this.snapshot() : null };
+  }
+
+  /** Pushes the current snapshot to every live broker; waits up to 3 s. */
+  async pushMetadata(): Promise<void> {
+    const snapshot = this.snapshot();
+    await Promise.all(this.liveBrokers().map(async (broker) => {
+      try {
+        const conn = await this.#pushConn(broker);
+        await withTimeout(
+          conn.request(ApiKey.UpdateMetadata, 0, { payload: { snapshot } }, { timeoutMs: 3_000 }),
+          3_000,
+          () => new Error("timed out"),
+        );
+      } catch (err) {
+        this.#dropPushConn(broker.id);
+        this.#logger.warn("could not push metadata", { broker: broker.id, reason: messageOf(err) });
+      }
+    }));
+  }
+
+  #pushConn(broker: BrokerEndpoint): Promise<KafkaConnection> {
+    let conn = this.#pushConns.get(broker.id);
+    if (!conn) {
+      conn = this.#connect(`${broker.host}:${broker.port}`);
+      conn.catch(() => this.#pushConns.delete(broker.id));
+      this.#pushConns.set(broker.id, conn);
+    }
+    return conn.then((c) => {
+      if (!c.closed) return c;
+      this.#pushConns.delete(broker.id);
+      return this.#pushConn(broker);
+    });
+  }
+
+  #dropPushConn(id: number): void {
+    const conn = this.#pushConns.get(id);
+    this.#pushConns.delete(id);
+    conn?.then((c) => c.close()).catch(() => {});
+  }
+
+  // ---- client-facing admin API ----------------------------------------------
+
+  /** CreateTopics: validate, place, journal, push; one result per topic. */
+  async createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    const results = request.topics.map((t) => {
+      try {
+        if (t.assignments.length > 0) {
+          throw KaError.of("INVALID_REQUEST", "Manual replica assignments are not supported; omit them to use placement");
+        }
+        const configs: Record<string, string> = {};
+        for (const c of t.configs) {
+          if (c.value === null) throw KaError.of("INVALID_CONFIG", `Topic config '${c.name}' has no value`);
+          configs[c.name] = c.value;
+        }
+        this.store.createTopic({
+          name: t.name,
+          partitions: t.numPartitions === -1 ? this.#settings.defaultPartitions : t.numPartitions,
+          replicationFactor: t.replicationFactor === -1 ? this.#settings.replicationFactor : t.replicationFactor,
+          configs,
+        }, this.#liveBrokerIds, { validateOnly: request.validateOnly });
+        return { name: t.name, errorCode: 0, errorMessage: null };
+      } catch (err) {
+        if (!isKaError(err)) throw err;
+        return { name: t.name, errorCode: err.code, errorMessage: err.message };
+      }
+    });
+    if (results.some((r) => r.errorCode === 0) && !request.validateOnly) await this.pushMetadata();
+    return { throttleTimeMs: 0, topics: results };
+  }
+
+  /** DeleteTopics: journal, push; one result per topic. */
+  async deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    const responses = request.topicNames.map((name) => {
+      try {
+        this.store.deleteTopic(name);
+        return { name, errorCode: 0 };
+      } catch (err) {
+        if (!isKaError(err)) throw err;
+        return { name, errorCode: err.code };
+      }
+    });
+    if (responses.some((r) => r.errorCode === 0)) await this.pushMetadata();
+    return { throttleTimeMs: 0, responses };
+  }
+
+  // ---- console backend ----------------------------------------------------------
+
+  status(): ServiceStatus[] {
+    const now = this.#now();
+    const rows: ServiceStatus[] = [{
+      kind: "coordinator",
+      id: 0,
+      pid: Deno.pid,
+      port: this.#settings.port,
+      state: "alive",
+      uptimeMs: now - this.#startedAtMs,
+    }];
+    for (const svc of this.#supervisor?.list() ?? []) {
+      const state = this.#stateOf(svc);
+      rows.push({
+        kind: svc.spec.kind,
+        id: svc.spec.id,
+        pid: svc.phase === "running" ? svc.pid : 0,
+        port: svc.spec.port,
+        state,
+        uptimeMs: state === "alive" ? now - svc.startedAtMs : 0,
+      });
+    }
+    return rows;
+  }
+
+  #stateOf(svc: ServiceProcess): ServiceState {
+    if (svc.phase === "stopped") return "stopped";
+    if (svc.phase === "exited") return "dead";
+    if (svc.spec.kind === "broker") return this.#brokerLive(svc.spec.id) && this.#health.get(svc.spec.name)?.tcpOk !== false ? "alive" : "dead";
+    return this.#health.get(svc.spec.name)?.alive ? "alive" : "dead";
+  }
+
+  brokerList(): BrokerListing[] {
+    const led = new Map<number, number>();
+    const replicated = new Map<number, number>();
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+        for (const r of p.replicas) replicated.set(r, (replicated.get(r) ?? 0) + 1);
+      }
+    }
+    return this.status().filter((s) => s.kind === "broker").map((s) => ({
+      id: s.id,
+      port: s.port,
+      state: s.state,
+      pid: s.pid,
+      partitionsLed: led.get(s.id) ?? 0,
+      partitionsReplicated: replicated.get(s.id) ?? 0,
+    }));
+  }
+
+  async brokerStop(id: number): Promise<void> {
+    await this.#requireSupervisor().stop(this.#brokerService(id));
+    this.#brokers.delete(id);
+    this.#refreshLiveBrokers();
+  }
+
+  async brokerStart(id: number): Promise<void> {
+    await this.#requireSupervisor().start(this.#brokerService(id));
+    await this.#waitAlive(this.#brokerService(id));
+  }
+
+  async brokerRestart(id: number): Promise<void> {
+    await this.brokerStop(id);
+    await this.brokerStart(id);
+  }
+
+  async gatewayStop(kind: "producer" | "consumer"): Promise<void> {
+    await this.#requireSupervisor().stop(GATEWAY_SERVICE[kind]);
+    this.#health.delete(GATEWAY_SERVICE[kind]);
+  }
+
+  async gatewayStart(kind: "producer" | "consumer"): Promise<void> {
+    await this.#requireSupervisor().start(GATEWAY_SERVICE[kind]);
+    await this.#waitAlive(GATEWAY_SERVICE[kind]);
+  }
+
+  async gatewayRestart(kind: "producer" | "consumer"): Promise<void> {
+    await this.gatewayStop(kind);
+    await this.gatewayStart(kind);
+  }
+
+  async restartAll(): Promise<void> {
+    for (const id of this.#settings.brokerIds) await this.brokerRestart(id);
+    await this.gatewayRestart("producer");
+    await this.gatewayRestart("consumer");
+  }
+
+  async topicCreate(options: {
+    name: string;
+    partitions?: number;
+    replicationFactor?: number;
+    configs: Record<string, string>;
+  }): Promise<TopicListing> {
+    const response = await this.createTopics({
+      topics: [{
+        name: options.name,
+        numPartitions: options.partitions ?? -1,
+        replicationFactor: options.replicationFactor ?? -1,
+        assignments: [],
+        configs: Object.entries(options.configs).map(([name, value]) => ({ name, value })),
+      }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    const result = response.topics[0];
+    if (result.errorCode !== 0) throw new KaError(result.errorCode, result.errorMessage ?? undefined);
+    return this.topicDescribe(options.name);
+  }
+
+  topicList(): TopicListing[] {
+    return this.store.topics().map((t) => this.topicDescribe(t.name));
+  }
+
+  topicDescribe(name: string): TopicListing {
+    const topic = this.store.topic(name);
+    return {
+      name: topic.name,
+      partitions: topic.partitions.map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        leaderEpoch: p.leaderEpoch,
+      })),
+      configs: { ...topic.configs },
+    };
+  }
+
+  async topicDelete(name: string): Promise<void> {
+    const response = await this.deleteTopics({ topicNames: [name], timeoutMs: 30_000 });
+    const code = response.responses[0].errorCode;
+    if (code !== 0) throw new KaError(code, code === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code ? `Unknown topic '${name}'` : undefined);
+  }
+
+  shutdown(): Promise<void> {
+    return this.#onShutdown();
+  }
+
+  #requireSupervisor(): Supervisor {
+    if (!this.#supervisor) throw KaError.of("SERVICE_STATE", "This coordinator supervises no processes");
+    return this.#supervisor;
+  }
+
+  #brokerService(id: number): string {
+    if (!this.#settings.brokerIds.includes(id)) {
+      throw KaError.of("UNKNOWN_BROKER", `Unknown broker ${id}: brokers are ${this.#settings.brokerIds.join(", ")}`);
+    }
+    return `broker-${id}`;
+  }
+
+  /** Waits until a just-started service passes its checks (up to 15 s). */
+  async #waitAlive(name: string): Promise<void> {
+    const deadline = this.#now() + 15_000;
+    while (this.#now() < deadline) {
+      await this.checkHealth();
+      const svc = this.#supervisor!.get(name);
+      if (this.#stateOf(svc) === "alive") return;
+      if (svc.phase !== "running") throw KaError.of("SERVICE_STATE", `${name} exited while starting (code ${svc.exitCode})`);
+      await sleep(100);
+    }
+    throw KaError.of("REQUEST_TIMED_OUT", `${name} did not become alive within 15 s`);
+  }
+}

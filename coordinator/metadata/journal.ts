@@ -1,0 +1,61 @@
+/**
+ * The file-backed metadata journal: one JSON event a line, appended and
+ * synced before the change is acknowledged. A torn last line (a crash
+ * mid-write) is dropped on load; a corrupt line before it is an error.
+ * @module
+ */
+import type { MetadataEvent, MetadataJournal } from "./store.ts";
+
+/** Appends events to `path`, fsyncing each. */
+export class FileJournal implements MetadataJournal {
+  #path: string;
+  #file: Deno.FsFile | null = null;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  load(): MetadataEvent[] {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(this.#path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return [];
+      throw err;
+    }
+    const lines = text.split("\n");
+    const events: MetadataEvent[] = [];
+    let goodChars = 0;
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === "") continue;
+      const isLast = i === lines.length - 1; // no newline after it: the write was torn
+      try {
+        if (isLast) throw new Error("line has no newline");
+        events.push(JSON.parse(lines[i]) as MetadataEvent);
+        goodChars += lines[i].length + 1;
+      } catch (err) {
+        if (isLast || lines.slice(i + 1).every((l) => l === "")) {
+          // A torn write at the end: that change was never acknowledged. Cut it
+          // off so later appends start on a clean line.
+          Deno.truncateSync(this.#path, new TextEncoder().encode(text.slice(0, goodChars)).length);
+          break;
+        }
+        throw new Error(`Corrupt metadata journal ${this.#path} at line ${i + 1}: ${(err as Error).message}`);
+      }
+    }
+    return events;
+  }
+
+  append(event: MetadataEvent): void {
+    this.#file ??= Deno.openSync(this.#path, { append: true, create: true });
+    const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");
+    let written = 0;
+    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    this.#file.syncSync();
+  }
+
+  close(): void {
+    this.#file?.close();
+    this.#file = null;
+  }
+}

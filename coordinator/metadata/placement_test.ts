@@ -1,0 +1,296 @@
+/**
+ * Tests for `placement.ts`: the ring's replica sets (distinct, deterministic, balanced,
+ * minimal movement when a broker leaves) and the leader spread (exact where possible,
+ * cluster-wide with `leaderLoad`).
+ * @module
+ */
+import assert from "node:assert/strict";
+import { isKaError } from "@kafka-analog/lib/errors";
+import {
+  HashRing,
+  type PartitionPlacement,
+  placementHash,
+  placeTopic,
+  spreadLeaders,
+} from "./placement.ts";
+
+const FIVE = [0, 1, 2, 3, 4];
+
+function leaderCounts(placement: readonly PartitionPlacement[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const { replicas } of placement) counts.set(replicas[0], (counts.get(replicas[0]) ?? 0) + 1);
+  return counts;
+}
+
+function spread(counts: ReadonlyMap<number, number>, brokerIds: readonly number[]): number {
+  const values = brokerIds.map((id) => counts.get(id) ?? 0);
+  return Math.max(...values) - Math.min(...values);
+}
+
+function sameSet(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
+}
+
+Deno.test("placementHash() is a fixed 32-bit FNV-1a + fmix32 hash", () => {
+  // Published FNV-1a 32 vectors, put through an independent fmix32.
+  function fmix32(h: number): number {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+  assert.equal(placementHash(""), fmix32(0x811c9dc5));
+  assert.equal(placementHash("a"), fmix32(0xe40c292c));
+  assert.equal(placementHash("foobar"), fmix32(0xbf9cf968));
+  // Pinned so placement never changes silently between versions.
+  const pinned = ["0#0", "orders/0"].map(placementHash);
+  for (const h of pinned) assert.ok(Number.isInteger(h) && h >= 0 && h < 2 ** 32);
+  assert.deepEqual(pinned, [0, 0]);
+  assert.equal(placementHash("héllo"), placementHash("héllo"));
+  assert.notEqual(placementHash("3#0"), placementHash("3#1"));
+});
+
+Deno.test("HashRing.replicasFor() returns distinct brokers from the ring", () => {
+  const ring = new HashRing([4, 0, 2, 1, 3]);
+  assert.deepEqual(ring.brokerIds, FIVE);
+  for (let p = 0; p < 200; p++) {
+    for (let count = 1; count <= 5; count++) {
+      const replicas = ring.replicasFor(`t/${p}`, count);
+      assert.equal(replicas.length, count);
+      assert.equal(new Set(replicas).size, count, `distinct for t/${p} x${count}`);
+      for (const id of replicas) assert.ok(FIVE.includes(id));
+      if (count > 1) {
+        assert.deepEqual(replicas.slice(0, count - 1), ring.replicasFor(`t/${p}`, count - 1));
+      }
+    }
+  }
+});
+
+Deno.test("HashRing is deterministic and independent of broker order", () => {
+  const a = new HashRing(FIVE);
+  const b = new HashRing([3, 1, 4, 0, 2]);
+  for (let p = 0; p < 100; p++) assert.deepEqual(a.replicasFor(`k/${p}`, 3), b.replicasFor(`k/${p}`, 3));
+  assert.deepEqual(placeTopic("orders", 50, FIVE, 2), placeTopic("orders", 50, [4, 3, 2, 1, 0], 2));
+});
+
+Deno.test("HashRing rejects bad replication factors with INVALID_REPLICATION_FACTOR", () => {
+  const ring = new HashRing(FIVE);
+  for (const count of [0, -1, 6, 2.5, Number.NaN]) {
+    assert.throws(
+      () => ring.replicasFor("t/0", count),
+      (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+      `count ${count}`,
+    );
+  }
+  assert.throws(
+    () => new HashRing([]).replicasFor("t/0", 1),
+    (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+  );
+});
+
+Deno.test("HashRing rejects duplicate or negative broker ids and bad vnode counts", () => {
+  for (const ids of [[1, 1], [-1, 2], [0.5]]) {
+    assert.throws(() => new HashRing(ids), (err) => isKaError(err, "INVALID_REQUEST"));
+  }
+  for (const virtualNodes of [0, 5000, 1.5]) {
+    assert.throws(
+      () => new HashRing(FIVE, { virtualNodes }),
+      (err) => isKaError(err, "INVALID_REQUEST"),
+    );
+  }
+});
+
+Deno.test("placeTopic() rejects bad partition counts and replication factors", () => {
+  assert.throws(() => placeTopic("t", 0, FIVE, 2), (err) => isKaError(err, "INVALID_PARTITIONS"));
+  assert.throws(() => placeTopic("t", 1.5, FIVE, 2), (err) => isKaError(err, "INVALID_PARTITIONS"));
+  assert.throws(
+    () => placeTopic("t", 10_001, FIVE, 2),
+    (err) => isKaError(err, "INVALID_PARTITIONS"),
+  );
+  assert.throws(
+    () => placeTopic("t", 10, FIVE, 6),
+    (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+  );
+  assert.throws(
+    () => placeTopic("t", 10, FIVE, 0),
+    (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+  );
+});
+
+Deno.test("placeTopic() puts the leader first and keeps the ring's replica set", () => {
+  const ring = new HashRing(FIVE);
+  const placement = placeTopic("orders", 10, FIVE, 2);
+  assert.deepEqual(placement.map((p) => p.partition), [...Array(10).keys()]);
+  for (const { partition, replicas } of placement) {
+    assert.ok(sameSet(replicas, ring.replicasFor(`orders/${partition}`, 2)));
+    assert.equal(new Set(replicas).size, 2);
+  }
+});
+
+Deno.test("placeTopic(): 10 partitions on 5 brokers, every broker leads exactly 2", () => {
+  for (const topic of ["orders", "payments", "events", "a", "topic-with-a-long-name-42"]) {
+    for (const rf of [2, 3]) {
+      const counts = leaderCounts(placeTopic(topic, 10, FIVE, rf));
+      for (const id of FIVE) assert.equal(counts.get(id), 2, `${topic} rf ${rf} broker ${id}`);
+    }
+  }
+});
+
+Deno.test("placeTopic(): 1,000 partitions spread replicas within 25% and leaders within 1", () => {
+  const placement = placeTopic("big", 1000, FIVE, 2);
+  const replicaCounts = new Map<number, number>();
+  for (const { replicas } of placement) {
+    for (const id of replicas) replicaCounts.set(id, (replicaCounts.get(id) ?? 0) + 1);
+  }
+  const mean = (1000 * 2) / FIVE.length;
+  for (const id of FIVE) {
+    const count = replicaCounts.get(id) ?? 0;
+    assert.ok(Math.abs(count - mean) <= 0.25 * mean, `broker ${id} holds ${count}, mean ${mean}`);
+  }
+  assert.ok(spread(leaderCounts(placement), FIVE) <= 1);
+});
+
+Deno.test("leaders stay within 1 for many topics, sizes and cluster shapes", () => {
+  const shapes = [[0, 1, 2], FIVE, [1, 2, 3, 5, 8, 13, 21], [...Array(16).keys()]];
+  for (const brokerIds of shapes) {
+    for (const partitions of [1, 3, 7, 10, 24, 100]) {
+      for (const rf of [1, 2, 3]) {
+        const placement = placeTopic(`t${partitions}`, partitions, brokerIds, rf);
+        const counts = leaderCounts(placement);
+        // With one replica each, the leader is forced; otherwise the spread must be fair.
+        if (rf > 1) {
+          assert.ok(
+            spread(counts, brokerIds) <= 1 || partitions < brokerIds.length,
+            `${brokerIds.length} brokers, ${partitions} partitions, rf ${rf}`,
+          );
+          for (const count of counts.values()) {
+            assert.ok(count <= Math.ceil(partitions / brokerIds.length));
+          }
+        }
+      }
+    }
+  }
+});
+
+Deno.test("removing one of 5 brokers moves only the replica sets that held it", () => {
+  const partitions = 1000;
+  const before = new HashRing(FIVE);
+  const removed = 3;
+  const after = new HashRing(FIVE.filter((id) => id !== removed));
+  let moved = 0;
+  let held = 0;
+  for (let p = 0; p < partitions; p++) {
+    const key = `orders/${p}`;
+    const old = before.replicasFor(key, 2);
+    const now = after.replicasFor(key, 2);
+    if (old.includes(removed)) {
+      held++;
+      assert.ok(!now.includes(removed));
+      // The surviving replica stays; only the removed one is replaced.
+      for (const id of old) if (id !== removed) assert.ok(now.includes(id), key);
+    } else {
+      assert.deepEqual(now, old, `${key} did not hold broker ${removed} and must not move`);
+    }
+    if (!sameSet(old, now)) moved++;
+  }
+  const fraction = moved / partitions;
+  // A set changes exactly when it held the removed broker: about RF / N = 2/5 of them.
+  assert.equal(moved, held);
+  assert.ok(fraction <= 0.5, `moved ${fraction}`);
+  assert.ok(fraction >= 0.3, `moved ${fraction}, expected about 0.4`);
+});
+
+/** Small seeded PRNG (mulberry32) so the random cases replay identically. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function sumOfSquares(loads: ReadonlyMap<number, number>): number {
+  let sum = 0;
+  for (const value of loads.values()) sum += value * value;
+  return sum;
+}
+
+/** The best sum of squared leader counts over every possible leader choice. */
+function bruteForceBest(sets: readonly (readonly number[])[], base: ReadonlyMap<number, number>) {
+  let best = Infinity;
+  function walk(p: number, loads: Map<number, number>): void {
+    if (p === sets.length) {
+      best = Math.min(best, sumOfSquares(loads));
+      return;
+    }
+    for (const id of sets[p]) {
+      loads.set(id, loads.get(id)! + 1);
+      walk(p + 1, loads);
+      loads.set(id, loads.get(id)! - 1);
+    }
+  }
+  const loads = new Map<number, number>();
+  for (const id of sets.flat()) loads.set(id, base.get(id) ?? 0);
+  walk(0, loads);
+  return best;
+}
+
+Deno.test("spreadLeaders() is optimal: matches a brute-force search on random sets", () => {
+  const random = mulberry32(42);
+  for (let round = 0; round < 300; round++) {
+    const brokers = 2 + Math.floor(random() * 4);
+    const partitions = 1 + Math.floor(random() * 8);
+    const rf = 1 + Math.floor(random() * Math.min(3, brokers));
+    const sets: number[][] = [];
+    for (let p = 0; p < partitions; p++) {
+      const pool = [...Array(brokers).keys()];
+      const set: number[] = [];
+      while (set.length < rf) set.push(pool.splice(Math.floor(random() * pool.length), 1)[0]);
+      sets.push(set);
+    }
+    const base = new Map<number, number>();
+    if (round % 2 === 1) for (let id = 0; id < brokers; id++) base.set(id, Math.floor(random() * 3));
+    const result = spreadLeaders(sets, { leaderLoad: base });
+    const loads = new Map<number, number>();
+    for (const id of sets.flat()) loads.set(id, base.get(id) ?? 0);
+    result.forEach((replicas, p) => {
+      assert.ok(sameSet(replicas, sets[p]), "same replicas, reordered");
+      loads.set(replicas[0], loads.get(replicas[0])! + 1);
+    });
+    assert.equal(sumOfSquares(loads), bruteForceBest(sets, base), JSON.stringify({ sets, base }));
+  }
+});
+
+Deno.test("spreadLeaders() finds an exact spread that needs long shift paths", () => {
+  // A chain: broker i can take over from broker i+1 only. Everything starts on broker 4's side.
+  const sets = [[4, 3], [4, 3], [3, 2], [3, 2], [2, 1], [2, 1], [1, 0], [1, 0], [4, 0], [3, 0]];
+  const counts = new Map<number, number>();
+  for (const replicas of spreadLeaders(sets)) {
+    counts.set(replicas[0], (counts.get(replicas[0]) ?? 0) + 1);
+  }
+  for (const id of FIVE) assert.equal(counts.get(id), 2, JSON.stringify([...counts]));
+});
+
+Deno.test("placeTopic() with leaderLoad keeps leadership fair across topics", () => {
+  const load = new Map<number, number>();
+  for (const [topic, partitions] of [["a", 3], ["b", 7], ["c", 4], ["d", 1], ["e", 9]] as const) {
+    const placement = placeTopic(topic, partitions, FIVE, 2, { leaderLoad: load });
+    for (const [id, count] of leaderCounts(placement)) load.set(id, (load.get(id) ?? 0) + count);
+    assert.ok(spread(load, FIVE) <= 1, `after ${topic}: ${JSON.stringify([...load])}`);
+  }
+  // A broker already leading far more gets no new leaders where others can take them.
+  const skewed = placeTopic("f", 10, FIVE, 3, { leaderLoad: new Map([[0, 50]]) });
+  assert.equal(leaderCounts(skewed).get(0) ?? 0, 0);
+  assert.throws(
+    () => placeTopic("g", 2, FIVE, 2, { leaderLoad: new Map([[1, -1]]) }),
+    (err) => isKaError(err, "INVALID_REQUEST"),
+  );
+});
+
+Deno.test("placement with fewer virtual nodes still gives distinct, valid replicas", () => {
+  const placement = placeTopic("few", 100, FIVE, 3, { virtualNodes: 1 });
+  for (const { replicas } of placement) assert.equal(new Set(replicas).size, 3);
+  assert.ok(spread(leaderCounts(placement), FIVE) <= 1);
+});

@@ -1,0 +1,198 @@
+/**
+ * The coordinator's cluster metadata: topics, their partitions' placement,
+ * leaders and epochs, and the metadata version. It is the single writer:
+ * every change goes to the journal before it is applied and acknowledged, so
+ * a restarted coordinator replays the journal and forgets nothing.
+ * @module
+ */
+import type { BrokerEndpoint, ClusterSnapshot, TopicState } from "@kafka-analog/lib/cluster";
+import { KaError } from "@kafka-analog/lib/errors";
+import { validateTopicName } from "@kafka-analog/lib/cluster";
+import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
+import { placeTopic } from "./placement.ts";
+
+/** One durable change to the metadata. */
+export type MetadataEvent =
+  | { type: "topic_created"; topic: TopicState }
+  | { type: "topic_deleted"; name: string }
+  | { type: "partition_changed"; topic: string; partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[] };
+
+/** Where metadata events are made durable; the file-backed one lives in `journal.ts`. */
+export interface MetadataJournal {
+  /** Every event written so far, oldest first. */
+  load(): MetadataEvent[];
+  /** Makes `event` durable before returning. */
+  append(event: MetadataEvent): void;
+}
+
+/** A journal that keeps events in memory only (tests). */
+export class MemoryJournal implements MetadataJournal {
+  readonly events: MetadataEvent[] = [];
+  load(): MetadataEvent[] {
+    return [...this.events];
+  }
+  append(event: MetadataEvent): void {
+    this.events.push(structuredClone(event));
+  }
+}
+
+/** Topic configs a user may set, with a check for each value. */
+const TOPIC_CONFIGS: Record<string, (v: string) => boolean> = {
+  "retention.ms": (v) => /^-?\d+$/.test(v) && Number(v) >= -1,
+  "retention.bytes": (v) => /^-?\d+$/.test(v) && Number(v) >= -1,
+  "max.message.bytes": (v) => /^\d+$/.test(v) && Number(v) > 0,
+  "segment.bytes": (v) => /^\d+$/.test(v) && Number(v) >= 1024,
+  "cleanup.policy": (v) => v === "delete" || v === "compact",
+  "min.insync.replicas": (v) => /^\d+$/.test(v) && Number(v) >= 1,
+};
+
+/** Options for creating a topic. */
+export interface CreateTopicRequest {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+/** Topics and placement, versioned; changes are journaled first. */
+export class MetadataStore {
+  readonly clusterId: string;
+  #topics = new Map<string, TopicState>();
+  #version = 0;
+  #journal: MetadataJournal;
+
+  constructor(journal: MetadataJournal, options: { clusterId?: string } = {}) {
+    this.clusterId = options.clusterId ?? "kafka-analog";
+    this.#journal = journal;
+    for (const event of journal.load()) this.#apply(event);
+  }
+
+  /** Increases on every change, including broker liveness changes. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Records a change that is not journaled (broker liveness), so brokers refresh. */
+  bump(): void {
+    this.#version++;
+  }
+
+  topic(name: string): TopicState {
+    const topic = this.#topics.get(name);
+    if (!topic) throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${name}'`);
+    return topic;
+  }
+
+  hasTopic(name: string): boolean {
+    return this.#topics.has(name);
+  }
+
+  topics(): TopicState[] {
+    return [...this.#topics.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Validates, places and journals a new topic. */
+  createTopic(
+    request: CreateTopicRequest,
+    brokerIds: readonly number[],
+    options: { validateOnly?: boolean } = {},
+  ): TopicState {
+    validateTopicName(request.name);
+    if (this.#topics.has(request.name)) {
+      throw KaError.of("TOPIC_ALREADY_EXISTS", `Topic '${request.name}' already exists`);
+    }
+    if (!Number.isInteger(request.partitions) || request.partitions < 1 || request.partitions > PARTITIONS_MAX) {
+      throw KaError.of(
+        "INVALID_PARTITIONS",
+        `Invalid partitions ${request.partitions} for topic '${request.name}': must be 1..${PARTITIONS_MAX}`,
+      );
+    }
+    if (
+      !Number.isInteger(request.replicationFactor) || request.replicationFactor < 1 ||
+      request.replicationFactor > brokerIds.length
+    ) {
+      throw KaError.of(
+        "INVALID_REPLICATION_FACTOR",
+        `Invalid replication factor ${request.replicationFactor} for topic '${request.name}': must be 1..${brokerIds.length} (brokers in the cluster)`,
+      );
+    }
+    for (const [key, value] of Object.entries(request.configs)) {
+      const check = TOPIC_CONFIGS[key];
+      if (!check) {
+        throw KaError.of(
+          "INVALID_CONFIG",
+          `Unknown topic config '${key}': known are ${Object.keys(TOPIC_CONFIGS).join(", ")}`,
+        );
+      }
+      if (!check(value)) throw KaError.of("INVALID_CONFIG", `Invalid value '${value}' for topic config '${key}'`);
+    }
+    const placement = placeTopic(request.name, request.partitions, brokerIds, request.replicationFactor, {
+      leaderLoad: this.leaderCounts(),
+    });
+    const topic: TopicState = {
+      name: request.name,
+      configs: { ...request.configs },
+      partitions: placement.map(({ partition, replicas }) => ({
+        partition,
+        leader: replicas[0],
+        leaderEpoch: 0,
+        replicas,
+        isr: [...replicas],
+      })),
+    };
+    if (!options.validateOnly) this.#commit({ type: "topic_created", topic });
+    return topic;
+  }
+
+  deleteTopic(name: string): void {
+    this.topic(name);
+    this.#commit({ type: "topic_deleted", name });
+  }
+
+  /** Partitions led by each broker, across all topics. */
+  leaderCounts(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const topic of this.#topics.values()) {
+      for (const p of topic.partitions) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** The snapshot brokers and clients see; `brokers` are the live ones. */
+  snapshot(brokers: BrokerEndpoint[], controllerId: number): ClusterSnapshot {
+    return {
+      clusterId: this.clusterId,
+      version: this.#version,
+      controllerId,
+      brokers,
+      topics: this.topics(),
+    };
+  }
+
+  #commit(event: MetadataEvent): void {
+    this.#journal.append(event);
+    this.#apply(event);
+  }
+
+  #apply(event: MetadataEvent): void {
+    switch (event.type) {
+      case "topic_created":
+        this.#topics.set(event.topic.name, structuredClone(event.topic));
+        break;
+      case "topic_deleted":
+        this.#topics.delete(event.name);
+        break;
+      case "partition_changed": {
+        const p = this.#topics.get(event.topic)?.partitions[event.partition];
+        if (p) {
+          p.leader = event.leader;
+          p.leaderEpoch = event.leaderEpoch;
+          p.replicas = [...event.replicas];
+          p.isr = [...event.isr];
+        }
+        break;
+      }
+    }
+    this.#version++;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The coordinator's cluster-protocol listener (default 8080): brokers
+ * register and heartbeat here; clients may bootstrap here (Metadata) and
+ * create or delete topics. Decode → dispatch → encode, as on the broker.
+ * @module
+ */
+import { KaError } from "@kafka-analog/lib/errors";
+import {
+  ApiKey,
+  decodeRequest,
+  encodeResponse,
+  ERRORS,
+  type ImplementedApiKey,
+  RequestDecodeError,
+  type ResponseBodies,
+} from "@kafka-analog/lib/protocol";
+import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
+import type { Coordinator } from "./coordinator.ts";
+
+/** APIs the coordinator answers on its cluster port. */
+export const COORDINATOR_API_KEYS: readonly number[] = [
+  ApiKey.Metadata,
+  ApiKey.ApiVersions,
+  ApiKey.CreateTopics,
+  ApiKey.DeleteTopics,
+  ApiKey.BrokerRegistration,
+  ApiKey.BrokerHeartbeat,
+  ApiKey.ClusterMetadata,
+];
+
+/** Builds the frame handler for the cluster port. */
+export function createCoordinatorHandler(coordinator: Coordinator): (frame: Uint8Array) => Promise<Uint8Array> {
+  return async (frame) => {
+    let request;
+    try {
+      request = decodeRequest(frame);
+    } catch (err) {
+      if (err instanceof RequestDecodeError && err.header?.apiKey === ApiKey.ApiVersions) {
+        return encodeResponse(ApiKey.ApiVersions, 0, err.header.correlationId, {
+          ...buildApiVersionsResponse(COORDINATOR_API_KEYS),
+          errorCode: ERRORS.UNSUPPORTED_VERSION.code,
+        });
+      }
+      throw err;
+    }
+    const { header } = request;
+    const reply = <K extends ImplementedApiKey>(apiKey: K, body: ResponseBodies[K]) =>
+      encodeResponse(apiKey, header.apiVersion, header.correlationId, body);
+    switch (request.apiKey) {
+      case ApiKey.ApiVersions:
+        return reply(ApiKey.ApiVersions, buildApiVersionsResponse(COORDINATOR_API_KEYS));
+      case ApiKey.Metadata:
+        return reply(ApiKey.Metadata, buildMetadataResponse(coordinator.snapshot(), request.body));
+      case ApiKey.CreateTopics:
+        return reply(ApiKey.CreateTopics, await coordinator.createTopics(request.body));
+      case ApiKey.DeleteTopics:
+        return reply(ApiKey.DeleteTopics, await coordinator.deleteTopics(request.body));
+      case ApiKey.BrokerRegistration:
+        return reply(ApiKey.BrokerRegistration, { payload: coordinator.register(request.body.payload) });
+      case ApiKey.BrokerHeartbeat:
+        return reply(ApiKey.BrokerHeartbeat, { payload: coordinator.heartbeat(request.body.payload) });
+      case ApiKey.ClusterMetadata:
+        return reply(ApiKey.ClusterMetadata, { payload: { errorCode: 0, snapshot: coordinator.snapshot() } });
+      default:
+        throw KaError.of("UNSUPPORTED_VERSION", `The coordinator does not serve API ${header.apiKey}`);
+    }
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * What the coordinator runs: one spec per child process, each with only the
+ * permissions it needs, computed from the config. Pure, so the permission
+ * scopes can be unit-tested.
+ * @module
+ */
+import { type Config, toYamlKeys } from "@kafka-analog/lib/config";
+import type { ServiceSpec } from "./supervisor.ts";
+
+/** Where things are on disk. All paths absolute. */
+export interface ServicePaths {
+  /** The real deno binary (`Deno.execPath()`), not a symlink. */
+  deno: string;
+  brokerMain: string;
+  writerMain: string;
+  readerMain: string;
+  /** Parent of every broker's `broker-N/` directory. */
+  dataDir: string;
+  /** Where each child's log file goes. */
+  logDir: string;
+}
+
+/** The ids of the brokers the config asks for: 0..broker_count−1. */
+export function brokerIdsOf(config: Config): number[] {
+  return Array.from({ length: config.coordinator.brokerCount }, (_, i) => i);
+}
+
+/** The cluster-protocol address brokers and clients use for the coordinator. */
+export function coordinatorAddress(config: Config): string {
+  return `${config.coordinator.host}:${config.coordinator.port}`;
+}
+
+/** Every broker's address, in id order. */
+export function brokerAddresses(config: Config): string[] {
+  return brokerIdsOf(config).map((id) => `${config.broker.host}:${config.broker.basePort + id}`);
+}
+
+/** A broker's data directory. */
+export function brokerDataDir(paths: ServicePaths, id: number): string {
+  return `${paths.dataDir}/broker-${id}`;
+}
+
+/** Specs for every broker, then the writer ("producer") and reader ("consumer") gateways. */
+export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[] {
+  const coordinator = coordinatorAddress(config);
+  const brokers = brokerAddresses(config);
+  const configJson = JSON.stringify(toYamlKeys(config));
+  const run = ["run", "--no-prompt", "--quiet"];
+  const specs: ServiceSpec[] = brokerIdsOf(config).map((id) => {
+    const port = config.broker.basePort + id;
+    const dir = brokerDataDir(paths, id);
+    // Its own port (listen), the coordinator, and its peers (replication).
+    const net = [`${config.broker.host}:${port}`, coordinator, ...brokers.filter((_, i) => i !== id)];
+    return {
+      name: `broker-${id}`,
+      kind: "broker",
+      id,
+      host: config.broker.host,
+      port,
+      command: paths.deno,
+      args: [
+        ...run,
+        `--allow-net=${net.join(",")}`,
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        paths.brokerMain,
+        "--id",
+        String(id),
+        "--host",
+        config.broker.host,
+        "--port",
+        String(port),
+        "--coordinator",
+        coordinator,
+        "--data-dir",
+        dir,
+        "--config-json",
+        configJson,
+      ],
+      logFile: `${paths.logDir}/broker-${id}.log`,
+    };
+  });
+  const gateways = [
+    { name: "producer", kind: "producer" as const, port: config.gateway.writerPort, main: paths.writerMain },
+    { name: "consumer", kind: "consumer" as const, port: config.gateway.readerPort, main: paths.readerMain },
+  ];
+  for (const g of gateways) {
+    const net = [`${config.gateway.host}:${g.port}`, coordinator, ...brokers];
+    specs.push({
+      name: g.name,
+      kind: g.kind,
+      id: 0,
+      host: config.gateway.host,
+      port: g.port,
+      command: paths.deno,
+      args: [
+        ...run,
+        `--allow-net=${net.join(",")}`,
+        g.main,
+        "--host",
+        config.gateway.host,
+        "--port",
+        String(g.port),
+        "--bootstrap",
+        [coordinator, ...brokers].join(","),
+      ],
+      logFile: `${paths.logDir}/${g.name}.log`,
+    });
+  }
+  return specs;
+}

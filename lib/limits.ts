@@ -1,0 +1,68 @@
+/**
+ * Every maximum in one place. Nothing in the cluster is unbounded: each queue,
+ * buffer and frame has a named limit here, and their relations are asserted
+ * when the module loads.
+ * @module
+ */
+import { assert } from "./assert.ts";
+
+/** Bytes of the length prefix before every frame. */
+export const FRAME_LENGTH_BYTES = 4;
+/** Largest frame (after the length prefix) a peer may send: checked before allocating. */
+export const FRAME_BYTES_MAX = 100 * 1024 * 1024;
+/** Largest record batch a producer may send to one partition (Kafka's message.max.bytes default is ~1 MiB). */
+export const BATCH_BYTES_MAX = 1024 * 1024 + 1024;
+/** Largest array length any decoder accepts before allocating. */
+export const ARRAY_LENGTH_MAX = 1_000_000;
+/** Largest string any decoder accepts (bytes). */
+export const STRING_BYTES_MAX = 32_767;
+/** Records in one batch at most. */
+export const BATCH_RECORDS_MAX = 1_000_000;
+/** Requests a connection may have outstanding before the client waits. */
+export const IN_FLIGHT_REQUESTS_MAX = 1024;
+/** Long-poll fetches a broker parks at once across all connections. */
+export const PENDING_FETCHES_MAX = 10_000;
+/** Longest a fetch may be parked. */
+export const FETCH_WAIT_MS_MAX = 30_000;
+/** Partitions one topic may have. */
+export const PARTITIONS_MAX = 10_000;
+/** Console line length at most. */
+export const CONSOLE_LINE_BYTES_MAX = 64 * 1024;
+/** Console connections (terminal clients, `nc`, `deno task admin`) one coordinator serves at once. */
+export const CONSOLE_CONNECTIONS_MAX = 64;
+/**
+ * Largest framed console request (after the length prefix): a line of
+ * CONSOLE_LINE_BYTES_MAX, even if every byte were escaped 6-fold, plus headers.
+ */
+export const CONSOLE_REQUEST_BYTES_MAX = 1024 * 1024;
+/** Largest framed console answer a client accepts (a `topic describe` of PARTITIONS_MAX partitions fits). */
+export const CONSOLE_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
+/** Connections one listener accepts at once. */
+export const CONNECTIONS_MAX = 4096;
+/** Brokers one cluster may have (`coordinator.broker_count`); also bounds the replication factor. */
+export const BROKERS_MAX = 64;
+
+/** Largest HTTP request body a gateway reads; larger bodies get 413 before they are buffered. */
+export const GATEWAY_BODY_BYTES_MAX = 2 * 1024 * 1024;
+/** Messages one reader-gateway fetch may return. */
+export const GATEWAY_FETCH_MESSAGES_MAX = 1000;
+/** Bytes the reader gateway asks a broker for in one fetch, bounding the JSON it builds. */
+export const GATEWAY_FETCH_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Partition readers (each with its own broker connections) the reader gateway
+ * keeps: a broker answers one connection's requests in order, so a long poll
+ * holds its connection, and concurrent HTTP reads need readers of their own.
+ */
+export const GATEWAY_READERS_MAX = 16;
+/** HTTP reads waiting for a free reader; beyond this they get 429. */
+export const GATEWAY_PENDING_READS_MAX = 1000;
+
+assert(BATCH_BYTES_MAX + 1024 <= FRAME_BYTES_MAX, "a full batch plus headers must fit in a frame");
+assert(CONSOLE_LINE_BYTES_MAX < FRAME_BYTES_MAX, "a console line must fit in a frame");
+assert(
+  6 * CONSOLE_LINE_BYTES_MAX + 1024 <= CONSOLE_REQUEST_BYTES_MAX,
+  "a console request must hold a fully escaped line",
+);
+assert(CONSOLE_RESPONSE_BYTES_MAX <= FRAME_BYTES_MAX, "a console answer must fit in a frame");
+assert(GATEWAY_BODY_BYTES_MAX > BATCH_BYTES_MAX, "a gateway body must hold a full batch");
+assert(GATEWAY_FETCH_BYTES_MAX < FRAME_BYTES_MAX, "a gateway fetch must fit in a frame");

@@ -1,0 +1,507 @@
+/**
+ * Kafka RecordBatch v2 (magic 2), uncompressed: the unit producers send,
+ * brokers store as is and fetches return as slices.
+ *
+ * ```
+ * RecordBatch =>                         byte offset
+ *   baseOffset            int64          0
+ *   batchLength           int32          8   bytes after this field (total - 12)
+ *   partitionLeaderEpoch  int32          12
+ *   magic                 int8           16  always 2
+ *   crc                   uint32         17  CRC-32C of bytes [21, end)
+ *   attributes            int16          21  bits 0-2 compression, 3 timestamp type,
+ *                                            4 transactional, 5 control
+ *   lastOffsetDelta       int32          23
+ *   baseTimestamp         int64          27
+ *   maxTimestamp          int64          35
+ *   producerId            int64          43
+ *   producerEpoch         int16          51
+ *   baseSequence          int32          53
+ *   recordCount           int32          57
+ *   records               [Record]       61
+ * Record =>
+ *   length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
+ *   keyLength varint, key bytes, valueLength varint, value bytes,
+ *   headerCount varint, [headerKeyLength varint, headerKey, headerValueLength varint, value]
+ * ```
+ *
+ * `baseOffset` and `partitionLeaderEpoch` lie before the CRC range, so a
+ * leader can patch them in place ({@linkcode setBaseOffset}) without
+ * recomputing the CRC. Malformed batches throw `KaError` CORRUPT_MESSAGE.
+ * @module
+ */
+import { assert } from "../assert.ts";
+import { KaError } from "../errors.ts";
+import { ARRAY_LENGTH_MAX, BATCH_RECORDS_MAX } from "../limits.ts";
+import { encodeUtf8, Reader, sizeOfVarint, sizeOfVarlongNumber, Writer } from "./codec.ts";
+import { crc32c } from "./crc32c.ts";
+
+/** Bytes of a batch before its first record. */
+export const RECORD_BATCH_HEADER_BYTES = 61;
+/** Bytes before `batchLength` counts: baseOffset (8) + batchLength (4). */
+export const BATCH_LENGTH_PREFIX_BYTES = 12;
+/** The only magic byte we read and write. */
+export const RECORD_BATCH_MAGIC = 2;
+
+/** Byte offset of each header field in a batch. */
+export const BATCH_OFFSETS = Object.freeze({
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+  records: 61,
+});
+
+/** Mask of the compression codec bits in `attributes` (0 = none, the only one we take). */
+export const ATTR_COMPRESSION_MASK = 0x07;
+/** `attributes` bit: timestamps are log-append time. */
+export const ATTR_TIMESTAMP_TYPE = 0x08;
+/** `attributes` bit: the batch belongs to a transaction. */
+export const ATTR_TRANSACTIONAL = 0x10;
+/** `attributes` bit: the batch holds control records (transaction markers). */
+export const ATTR_CONTROL = 0x20;
+
+assert(RECORD_BATCH_HEADER_BYTES === 61, "RecordBatch v2 header must be 61 bytes");
+assert(BATCH_OFFSETS.records === RECORD_BATCH_HEADER_BYTES, "records must start after the header");
+assert(BATCH_OFFSETS.crc + 4 === BATCH_OFFSETS.attributes, "the CRC must cover attributes..end");
+assert(
+  BATCH_OFFSETS.batchLength + 4 === BATCH_LENGTH_PREFIX_BYTES,
+  "batchLength must count bytes after itself",
+);
+
+/** One record header; keys are UTF-8 strings, values raw bytes. */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** A record to encode. `timestamp` defaults to the batch's {@linkcode EncodeBatchOptions.timestamp}. */
+export interface RecordInput {
+  key?: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: RecordHeader[];
+  timestamp?: number;
+}
+
+/** A decoded record with absolute offset and timestamp. Key and value are views into the batch. */
+export interface KaRecord {
+  offset: bigint;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+/** The fixed 61-byte header of a batch. */
+export interface BatchHeader {
+  baseOffset: bigint;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+/** Options for {@linkcode encodeRecordBatch}. */
+export interface EncodeBatchOptions {
+  /** Default 0n; the leader overwrites it on append. */
+  baseOffset?: bigint;
+  /** Timestamp (ms since the epoch) for records without their own. */
+  timestamp: number;
+  /** Default -1n (no idempotence). */
+  producerId?: bigint;
+  /** Default -1. */
+  producerEpoch?: number;
+  /** Default -1. */
+  baseSequence?: number;
+  /** Default -1; the leader overwrites it on append. */
+  partitionLeaderEpoch?: number;
+  /** Sets the transactional attribute bit. */
+  transactional?: boolean;
+  /** Sets the control attribute bit. */
+  control?: boolean;
+}
+
+function corrupt(message: string): KaError {
+  return KaError.of("CORRUPT_MESSAGE", message);
+}
+
+function checkTimestamp(ts: number, what: string): void {
+  if (!Number.isSafeInteger(ts)) {
+    throw KaError.of(
+      "INVALID_TIMESTAMP",
+      `Cannot encode record batch as '${what}' must be an integer: current value is ${ts}`,
+    );
+  }
+}
+
+interface PreparedRecord {
+  timestampDelta: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headerKeys: Uint8Array[];
+  headers: RecordHeader[];
+  bodyBytes: number;
+}
+
+/** Encodes `records` as one uncompressed RecordBatch v2 with a valid CRC. */
+export function encodeRecordBatch(records: RecordInput[], options: EncodeBatchOptions): Uint8Array {
+  if (records.length === 0) {
+    throw KaError.of(
+      "INVALID_REQUEST",
+      "Cannot encode record batch as 'records' must not be empty",
+    );
+  }
+  if (records.length > BATCH_RECORDS_MAX) {
+    throw KaError.of(
+      "RECORD_LIST_TOO_LARGE",
+      `Cannot encode record batch as it must hold at most ${BATCH_RECORDS_MAX} records: current value is ${records.length}`,
+    );
+  }
+  checkTimestamp(options.timestamp, "timestamp");
+  const baseTimestamp = records[0].timestamp ?? options.timestamp;
+  checkTimestamp(baseTimestamp, "records[0].timestamp");
+  let maxTimestamp = baseTimestamp;
+  let totalBytes = RECORD_BATCH_HEADER_BYTES;
+  const prepared: PreparedRecord[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    const ts = rec.timestamp ?? options.timestamp;
+    checkTimestamp(ts, `records[${i}].timestamp`);
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const timestampDelta = ts - baseTimestamp;
+    const key = rec.key ?? null;
+    const value = rec.value;
+    const headers = rec.headers ?? [];
+    const headerKeys = headers.map((h) => encodeUtf8(h.key));
+    let body = 1 + sizeOfVarlongNumber(timestampDelta) + sizeOfVarint(i);
+    body += key === null ? 1 : sizeOfVarint(key.length) + key.length;
+    body += value === null ? 1 : sizeOfVarint(value.length) + value.length;
+    body += sizeOfVarint(headers.length);
+    for (let h = 0; h < headers.length; h++) {
+      const hv = headers[h].value;
+      body += sizeOfVarint(headerKeys[h].length) + headerKeys[h].length;
+      body += hv === null ? 1 : sizeOfVarint(hv.length) + hv.length;
+    }
+    prepared[i] = { timestampDelta, key, value, headerKeys, headers, bodyBytes: body };
+    totalBytes += sizeOfVarint(body) + body;
+  }
+
+  let attributes = 0;
+  if (options.transactional) attributes |= ATTR_TRANSACTIONAL;
+  if (options.control) attributes |= ATTR_CONTROL;
+
+  const w = new Writer(totalBytes);
+  w.int64(options.baseOffset ?? 0n);
+  w.int32(totalBytes - BATCH_LENGTH_PREFIX_BYTES);
+  w.int32(options.partitionLeaderEpoch ?? -1);
+  w.int8(RECORD_BATCH_MAGIC);
+  w.uint32(0); // CRC, patched below.
+  w.int16(attributes);
+  w.int32(records.length - 1);
+  w.int64(BigInt(baseTimestamp));
+  w.int64(BigInt(maxTimestamp));
+  w.int64(options.producerId ?? -1n);
+  w.int16(options.producerEpoch ?? -1);
+  w.int32(options.baseSequence ?? -1);
+  w.int32(records.length);
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i];
+    w.varint(p.bodyBytes);
+    w.int8(0);
+    w.varlongNumber(p.timestampDelta);
+    w.varint(i);
+    if (p.key === null) w.varint(-1);
+    else w.varint(p.key.length).raw(p.key);
+    if (p.value === null) w.varint(-1);
+    else w.varint(p.value.length).raw(p.value);
+    w.varint(p.headers.length);
+    for (let h = 0; h < p.headers.length; h++) {
+      const hv = p.headers[h].value;
+      w.varint(p.headerKeys[h].length).raw(p.headerKeys[h]);
+      if (hv === null) w.varint(-1);
+      else w.varint(hv.length).raw(hv);
+    }
+  }
+  const bytes = w.finish();
+  assert(bytes.length === totalBytes, "record batch size must match its precomputed size");
+  const crc = crc32c(bytes, BATCH_OFFSETS.attributes, bytes.length);
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(BATCH_OFFSETS.crc, crc);
+  return bytes;
+}
+
+/**
+ * Reads the 61-byte header at `offset`. Throws CORRUPT_MESSAGE when fewer than
+ * 61 bytes remain, `batchLength` cannot hold the header, magic is not 2 or the
+ * record count is negative. The records themselves need not be present.
+ */
+export function readBatchHeader(bytes: Uint8Array, offset: number = 0): BatchHeader {
+  if (
+    !Number.isInteger(offset) || offset < 0 || bytes.length - offset < RECORD_BATCH_HEADER_BYTES
+  ) {
+    throw corrupt(
+      `Cannot read record batch header at offset ${offset}: needs ${RECORD_BATCH_HEADER_BYTES} bytes, ${
+        Math.max(0, bytes.length - offset)
+      } left`,
+    );
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_BATCH_HEADER_BYTES);
+  const batchLength = v.getInt32(BATCH_OFFSETS.batchLength);
+  const magic = v.getInt8(BATCH_OFFSETS.magic);
+  if (magic !== RECORD_BATCH_MAGIC) {
+    throw corrupt(
+      `Cannot read record batch at offset ${offset} as 'magic' must be 2: current value is ${magic}`,
+    );
+  }
+  if (batchLength < RECORD_BATCH_HEADER_BYTES - BATCH_LENGTH_PREFIX_BYTES) {
+    throw corrupt(
+      `Cannot read record batch at offset ${offset} as 'batchLength' must be at least ${
+        RECORD_BATCH_HEADER_BYTES - BATCH_LENGTH_PREFIX_BYTES
+      }: current value is ${batchLength}`,
+    );
+  }
+  const recordCount = v.getInt32(BATCH_OFFSETS.recordCount);
+  if (recordCount < 0) {
+    throw corrupt(
+      `Cannot read record batch at offset ${offset} as 'recordCount' must not be negative: current value is ${recordCount}`,
+    );
+  }
+  return {
+    baseOffset: v.getBigInt64(BATCH_OFFSETS.baseOffset),
+    batchLength,
+    partitionLeaderEpoch: v.getInt32(BATCH_OFFSETS.partitionLeaderEpoch),
+    magic,
+    crc: v.getUint32(BATCH_OFFSETS.crc),
+    attributes: v.getInt16(BATCH_OFFSETS.attributes),
+    lastOffsetDelta: v.getInt32(BATCH_OFFSETS.lastOffsetDelta),
+    baseTimestamp: Number(v.getBigInt64(BATCH_OFFSETS.baseTimestamp)),
+    maxTimestamp: Number(v.getBigInt64(BATCH_OFFSETS.maxTimestamp)),
+    producerId: v.getBigInt64(BATCH_OFFSETS.producerId),
+    producerEpoch: v.getInt16(BATCH_OFFSETS.producerEpoch),
+    baseSequence: v.getInt32(BATCH_OFFSETS.baseSequence),
+    recordCount,
+  };
+}
+
+/** Total bytes of the batch on the wire: 12 + batchLength. */
+export function batchBytesTotal(header: BatchHeader): number {
+  return BATCH_LENGTH_PREFIX_BYTES + header.batchLength;
+}
+
+/** The offset of the batch's last record: baseOffset + lastOffsetDelta. */
+export function lastOffsetOf(header: BatchHeader): bigint {
+  return header.baseOffset + BigInt(header.lastOffsetDelta);
+}
+
+/** Computes the CRC-32C of the batch at `offset` (attributes..end); throws if it is cut. */
+export function computeBatchCrc(bytes: Uint8Array, offset: number, header: BatchHeader): number {
+  const end = offset + batchBytesTotal(header);
+  if (end > bytes.length) {
+    throw corrupt(
+      `Cannot check CRC of record batch at offset ${offset}: needs ${
+        batchBytesTotal(header)
+      } bytes, ${bytes.length - offset} left`,
+    );
+  }
+  return crc32c(bytes, offset + BATCH_OFFSETS.attributes, end);
+}
+
+/** True when the batch's stored CRC matches CRC-32C of attributes..end. */
+export function verifyBatchCrc(bytes: Uint8Array, offset: number, header: BatchHeader): boolean {
+  return computeBatchCrc(bytes, offset, header) === header.crc;
+}
+
+function crcMismatch(offset: number, header: BatchHeader, actual: number): KaError {
+  return corrupt(
+    `Record batch at offset ${offset} (baseOffset ${header.baseOffset}) failed its CRC check: expected crc 0x${
+      header.crc.toString(16).padStart(8, "0")
+    }, actual 0x${actual.toString(16).padStart(8, "0")}`,
+  );
+}
+
+/** One batch found by {@linkcode splitBatches}. */
+export interface BatchSlice {
+  header: BatchHeader;
+  /** The whole batch, a view (subarray) of the input. */
+  bytes: Uint8Array;
+}
+
+/** Options for {@linkcode splitBatches}. */
+export interface SplitBatchesOptions {
+  /** Drop an incomplete last batch instead of throwing (a fetch may cut one). Default false. */
+  allowPartialTail?: boolean;
+  /** Verify each complete batch's CRC. Default true. */
+  verifyCrc?: boolean;
+}
+
+/**
+ * Splits concatenated batches (a produce or fetch `records` field). Strict by
+ * default: a cut last batch or a bad CRC throws CORRUPT_MESSAGE.
+ */
+export function splitBatches(bytes: Uint8Array, options: SplitBatchesOptions = {}): BatchSlice[] {
+  const allowPartialTail = options.allowPartialTail ?? false;
+  const verifyCrc = options.verifyCrc ?? true;
+  const slices: BatchSlice[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const left = bytes.length - offset;
+    if (left < RECORD_BATCH_HEADER_BYTES) {
+      if (allowPartialTail) break;
+      throw corrupt(
+        `Cannot read record batch at offset ${offset}: needs ${RECORD_BATCH_HEADER_BYTES} header bytes, ${left} left`,
+      );
+    }
+    const header = readBatchHeader(bytes, offset);
+    const total = batchBytesTotal(header);
+    if (total > left) {
+      if (allowPartialTail) break;
+      throw corrupt(
+        `Cannot read record batch at offset ${offset}: 'batchLength' says ${total} bytes, ${left} left`,
+      );
+    }
+    if (verifyCrc) {
+      const actual = crc32c(bytes, offset + BATCH_OFFSETS.attributes, offset + total);
+      if (actual !== header.crc) throw crcMismatch(offset, header, actual);
+    }
+    slices.push({ header, bytes: bytes.subarray(offset, offset + total) });
+    offset += total;
+  }
+  return slices;
+}
+
+function readRecordBytes(r: Reader, what: string): Uint8Array | null {
+  const length = r.varint();
+  if (length === -1) return null;
+  if (length < -1) throw r.error(`Cannot read record ${what}: bad length ${length}`);
+  return r.raw(length);
+}
+
+/**
+ * Decodes the records of one whole batch (bytes beyond the batch are ignored).
+ * Verifies the CRC and returns absolute offsets and timestamps. Key, value and
+ * header values are views into `batch`.
+ */
+export function decodeRecords(batch: Uint8Array): KaRecord[] {
+  const header = readBatchHeader(batch, 0);
+  const total = batchBytesTotal(header);
+  if (total > batch.length) {
+    throw corrupt(
+      `Cannot decode record batch: 'batchLength' says ${total} bytes, ${batch.length} present`,
+    );
+  }
+  const actual = crc32c(batch, BATCH_OFFSETS.attributes, total);
+  if (actual !== header.crc) throw crcMismatch(0, header, actual);
+  const compression = header.attributes & ATTR_COMPRESSION_MASK;
+  if (compression !== 0) {
+    throw KaError.of(
+      "UNSUPPORTED_COMPRESSION_TYPE",
+      `Cannot decode record batch as compression must be none (0): current value is ${compression}`,
+    );
+  }
+  const count = header.recordCount;
+  // A record takes at least 7 bytes, so a count beyond that is garbage.
+  if (count > BATCH_RECORDS_MAX || count * 7 > total - RECORD_BATCH_HEADER_BYTES) {
+    throw corrupt(
+      `Cannot decode record batch as 'recordCount' ${count} does not fit in ${
+        total - RECORD_BATCH_HEADER_BYTES
+      } bytes`,
+    );
+  }
+  const body = batch.subarray(0, total);
+  const r = new Reader(body, RECORD_BATCH_HEADER_BYTES, "CORRUPT_MESSAGE");
+  const records: KaRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < 0 || length > r.remaining) {
+      throw corrupt(
+        `Cannot decode record ${i} as its length ${length} exceeds the ${r.remaining} bytes left`,
+      );
+    }
+    const end = r.offset + length;
+    r.int8(); // Record attributes: unused in v2.
+    const timestampDelta = r.varlongNumber();
+    const offsetDelta = r.varint();
+    const key = readRecordBytes(r, "key");
+    const value = readRecordBytes(r, "value");
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount > ARRAY_LENGTH_MAX || headerCount > end - r.offset) {
+      throw corrupt(`Cannot decode record ${i} as its header count ${headerCount} is bad`);
+    }
+    const headers: RecordHeader[] = new Array(headerCount);
+    for (let h = 0; h < headerCount; h++) {
+      const keyLength = r.varint();
+      if (keyLength < 0) throw corrupt(`Cannot decode record ${i} header ${h}: null key`);
+      const hkey = r.utf8(keyLength);
+      headers[h] = { key: hkey, value: readRecordBytes(r, "header value") };
+    }
+    if (r.offset !== end) {
+      throw corrupt(
+        `Cannot decode record ${i} as its length says ${length} bytes but its fields take ${
+          length + r.offset - end
+        }`,
+      );
+    }
+    records[i] = {
+      offset: header.baseOffset + BigInt(offsetDelta),
+      timestamp: header.baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    };
+  }
+  if (r.remaining !== 0) {
+    throw corrupt(`Cannot decode record batch: ${r.remaining} bytes after its ${count} records`);
+  }
+  return records;
+}
+
+function checkPatchable(batch: Uint8Array, what: string): DataView {
+  if (batch.length < RECORD_BATCH_HEADER_BYTES) {
+    throw corrupt(`Cannot set ${what}: the batch has ${batch.length} bytes, fewer than a header`);
+  }
+  return new DataView(batch.buffer, batch.byteOffset, RECORD_BATCH_HEADER_BYTES);
+}
+
+/** Overwrites `baseOffset` in place. It lies outside the CRC, which stays valid. */
+export function setBaseOffset(batch: Uint8Array, baseOffset: bigint): void {
+  checkPatchable(batch, "baseOffset").setBigInt64(BATCH_OFFSETS.baseOffset, baseOffset);
+}
+
+/** Overwrites `partitionLeaderEpoch` in place. It lies outside the CRC, which stays valid. */
+export function setPartitionLeaderEpoch(batch: Uint8Array, epoch: number): void {
+  checkPatchable(batch, "partitionLeaderEpoch").setInt32(
+    BATCH_OFFSETS.partitionLeaderEpoch,
+    epoch,
+  );
+}
+
+/** True when the batch holds control records (transaction markers). */
+export function isControlBatch(h: BatchHeader): boolean {
+  return (h.attributes & ATTR_CONTROL) !== 0;
+}
+
+/** True when the batch is part of a transaction. */
+export function isTransactionalBatch(h: BatchHeader): boolean {
+  return (h.attributes & ATTR_TRANSACTIONAL) !== 0;
+}
+
+/** The compression codec of the batch (0 = none, the only one we decode). */
+export function compressionOf(h: BatchHeader): number {
+  return h.attributes & ATTR_COMPRESSION_MASK;
+}
