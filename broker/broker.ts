@@ -92,7 +92,10 @@ export class Broker {
         this.waiters.notify(key);
       }
     }
-    this.logger.info("metadata updated", { version: snapshot.version, partitions: this.#logs.size });
+    this.logger.info("metadata updated", {
+      version: snapshot.version,
+      partitions: this.#logs.size,
+    });
   }
 
   /** The partition for a request that must be served by its leader. */
@@ -112,13 +115,18 @@ export class Broker {
     const t = this.#topics.get(topic);
     const state = t?.partitions[partition];
     if (!t || !state) {
-      throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic or partition ${topic}-${partition}`);
+      throw KaError.of(
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        `Unknown topic or partition ${topic}-${partition}`,
+      );
     }
     const log = this.#logs.get(partitionKey(topic, partition));
     if (!log) {
       throw KaError.of(
         "NOT_LEADER_OR_FOLLOWER",
-        `Broker ${this.id} does not host ${topic}-${partition} (replicas ${state.replicas.join(",")})`,
+        `Broker ${this.id} does not host ${topic}-${partition} (replicas ${
+          state.replicas.join(",")
+        })`,
       );
     }
     return { topic: t, state, log };

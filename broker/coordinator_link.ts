@@ -6,7 +6,12 @@
  * heartbeat.
  * @module
  */
-import { ApiKey, type ImplementedApiKey, type RequestBodies, type ResponseBodies } from "@kafka-analog/lib/protocol";
+import {
+  ApiKey,
+  type ImplementedApiKey,
+  type RequestBodies,
+  type ResponseBodies,
+} from "@kafka-analog/lib/protocol";
 import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
 import { readHeartbeatResponse } from "@kafka-analog/lib/cluster";
 import { ERRORS } from "@kafka-analog/lib/protocol";
@@ -61,14 +66,20 @@ export class CoordinatorLink {
   }
 
   /** Sends a request the coordinator owns on the forwarding connection. */
-  async forward<K extends ImplementedApiKey>(apiKey: K, apiVersion: number, body: RequestBodies[K]): Promise<ResponseBodies[K]> {
+  async forward<K extends ImplementedApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestBodies[K],
+  ): Promise<ResponseBodies[K]> {
     let conn = await (this.#forwardConn ??= this.#open());
     if (conn.closed) conn = await (this.#forwardConn = this.#open());
     return await conn.request(apiKey, apiVersion, body);
   }
 
   #open(): Promise<KafkaConnection> {
-    return KafkaConnection.open(this.#options.coordinator, { clientId: `broker-${this.#broker.id}` });
+    return KafkaConnection.open(this.#options.coordinator, {
+      clientId: `broker-${this.#broker.id}`,
+    });
   }
 
   async #beat(): Promise<void> {
@@ -88,9 +99,12 @@ export class CoordinatorLink {
       return;
     }
     if (answer.errorCode !== 0) throw new Error(`coordinator answered error ${answer.errorCode}`);
-    if (!this.#registered) this.#broker.logger.info("registered with the coordinator", { coordinator: this.#options.coordinator });
+    if (!this.#registered) {
+      this.#broker.logger.info("registered with the coordinator", {
+        coordinator: this.#options.coordinator,
+      });
+    }
     this.#registered = true;
     if (answer.snapshot) this.#broker.applySnapshot(answer.snapshot);
   }
 }
-

@@ -32,7 +32,9 @@ const { values } = parseArgs({
 const id = Number(values.id);
 const port = Number(values.port);
 if (!Number.isInteger(id) || id < 0 || !Number.isInteger(port) || !values.coordinator) {
-  console.error("usage: broker/main.ts --id N --port P --coordinator HOST:PORT [--host H] [--data-dir D] [--config-json JSON]");
+  console.error(
+    "usage: broker/main.ts --id N --port P --coordinator HOST:PORT [--host H] [--data-dir D] [--config-json JSON]",
+  );
   Deno.exit(2);
 }
 const config = parseConfig(values["config-json"], { file: "--config-json" });
@@ -40,7 +42,10 @@ const logger = createLogger(`broker-${id}`);
 const controller = new AbortController();
 const broker = new Broker({
   id,
-  settings: { maxMessageBytes: config.broker.maxMessageBytes, fetchMaxWaitMs: config.broker.fetchMaxWaitMs },
+  settings: {
+    maxMessageBytes: config.broker.maxMessageBytes,
+    fetchMaxWaitMs: config.broker.fetchMaxWaitMs,
+  },
   logger,
   now: Date.now,
 });
@@ -53,7 +58,10 @@ const link = new CoordinatorLink(broker, {
   signal: controller.signal,
 });
 const server = serveFrames(
-  createBrokerHandler(broker, { forward: (k, v, b) => link.forward(k, v, b), signal: controller.signal }),
+  createBrokerHandler(broker, {
+    forward: (k, v, b) => link.forward(k, v, b),
+    signal: controller.signal,
+  }),
   {
     hostname: values.host,
     port,
@@ -65,12 +73,17 @@ const server = serveFrames(
 logger.info("broker listening", { host: values.host, port: server.port, pid: Deno.pid });
 const linkDone = link.run();
 
-const stopWatching = values["no-parent-watch"] ? () => {} : watchParent((reason) => shutdown(reason));
+const stopWatching = values["no-parent-watch"]
+  ? () => {}
+  : watchParent((reason) => shutdown(reason));
 
 async function shutdown(reason: string): Promise<void> {
   logger.info("broker shutting down", { reason });
   stopWatching();
   controller.abort();
-  await Promise.race([Promise.all([server.closed, linkDone]), new Promise((r) => setTimeout(r, 2000))]);
+  await Promise.race([
+    Promise.all([server.closed, linkDone]),
+    new Promise((r) => setTimeout(r, 2000)),
+  ]);
   Deno.exit(0);
 }

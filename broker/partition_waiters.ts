@@ -26,9 +26,10 @@ export class PartitionWaiters {
    * when `signal` aborts. Resolves at once when the park is full.
    */
   wait(keys: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#count >= PENDING_FETCHES_MAX || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
+    if (this.#count >= PENDING_FETCHES_MAX || timeoutMs <= 0 || signal?.aborted) {
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const waiter: Waiter = {
         keys,
         wake: () => {
@@ -38,7 +39,7 @@ export class PartitionWaiters {
           resolve();
         },
       };
-      timer = setTimeout(waiter.wake, timeoutMs);
+      const timer = setTimeout(waiter.wake, timeoutMs);
       signal?.addEventListener("abort", waiter.wake, { once: true });
       for (const key of keys) {
         let set = this.#byKey.get(key);

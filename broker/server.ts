@@ -8,11 +8,11 @@ import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import {
   ApiKey,
   decodeRequest,
-  ERRORS,
   encodeResponse,
+  ERRORS,
   type ImplementedApiKey,
-  RequestDecodeError,
   type RequestBodies,
+  RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
 import { readUpdateMetadataRequest } from "@kafka-analog/lib/cluster";
@@ -68,7 +68,9 @@ export function createBrokerHandler(
         return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
       case ApiKey.Metadata: {
         const snapshot = broker.snapshot;
-        if (!snapshot) throw KaError.of("BROKER_NOT_AVAILABLE", `Broker ${broker.id} has no metadata yet`);
+        if (!snapshot) {
+          throw KaError.of("BROKER_NOT_AVAILABLE", `Broker ${broker.id} has no metadata yet`);
+        }
         return reply(ApiKey.Metadata, buildMetadataResponse(snapshot, request.body));
       }
       case ApiKey.Produce: {
@@ -80,9 +82,15 @@ export function createBrokerHandler(
       case ApiKey.ListOffsets:
         return reply(ApiKey.ListOffsets, handleListOffsets(broker, request.body));
       case ApiKey.CreateTopics:
-        return reply(ApiKey.CreateTopics, await options.forward(ApiKey.CreateTopics, header.apiVersion, request.body));
+        return reply(
+          ApiKey.CreateTopics,
+          await options.forward(ApiKey.CreateTopics, header.apiVersion, request.body),
+        );
       case ApiKey.DeleteTopics:
-        return reply(ApiKey.DeleteTopics, await options.forward(ApiKey.DeleteTopics, header.apiVersion, request.body));
+        return reply(
+          ApiKey.DeleteTopics,
+          await options.forward(ApiKey.DeleteTopics, header.apiVersion, request.body),
+        );
       case ApiKey.UpdateMetadata: {
         let errorCode = 0;
         let message: string | null = null;
@@ -93,7 +101,9 @@ export function createBrokerHandler(
           errorCode = err.code;
           message = err.message;
         }
-        return reply(ApiKey.UpdateMetadata, { payload: { errorCode, message, metadataVersion: broker.metadataVersion } });
+        return reply(ApiKey.UpdateMetadata, {
+          payload: { errorCode, message, metadataVersion: broker.metadataVersion },
+        });
       }
       default:
         throw KaError.of("UNSUPPORTED_VERSION", `Broker does not serve API ${header.apiKey}`);

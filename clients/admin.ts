@@ -31,7 +31,10 @@ export class Admin {
     });
     const result = response.topics[0];
     throwIfError(result.errorCode, `Cannot create topic '${options.name}'`, result.errorMessage);
-    return { ...(await this.#cluster.topic(options.name, { refresh: true })), configs: { ...options.configs } };
+    return {
+      ...(await this.#cluster.topic(options.name, { refresh: true })),
+      configs: { ...options.configs },
+    };
   }
 
   /** Deletes a topic and its data. */

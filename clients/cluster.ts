@@ -39,7 +39,9 @@ export class ClusterView {
   #refreshing: Promise<void> | null = null;
 
   constructor(options: ClusterOptions) {
-    if (options.bootstrap.length === 0) throw new Error("bootstrap must name at least one host:port");
+    if (options.bootstrap.length === 0) {
+      throw new Error("bootstrap must name at least one host:port");
+    }
     this.options = options;
   }
 
@@ -62,7 +64,9 @@ export class ClusterView {
   /** A connection to broker `nodeId` as the metadata says. */
   brokerConnection(nodeId: number): Promise<KafkaConnection> {
     const broker = this.#brokers.get(nodeId);
-    if (!broker) throw KaError.of("LEADER_NOT_AVAILABLE", `Broker ${nodeId} is not in the metadata`);
+    if (!broker) {
+      throw KaError.of("LEADER_NOT_AVAILABLE", `Broker ${nodeId} is not in the metadata`);
+    }
     return this.connection(`${broker.host}:${broker.port}`);
   }
 
@@ -80,7 +84,9 @@ export class ClusterView {
         last = err;
       }
     }
-    throw KaError.of("NETWORK_EXCEPTION", `No bootstrap address is reachable: ${messageOf(last)}`, { cause: last });
+    throw KaError.of("NETWORK_EXCEPTION", `No bootstrap address is reachable: ${messageOf(last)}`, {
+      cause: last,
+    });
   }
 
   /** Refreshes the whole metadata (one request at a time). */
@@ -101,7 +107,9 @@ export class ClusterView {
   }
 
   #apply(response: MetadataResponse): void {
-    this.#brokers = new Map(response.brokers.map((b) => [b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port }]));
+    this.#brokers = new Map(
+      response.brokers.map((b) => [b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port }]),
+    );
     this.#topics = new Map(
       response.topics.filter((t) => t.errorCode === 0 && t.name !== null).map((t) => [t.name!, {
         name: t.name!,
@@ -142,8 +150,12 @@ export class ClusterView {
   async leaderOf(topic: string, partition: number): Promise<number> {
     let p = (await this.topic(topic)).partitions[partition];
     if (!p || p.leader < 0) p = (await this.topic(topic, { refresh: true })).partitions[partition];
-    if (!p) throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown partition ${topic}-${partition}`);
-    if (p.leader < 0) throw KaError.of("LEADER_NOT_AVAILABLE", `No leader for ${topic}-${partition}`);
+    if (!p) {
+      throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown partition ${topic}-${partition}`);
+    }
+    if (p.leader < 0) {
+      throw KaError.of("LEADER_NOT_AVAILABLE", `No leader for ${topic}-${partition}`);
+    }
     return p.leader;
   }
 

@@ -52,17 +52,29 @@ export class PartitionReader {
         sessionEpoch: -1,
         topics: [{
           topic: options.topic,
-          partitions: [{ partition: options.partition, fetchOffset: options.offset, partitionMaxBytes: maxBytes }],
+          partitions: [{
+            partition: options.partition,
+            fetchOffset: options.offset,
+            partitionMaxBytes: maxBytes,
+          }],
         }],
         forgottenTopicsData: [],
         rackId: "",
       }, { timeoutMs: (options.maxWaitMs ?? 500) + 30_000 });
       const p = response.responses[0]?.partitions[0];
       if (!p) throw KaError.of("INVALID_REQUEST", "Fetch response has no partition");
-      throwIfError(p.errorCode, `Cannot fetch ${options.topic}-${options.partition} at ${options.offset}`);
+      throwIfError(
+        p.errorCode,
+        `Cannot fetch ${options.topic}-${options.partition} at ${options.offset}`,
+      );
       const messages: ConsumedMessage[] = [];
       let nextOffset = options.offset;
-      for (const { header, bytes } of splitBatches(p.records ?? new Uint8Array(), { allowPartialTail: true, verifyCrc: true })) {
+      for (
+        const { header, bytes } of splitBatches(p.records ?? new Uint8Array(), {
+          allowPartialTail: true,
+          verifyCrc: true,
+        })
+      ) {
         nextOffset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
         if (isControlBatch(header)) continue;
         for (const record of decodeRecords(bytes)) {
@@ -75,14 +87,22 @@ export class PartitionReader {
   }
 
   /** The earliest offset still stored, or the offset the next message will get. */
-  async listOffset(topic: string, partition: number, which: "earliest" | "latest"): Promise<bigint> {
+  async listOffset(
+    topic: string,
+    partition: number,
+    which: "earliest" | "latest",
+  ): Promise<bigint> {
     return await this.#withLeader(topic, partition, async (conn) => {
       const response = await conn.request(ApiKey.ListOffsets, VERSIONS.listOffsets, {
         replicaId: -1,
         isolationLevel: 0,
         topics: [{
           name: topic,
-          partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: which === "earliest" ? -2n : -1n }],
+          partitions: [{
+            partitionIndex: partition,
+            currentLeaderEpoch: -1,
+            timestamp: which === "earliest" ? -2n : -1n,
+          }],
         }],
       });
       const p = response.topics[0]?.partitions[0];
@@ -103,7 +123,8 @@ export class PartitionReader {
         const leader = await this.#cluster.leaderOf(topic, partition);
         return await fn(await this.#cluster.brokerConnection(leader));
       } catch (err) {
-        const stale = isKaError(err, "NOT_LEADER_OR_FOLLOWER") || isKaError(err, "NETWORK_EXCEPTION") ||
+        const stale = isKaError(err, "NOT_LEADER_OR_FOLLOWER") ||
+          isKaError(err, "NETWORK_EXCEPTION") ||
           isKaError(err, "LEADER_NOT_AVAILABLE") || isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION");
         if (!stale || attempt >= 1) throw err;
         await this.#cluster.refresh();

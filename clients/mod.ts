@@ -14,13 +14,13 @@
  * @module
  */
 import { Admin } from "./admin.ts";
-import { ClusterView, type ClusterOptions } from "./cluster.ts";
+import { type ClusterOptions, ClusterView } from "./cluster.ts";
 import { PartitionReader } from "./consumer.ts";
 import { Producer, type ProducerOptions } from "./producer.ts";
 
 export * from "./types.ts";
 export { Admin } from "./admin.ts";
-export { ClusterView, type ClusterOptions } from "./cluster.ts";
+export { type ClusterOptions, ClusterView } from "./cluster.ts";
 export { type FetchOptions, type FetchResult, PartitionReader } from "./consumer.ts";
 export { Producer, type ProducerOptions, toBytes } from "./producer.ts";
 export { defaultPartitioner, keyPartition, murmur2, type Partitioner } from "./partitioner.ts";

@@ -68,7 +68,9 @@ export function checkPartition(topic: string, partition: number, partitionCount:
   if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
     throw KaError.of(
       "UNKNOWN_TOPIC_OR_PARTITION",
-      `Invalid partition ${partition} for topic '${topic}': it has partitions 0..${partitionCount - 1}`,
+      `Invalid partition ${partition} for topic '${topic}': it has partitions 0..${
+        partitionCount - 1
+      }`,
     );
   }
   return partition;

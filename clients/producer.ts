@@ -5,7 +5,12 @@
  * failures (refreshing metadata) with exponential backoff.
  * @module
  */
-import { ApiKey, encodeRecordBatch, type ProduceRequest, type RecordInput } from "@kafka-analog/lib/protocol";
+import {
+  ApiKey,
+  encodeRecordBatch,
+  type ProduceRequest,
+  type RecordInput,
+} from "@kafka-analog/lib/protocol";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import { sleep } from "@kafka-analog/lib/async";
 import type { ClusterView } from "./cluster.ts";
@@ -99,18 +104,21 @@ export class Producer {
         headers: (message.headers ?? []).map((h) => ({ key: h.key, value: toBytes(h.value) })),
         timestamp: message.timestamp ?? Date.now(),
       };
-      const bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0) +
+      const bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) +
+        (record.value?.length ?? 0) +
         record.headers!.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0);
       while (this.#bufferedBytes + bytes > this.#bufferBytes && this.#bufferedBytes > 0) {
         await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
       }
-      results.push(new Promise<RecordMetadata>((resolve, reject) => {
-        const queue = this.#queue(topic, partition);
-        queue.records.push({ record, bytes, resolve, reject });
-        queue.bytes += bytes;
-        this.#bufferedBytes += bytes;
-        if (queue.bytes >= this.#batchBytes) this.#drain(false);
-      }));
+      results.push(
+        new Promise<RecordMetadata>((resolve, reject) => {
+          const queue = this.#queue(topic, partition);
+          queue.records.push({ record, bytes, resolve, reject });
+          queue.bytes += bytes;
+          this.#bufferedBytes += bytes;
+          if (queue.bytes >= this.#batchBytes) this.#drain(false);
+        }),
+      );
     }
     this.#scheduleLinger();
     return await Promise.all(results);
@@ -131,7 +139,9 @@ export class Producer {
   #queue(topic: string, partition: number): PartitionQueue {
     const key = `${topic}/${partition}`;
     let queue = this.#queues.get(key);
-    if (!queue) this.#queues.set(key, queue = { topic, partition, records: [], bytes: 0, attempts: 0 });
+    if (!queue) {
+      this.#queues.set(key, queue = { topic, partition, records: [], bytes: 0, attempts: 0 });
+    }
     return queue;
   }
 
@@ -205,15 +215,23 @@ export class Producer {
         for (const batch of batches) this.#complete(batch, -1n);
         return;
       }
-      const response = await conn.request(ApiKey.Produce, VERSIONS.produce, request, { timeoutMs: this.#timeoutMs });
-      const results = new Map<string, { errorCode: number; baseOffset: bigint; errorMessage?: string | null }>();
+      const response = await conn.request(ApiKey.Produce, VERSIONS.produce, request, {
+        timeoutMs: this.#timeoutMs,
+      });
+      const results = new Map<
+        string,
+        { errorCode: number; baseOffset: bigint; errorMessage?: string | null }
+      >();
       for (const t of response.responses) {
         for (const p of t.partitionResponses) results.set(`${t.name}/${p.index}`, p);
       }
       for (const batch of batches) {
         const result = results.get(`${batch.topic}/${batch.partition}`);
         if (!result) {
-          this.#failOrRetry(batch, KaError.of("INVALID_REQUEST", `No answer for ${batch.topic}-${batch.partition}`));
+          this.#failOrRetry(
+            batch,
+            KaError.of("INVALID_REQUEST", `No answer for ${batch.topic}-${batch.partition}`),
+          );
         } else if (result.errorCode !== 0) {
           this.#failOrRetry(batch, new KaError(result.errorCode, result.errorMessage ?? undefined));
         } else {

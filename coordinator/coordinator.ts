@@ -11,7 +11,14 @@ import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { Logger } from "@kafka-analog/lib/log";
 import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
 import { sleep, withTimeout } from "@kafka-analog/lib/async";
-import { ApiKey, type CreateTopicsRequest, type CreateTopicsResponse, type DeleteTopicsRequest, type DeleteTopicsResponse, ERRORS } from "@kafka-analog/lib/protocol";
+import {
+  ApiKey,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+  type DeleteTopicsRequest,
+  type DeleteTopicsResponse,
+  ERRORS,
+} from "@kafka-analog/lib/protocol";
 import type {
   BrokerListing,
   ConsoleBackend,
@@ -84,7 +91,8 @@ export class Coordinator implements ConsoleBackend {
     this.#now = options.now ?? Date.now;
     this.#supervisor = options.supervisor ?? null;
     this.#tcpCheck = options.tcpCheck ?? (() => Promise.resolve(true));
-    this.#connect = options.connect ?? ((address) => KafkaConnection.open(address, { clientId: "coordinator" }));
+    this.#connect = options.connect ??
+      ((address) => KafkaConnection.open(address, { clientId: "coordinator" }));
     this.#onShutdown = options.onShutdown ?? (() => Promise.resolve());
     this.#startedAtMs = this.#now();
   }
@@ -130,7 +138,8 @@ export class Coordinator implements ConsoleBackend {
 
   #heartbeatFresh(id: number): boolean {
     const record = this.#brokers.get(id);
-    return record !== undefined && this.#now() - record.lastHeartbeatMs <= this.#settings.brokerSessionTimeoutMs;
+    return record !== undefined &&
+      this.#now() - record.lastHeartbeatMs <= this.#settings.brokerSessionTimeoutMs;
   }
 
   #brokerLive(id: number): boolean {
@@ -140,7 +149,9 @@ export class Coordinator implements ConsoleBackend {
   }
 
   #refreshLiveBrokers(): void {
-    const live = [...this.#brokers.keys()].filter((id) => this.#brokerLive(id)).sort((a, b) => a - b);
+    const live = [...this.#brokers.keys()].filter((id) => this.#brokerLive(id)).sort((a, b) =>
+      a - b
+    );
     if (live.join(",") === this.#liveBrokerIds.join(",")) return;
     this.#logger.info("live brokers changed", { from: this.#liveBrokerIds, to: live });
     for (const id of this.#liveBrokerIds) {
@@ -148,13 +159,17 @@ export class Coordinator implements ConsoleBackend {
     }
     this.#liveBrokerIds = live;
     this.store.bump();
-    this.pushMetadata().catch((err) => this.#logger.warn("metadata push failed", { reason: messageOf(err) }));
+    this.pushMetadata().catch((err) =>
+      this.#logger.warn("metadata push failed", { reason: messageOf(err) })
+    );
   }
 
   // ---- broker-facing API ----------------------------------------------------
 
   /** BrokerRegistration: remember the broker and hand it the current snapshot. */
-  register(payload: unknown): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
+  register(
+    payload: unknown,
+  ): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
     const request = readRegisterRequest(payload);
     this.#brokers.set(request.brokerId, {
       endpoint: { id: request.brokerId, host: request.host, port: request.port },
@@ -168,34 +183,49 @@ export class Coordinator implements ConsoleBackend {
   }
 
   /** BrokerHeartbeat: refresh liveness; send the snapshot if the broker is behind. */
-  heartbeat(payload: unknown): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
+  heartbeat(
+    payload: unknown,
+  ): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
     const request = readHeartbeatRequest(payload);
     const record = this.#brokers.get(request.brokerId);
     if (!record || record.incarnation !== request.incarnation) {
-      return { errorCode: ERRORS.UNKNOWN_BROKER.code, metadataVersion: this.store.version, snapshot: null };
+      return {
+        errorCode: ERRORS.UNKNOWN_BROKER.code,
+        metadataVersion: this.store.version,
+        snapshot: null,
+      };
     }
     record.lastHeartbeatMs = this.#now();
     this.#refreshLiveBrokers();
     const behind = request.metadataVersion < this.store.version;
-    return { errorCode: 0, metadataVersion: this.store.version, snapshot: behind ? this.snapshot() : null };
+    return {
+      errorCode: 0,
+      metadataVersion: this.store.version,
+      snapshot: behind ? this.snapshot() : null,
+    };
   }
 
   /** Pushes the current snapshot to every live broker; waits up to 3 s. */
   async pushMetadata(): Promise<void> {
     const snapshot = this.snapshot();
-    await Promise.all(this.liveBrokers().map(async (broker) => {
-      try {
-        const conn = await this.#pushConn(broker);
-        await withTimeout(
-          conn.request(ApiKey.UpdateMetadata, 0, { payload: { snapshot } }, { timeoutMs: 3_000 }),
-          3_000,
-          () => new Error("timed out"),
-        );
-      } catch (err) {
-        this.#dropPushConn(broker.id);
-        this.#logger.warn("could not push metadata", { broker: broker.id, reason: messageOf(err) });
-      }
-    }));
+    await Promise.all(
+      this.liveBrokers().map(async (broker) => {
+        try {
+          const conn = await this.#pushConn(broker);
+          await withTimeout(
+            conn.request(ApiKey.UpdateMetadata, 0, { payload: { snapshot } }, { timeoutMs: 3_000 }),
+            3_000,
+            () => new Error("timed out"),
+          );
+        } catch (err) {
+          this.#dropPushConn(broker.id);
+          this.#logger.warn("could not push metadata", {
+            broker: broker.id,
+            reason: messageOf(err),
+          });
+        }
+      }),
+    );
   }
 
   #pushConn(broker: BrokerEndpoint): Promise<KafkaConnection> {
@@ -225,19 +255,30 @@ export class Coordinator implements ConsoleBackend {
     const results = request.topics.map((t) => {
       try {
         if (t.assignments.length > 0) {
-          throw KaError.of("INVALID_REQUEST", "Manual replica assignments are not supported; omit them to use placement");
+          throw KaError.of(
+            "INVALID_REQUEST",
+            "Manual replica assignments are not supported; omit them to use placement",
+          );
         }
         const configs: Record<string, string> = {};
         for (const c of t.configs) {
-          if (c.value === null) throw KaError.of("INVALID_CONFIG", `Topic config '${c.name}' has no value`);
+          if (c.value === null) {
+            throw KaError.of("INVALID_CONFIG", `Topic config '${c.name}' has no value`);
+          }
           configs[c.name] = c.value;
         }
-        this.store.createTopic({
-          name: t.name,
-          partitions: t.numPartitions === -1 ? this.#settings.defaultPartitions : t.numPartitions,
-          replicationFactor: t.replicationFactor === -1 ? this.#settings.replicationFactor : t.replicationFactor,
-          configs,
-        }, this.#liveBrokerIds, { validateOnly: request.validateOnly });
+        this.store.createTopic(
+          {
+            name: t.name,
+            partitions: t.numPartitions === -1 ? this.#settings.defaultPartitions : t.numPartitions,
+            replicationFactor: t.replicationFactor === -1
+              ? this.#settings.replicationFactor
+              : t.replicationFactor,
+            configs,
+          },
+          this.#liveBrokerIds,
+          { validateOnly: request.validateOnly },
+        );
         return { name: t.name, errorCode: 0, errorMessage: null };
       } catch (err) {
         if (!isKaError(err)) throw err;
@@ -292,7 +333,11 @@ export class Coordinator implements ConsoleBackend {
   #stateOf(svc: ServiceProcess): ServiceState {
     if (svc.phase === "stopped") return "stopped";
     if (svc.phase === "exited") return "dead";
-    if (svc.spec.kind === "broker") return this.#brokerLive(svc.spec.id) && this.#health.get(svc.spec.name)?.tcpOk !== false ? "alive" : "dead";
+    if (svc.spec.kind === "broker") {
+      return this.#brokerLive(svc.spec.id) && this.#health.get(svc.spec.name)?.tcpOk !== false
+        ? "alive"
+        : "dead";
+    }
     return this.#health.get(svc.spec.name)?.alive ? "alive" : "dead";
   }
 
@@ -370,7 +415,9 @@ export class Coordinator implements ConsoleBackend {
       validateOnly: false,
     });
     const result = response.topics[0];
-    if (result.errorCode !== 0) throw new KaError(result.errorCode, result.errorMessage ?? undefined);
+    if (result.errorCode !== 0) {
+      throw new KaError(result.errorCode, result.errorMessage ?? undefined);
+    }
     return this.topicDescribe(options.name);
   }
 
@@ -396,7 +443,12 @@ export class Coordinator implements ConsoleBackend {
   async topicDelete(name: string): Promise<void> {
     const response = await this.deleteTopics({ topicNames: [name], timeoutMs: 30_000 });
     const code = response.responses[0].errorCode;
-    if (code !== 0) throw new KaError(code, code === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code ? `Unknown topic '${name}'` : undefined);
+    if (code !== 0) {
+      throw new KaError(
+        code,
+        code === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code ? `Unknown topic '${name}'` : undefined,
+      );
+    }
   }
 
   shutdown(): Promise<void> {
@@ -404,13 +456,18 @@ export class Coordinator implements ConsoleBackend {
   }
 
   #requireSupervisor(): Supervisor {
-    if (!this.#supervisor) throw KaError.of("SERVICE_STATE", "This coordinator supervises no processes");
+    if (!this.#supervisor) {
+      throw KaError.of("SERVICE_STATE", "This coordinator supervises no processes");
+    }
     return this.#supervisor;
   }
 
   #brokerService(id: number): string {
     if (!this.#settings.brokerIds.includes(id)) {
-      throw KaError.of("UNKNOWN_BROKER", `Unknown broker ${id}: brokers are ${this.#settings.brokerIds.join(", ")}`);
+      throw KaError.of(
+        "UNKNOWN_BROKER",
+        `Unknown broker ${id}: brokers are ${this.#settings.brokerIds.join(", ")}`,
+      );
     }
     return `broker-${id}`;
   }
@@ -422,7 +479,9 @@ export class Coordinator implements ConsoleBackend {
       await this.checkHealth();
       const svc = this.#supervisor!.get(name);
       if (this.#stateOf(svc) === "alive") return;
-      if (svc.phase !== "running") throw KaError.of("SERVICE_STATE", `${name} exited while starting (code ${svc.exitCode})`);
+      if (svc.phase !== "running") {
+        throw KaError.of("SERVICE_STATE", `${name} exited while starting (code ${svc.exitCode})`);
+      }
       await sleep(100);
     }
     throw KaError.of("REQUEST_TIMED_OUT", `${name} did not become alive within 15 s`);

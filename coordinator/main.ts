@@ -41,7 +41,13 @@ const abs = (p: string) => (p.startsWith("/") ? p : `${root}/${p.replace(/^\.\//
 const dataDir = abs(config.broker.dataDir);
 const coordinatorDir = abs(config.coordinator.dataDir);
 const logDir = `${dataDir}/logs`;
-for (const dir of [coordinatorDir, logDir, ...brokerIdsOf(config).map((id) => `${dataDir}/broker-${id}`)]) {
+for (
+  const dir of [
+    coordinatorDir,
+    logDir,
+    ...brokerIdsOf(config).map((id) => `${dataDir}/broker-${id}`),
+  ]
+) {
   Deno.mkdirSync(dir, { recursive: true });
 }
 const paths = {
@@ -56,9 +62,8 @@ const paths = {
 const controller = new AbortController();
 const journal = new FileJournal(`${coordinatorDir}/metadata.log`);
 const store = new MetadataStore(journal);
-let coordinator!: Coordinator;
 const supervisor = new Supervisor({ logger, onExit: (proc) => coordinator.onServiceExit(proc) });
-coordinator = new Coordinator({
+const coordinator: Coordinator = new Coordinator({
   settings: {
     port: config.coordinator.port,
     brokerSessionTimeoutMs: config.coordinator.brokerSessionTimeoutMs,
@@ -88,7 +93,11 @@ try {
     logger,
   });
 } catch (err) {
-  console.error(`Cannot listen: ${messageOf(err)} (is another cluster running? see coordinator.port / console_port)`);
+  console.error(
+    `Cannot listen: ${
+      messageOf(err)
+    } (is another cluster running? see coordinator.port / console_port)`,
+  );
   Deno.exit(1);
 }
 
@@ -107,7 +116,11 @@ Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
 
 for (const spec of serviceSpecs(config, paths)) supervisor.add(spec);
 const watching = coordinator.watch(controller.signal);
-await Promise.all(supervisor.list().filter((s) => s.spec.kind === "broker").map((s) => supervisor.start(s.spec.name)));
+await Promise.all(
+  supervisor.list().filter((s) => s.spec.kind === "broker").map((s) =>
+    supervisor.start(s.spec.name)
+  ),
+);
 await supervisor.start("producer");
 await supervisor.start("consumer");
 const ready = await waitForCluster(30_000);

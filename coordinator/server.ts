@@ -29,7 +29,9 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
 ];
 
 /** Builds the frame handler for the cluster port. */
-export function createCoordinatorHandler(coordinator: Coordinator): (frame: Uint8Array) => Promise<Uint8Array> {
+export function createCoordinatorHandler(
+  coordinator: Coordinator,
+): (frame: Uint8Array) => Promise<Uint8Array> {
   return async (frame) => {
     let request;
     try {
@@ -56,13 +58,22 @@ export function createCoordinatorHandler(coordinator: Coordinator): (frame: Uint
       case ApiKey.DeleteTopics:
         return reply(ApiKey.DeleteTopics, await coordinator.deleteTopics(request.body));
       case ApiKey.BrokerRegistration:
-        return reply(ApiKey.BrokerRegistration, { payload: coordinator.register(request.body.payload) });
+        return reply(ApiKey.BrokerRegistration, {
+          payload: coordinator.register(request.body.payload),
+        });
       case ApiKey.BrokerHeartbeat:
-        return reply(ApiKey.BrokerHeartbeat, { payload: coordinator.heartbeat(request.body.payload) });
+        return reply(ApiKey.BrokerHeartbeat, {
+          payload: coordinator.heartbeat(request.body.payload),
+        });
       case ApiKey.ClusterMetadata:
-        return reply(ApiKey.ClusterMetadata, { payload: { errorCode: 0, snapshot: coordinator.snapshot() } });
+        return reply(ApiKey.ClusterMetadata, {
+          payload: { errorCode: 0, snapshot: coordinator.snapshot() },
+        });
       default:
-        throw KaError.of("UNSUPPORTED_VERSION", `The coordinator does not serve API ${header.apiKey}`);
+        throw KaError.of(
+          "UNSUPPORTED_VERSION",
+          `The coordinator does not serve API ${header.apiKey}`,
+        );
     }
   };
 }

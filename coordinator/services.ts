@@ -50,7 +50,11 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
     const port = config.broker.basePort + id;
     const dir = brokerDataDir(paths, id);
     // Its own port (listen), the coordinator, and its peers (replication).
-    const net = [`${config.broker.host}:${port}`, coordinator, ...brokers.filter((_, i) => i !== id)];
+    const net = [
+      `${config.broker.host}:${port}`,
+      coordinator,
+      ...brokers.filter((_, i) => i !== id),
+    ];
     return {
       name: `broker-${id}`,
       kind: "broker",
@@ -81,8 +85,18 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
     };
   });
   const gateways = [
-    { name: "producer", kind: "producer" as const, port: config.gateway.writerPort, main: paths.writerMain },
-    { name: "consumer", kind: "consumer" as const, port: config.gateway.readerPort, main: paths.readerMain },
+    {
+      name: "producer",
+      kind: "producer" as const,
+      port: config.gateway.writerPort,
+      main: paths.writerMain,
+    },
+    {
+      name: "consumer",
+      kind: "consumer" as const,
+      port: config.gateway.readerPort,
+      main: paths.readerMain,
+    },
   ];
   for (const g of gateways) {
     const net = [`${config.gateway.host}:${g.port}`, coordinator, ...brokers];

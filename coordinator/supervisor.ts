@@ -106,7 +106,13 @@ export class Supervisor {
     entry.child = child;
     entry.stdin = child.stdin.getWriter();
     entry.stopping = false;
-    entry.proc = { spec, pid: child.pid, phase: "running", startedAtMs: this.#now(), exitCode: null };
+    entry.proc = {
+      spec,
+      pid: child.pid,
+      phase: "running",
+      startedAtMs: this.#now(),
+      exitCode: null,
+    };
     const pipes = Promise.allSettled([
       child.stdout.pipeTo(log.writable),
       child.stderr.pipeTo(errLog.writable),
@@ -118,7 +124,12 @@ export class Supervisor {
       entry.child = null;
       entry.stdin = null;
       if (!asked) {
-        this.#logger.warn("service exited", { service: name, pid: child.pid, code: status.code, signal: status.signal });
+        this.#logger.warn("service exited", {
+          service: name,
+          pid: child.pid,
+          code: status.code,
+          signal: status.signal,
+        });
         this.#onExit(entry.proc);
       }
     });
@@ -160,7 +171,9 @@ export class Supervisor {
   /** Stops every running service at once. */
   async stopAll(): Promise<void> {
     await Promise.all(
-      [...this.#entries.values()].filter((e) => e.proc.phase === "running").map((e) => this.stop(e.proc.spec.name)),
+      [...this.#entries.values()].filter((e) => e.proc.phase === "running").map((e) =>
+        this.stop(e.proc.spec.name)
+      ),
     );
   }
 

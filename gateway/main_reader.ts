@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const cluster = createClusterAdapter(
-    await createClient({ bootstrap: flags.bootstrap, clientId: COMPONENT }),
+    createClient({ bootstrap: flags.bootstrap, clientId: COMPONENT }),
   );
   const app = createReaderApp(cluster, { logger });
   await serveGateway(app, { ...flags, logger, onStop: () => cluster.close() });

@@ -18,7 +18,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Rejects with `makeError()` if `promise` has not settled within `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, makeError: () => Error): Promise<T> {
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  makeError: () => Error,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([

@@ -123,7 +123,10 @@ export function readSnapshot(value: unknown, path = "snapshot"): ClusterSnapshot
     clusterId: f.str("clusterId"),
     version: f.int("version"),
     controllerId: f.int("controllerId"),
-    brokers: f.list("brokers", (b) => ({ id: b.int("id"), host: b.str("host"), port: b.int("port") })),
+    brokers: f.list(
+      "brokers",
+      (b) => ({ id: b.int("id"), host: b.str("host"), port: b.int("port") }),
+    ),
     topics: f.list("topics", (t) => ({
       name: t.str("name"),
       configs: t.strMap("configs"),
@@ -141,13 +144,22 @@ export function readSnapshot(value: unknown, path = "snapshot"): ClusterSnapshot
 /** Validates a BrokerRegistration payload. */
 export function readRegisterRequest(value: unknown): RegisterRequest {
   const f = Fields.of(value, "payload");
-  return { brokerId: f.int("brokerId"), host: f.str("host"), port: f.int("port"), incarnation: f.str("incarnation") };
+  return {
+    brokerId: f.int("brokerId"),
+    host: f.str("host"),
+    port: f.int("port"),
+    incarnation: f.str("incarnation"),
+  };
 }
 
 /** Validates a BrokerHeartbeat payload. */
 export function readHeartbeatRequest(value: unknown): HeartbeatRequest {
   const f = Fields.of(value, "payload");
-  return { brokerId: f.int("brokerId"), incarnation: f.str("incarnation"), metadataVersion: f.int("metadataVersion") };
+  return {
+    brokerId: f.int("brokerId"),
+    incarnation: f.str("incarnation"),
+    metadataVersion: f.int("metadataVersion"),
+  };
 }
 
 /** Validates a registration/heartbeat response payload. */
@@ -176,7 +188,10 @@ export function readErrorPayload(value: unknown): { errorCode: number; message: 
 
 /** A topic name Kafka would accept: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
 export function validateTopicName(name: string): void {
-  if (name.length === 0 || name.length > 249 || name === "." || name === ".." || !/^[a-zA-Z0-9._-]+$/.test(name)) {
+  if (
+    name.length === 0 || name.length > 249 || name === "." || name === ".." ||
+    !/^[a-zA-Z0-9._-]+$/.test(name)
+  ) {
     throw KaError.of(
       "INVALID_TOPIC_EXCEPTION",
       `Invalid topic name '${name}': use 1..249 characters of a-z, A-Z, 0-9, '.', '_' or '-'`,

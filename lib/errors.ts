@@ -3,7 +3,7 @@
  * Every one carries a code from the error table and whether a retry may help.
  * @module
  */
-import { errorInfo, ERRORS, type ErrorName } from "./protocol/error_codes.ts";
+import { errorInfo, type ErrorName, ERRORS } from "./protocol/error_codes.ts";
 
 /** An error with a code from {@linkcode ERRORS}; clients retry only when `retriable`. */
 export class KaError extends Error {

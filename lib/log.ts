@@ -33,7 +33,12 @@ export function createLogger(component: string, options: LoggerOptions = {}): Lo
   const now = options.now ?? Date.now;
   function emit(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (LEVELS[level] < min) return;
-    sink(JSON.stringify({ ts: new Date(now()).toISOString(), level, component, msg, ...fields }, replacer));
+    sink(
+      JSON.stringify(
+        { ts: new Date(now()).toISOString(), level, component, msg, ...fields },
+        replacer,
+      ),
+    );
   }
   return {
     debug: (msg, fields) => emit("debug", msg, fields),

@@ -6,7 +6,12 @@
  */
 import type { ClusterSnapshot } from "./cluster.ts";
 import { ERRORS } from "./protocol/error_codes.ts";
-import { type ApiVersionsResponse, type MetadataRequest, type MetadataResponse, SUPPORTED_VERSIONS } from "./protocol/mod.ts";
+import {
+  type ApiVersionsResponse,
+  type MetadataRequest,
+  type MetadataResponse,
+  SUPPORTED_VERSIONS,
+} from "./protocol/mod.ts";
 import { assert } from "./assert.ts";
 
 /**
@@ -14,13 +19,23 @@ import { assert } from "./assert.ts";
  * the live brokers is reported with leader −1 and LEADER_NOT_AVAILABLE, and
  * its dead replicas as offline.
  */
-export function buildMetadataResponse(snapshot: ClusterSnapshot, request: MetadataRequest): MetadataResponse {
+export function buildMetadataResponse(
+  snapshot: ClusterSnapshot,
+  request: MetadataRequest,
+): MetadataResponse {
   const live = new Set(snapshot.brokers.map((b) => b.id));
   const byName = new Map(snapshot.topics.map((t) => [t.name, t]));
-  const names = request.topics === null ? [...byName.keys()] : request.topics.map((t) => t.name ?? "");
+  const names = request.topics === null
+    ? [...byName.keys()]
+    : request.topics.map((t) => t.name ?? "");
   return {
     throttleTimeMs: 0,
-    brokers: snapshot.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: null })),
+    brokers: snapshot.brokers.map((b) => ({
+      nodeId: b.id,
+      host: b.host,
+      port: b.port,
+      rack: null,
+    })),
     clusterId: snapshot.clusterId,
     controllerId: snapshot.controllerId,
     topics: names.map((name) => {

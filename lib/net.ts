@@ -123,7 +123,10 @@ export class KafkaConnection {
     while (this.#pending.size >= this.#inFlightMax && !this.#closed) {
       await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
     }
-    if (this.#closed) throw this.#closeError ?? KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} is closed`);
+    if (this.#closed) {
+      throw this.#closeError ??
+        KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} is closed`);
+    }
     const correlationId = this.#nextCorrelationId;
     this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
     const frame = encodeRequest(
@@ -165,7 +168,9 @@ export class KafkaConnection {
       while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
     });
     this.#writeChain = next.catch((err) => {
-      this.#fail(KaError.of("NETWORK_EXCEPTION", `Write to ${this.address} failed: ${messageOf(err)}`));
+      this.#fail(
+        KaError.of("NETWORK_EXCEPTION", `Write to ${this.address} failed: ${messageOf(err)}`),
+      );
     });
     return next;
   }
@@ -179,12 +184,15 @@ export class KafkaConnection {
         if (n === null) break;
         for (const frame of decoder.push(buf.subarray(0, n))) this.#onFrame(frame);
       }
-      this.#fail(KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} was closed by the peer`));
+      this.#fail(
+        KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} was closed by the peer`),
+      );
     } catch (err) {
       this.#fail(
-        err instanceof KaError && err.errorName !== "NETWORK_EXCEPTION"
-          ? err
-          : KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} failed: ${messageOf(err)}`),
+        err instanceof KaError && err.errorName !== "NETWORK_EXCEPTION" ? err : KaError.of(
+          "NETWORK_EXCEPTION",
+          `Connection to ${this.address} failed: ${messageOf(err)}`,
+        ),
       );
     }
   }
@@ -220,7 +228,10 @@ export class KafkaConnection {
 }
 
 /** Handles one request frame (without length prefix); returns the whole response frame, or null for none. */
-export type FrameHandler = (frame: Uint8Array, peer: string) => Promise<Uint8Array | null> | Uint8Array | null;
+export type FrameHandler = (
+  frame: Uint8Array,
+  peer: string,
+) => Promise<Uint8Array | null> | Uint8Array | null;
 
 /** Options for {@linkcode serveFrames}. */
 export interface ServeOptions {
@@ -246,7 +257,10 @@ export interface FrameServer {
  * throws closes that one connection with a logged reason; the server goes on.
  */
 export function serveFrames(handler: FrameHandler, options: ServeOptions): FrameServer {
-  const listener = (options.listen ?? Deno.listen)({ hostname: options.hostname, port: options.port });
+  const listener = (options.listen ?? Deno.listen)({
+    hostname: options.hostname,
+    port: options.port,
+  });
   const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX;
   const frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX;
   const conns = new Set<Deno.TcpConn>();
@@ -279,7 +293,9 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
           const response = await handler(frame, peer);
           if (response) {
             let written = 0;
-            while (written < response.length) written += await conn.write(response.subarray(written));
+            while (written < response.length) {
+              written += await conn.write(response.subarray(written));
+            }
           }
         }
       }

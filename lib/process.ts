@@ -19,7 +19,10 @@ export interface WatchParentOptions {
  * Calls `onGone(reason)` once, when stdin closes, the parent pid changes, or
  * SIGINT/SIGTERM arrives. Returns a function that stops watching.
  */
-export function watchParent(onGone: (reason: string) => void, options: WatchParentOptions = {}): () => void {
+export function watchParent(
+  onGone: (reason: string) => void,
+  options: WatchParentOptions = {},
+): () => void {
   let fired = false;
   const fire = (reason: string) => {
     if (fired) return;

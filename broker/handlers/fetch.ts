@@ -12,19 +12,30 @@ import { type Broker, partitionKey } from "../broker.ts";
 type PartitionResult = FetchResponse["responses"][number]["partitions"][number];
 
 /** Handles a Fetch request, waiting up to `maxWaitMs` for `minBytes`. */
-export async function handleFetch(broker: Broker, request: FetchRequest, signal?: AbortSignal): Promise<FetchResponse> {
+export async function handleFetch(
+  broker: Broker,
+  request: FetchRequest,
+  signal?: AbortSignal,
+): Promise<FetchResponse> {
   const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
   const deadline = broker.now() + maxWaitMs;
-  const keys = request.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+  const keys = request.topics.flatMap((t) =>
+    t.partitions.map((p) => partitionKey(t.topic, p.partition))
+  );
   while (true) {
     const { response, bytes, failed } = readOnce(broker, request);
     const remaining = deadline - broker.now();
-    if (bytes >= Math.max(request.minBytes, 1) || failed || remaining <= 0 || signal?.aborted) return response;
+    if (bytes >= Math.max(request.minBytes, 1) || failed || remaining <= 0 || signal?.aborted) {
+      return response;
+    }
     await broker.waiters.wait(keys, remaining, signal);
   }
 }
 
-function readOnce(broker: Broker, request: FetchRequest): { response: FetchResponse; bytes: number; failed: boolean } {
+function readOnce(
+  broker: Broker,
+  request: FetchRequest,
+): { response: FetchResponse; bytes: number; failed: boolean } {
   let budget = request.maxBytes ?? 0x7fffffff;
   let bytes = 0;
   let failed = false;

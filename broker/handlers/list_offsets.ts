@@ -12,7 +12,10 @@ export const LATEST_TIMESTAMP = -1n;
 export const EARLIEST_TIMESTAMP = -2n;
 
 /** Handles a ListOffsets request. */
-export function handleListOffsets(broker: Broker, request: ListOffsetsRequest): ListOffsetsResponse {
+export function handleListOffsets(
+  broker: Broker,
+  request: ListOffsetsRequest,
+): ListOffsetsResponse {
   return {
     throttleTimeMs: 0,
     topics: request.topics.map((t) => ({
@@ -39,7 +42,13 @@ export function handleListOffsets(broker: Broker, request: ListOffsetsRequest): 
           };
         } catch (err) {
           if (!isKaError(err)) throw err;
-          return { partitionIndex: p.partitionIndex, errorCode: err.code, timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: err.code,
+            timestamp: -1n,
+            offset: -1n,
+            leaderEpoch: -1,
+          };
         }
       }),
     })),

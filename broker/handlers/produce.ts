@@ -20,7 +20,12 @@ export function handleProduce(broker: Broker, request: ProduceRequest): ProduceR
   const responses = request.topicData.map((topicData) => ({
     name: topicData.name,
     partitionResponses: topicData.partitionData.map((data): ProducePartitionResponse => {
-      if (!acksValid) return failure(data.index, KaError.of("INVALID_REQUIRED_ACKS", `Invalid acks ${request.acks}`));
+      if (!acksValid) {
+        return failure(
+          data.index,
+          KaError.of("INVALID_REQUIRED_ACKS", `Invalid acks ${request.acks}`),
+        );
+      }
       try {
         return appendPartition(broker, topicData.name, data.index, data.records);
       } catch (err) {
@@ -72,7 +77,9 @@ function appendPartition(
 function failure(index: number, err: KaError): ProducePartitionResponse {
   return {
     index,
-    errorCode: err.code === ERRORS.UNSUPPORTED_VERSION.code ? ERRORS.INVALID_REQUEST.code : err.code,
+    errorCode: err.code === ERRORS.UNSUPPORTED_VERSION.code
+      ? ERRORS.INVALID_REQUEST.code
+      : err.code,
     baseOffset: -1n,
     logAppendTimeMs: -1n,
     logStartOffset: -1n,

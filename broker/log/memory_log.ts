@@ -3,7 +3,11 @@
  * found by binary search over their base offsets.
  * @module
  */
-import { setBaseOffset, setPartitionLeaderEpoch, type BatchHeader } from "@kafka-analog/lib/protocol";
+import {
+  type BatchHeader,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+} from "@kafka-analog/lib/protocol";
 import { assert } from "@kafka-analog/lib/assert";
 import type { AppendResult, PartitionLog, ReadResult } from "./partition_log.ts";
 

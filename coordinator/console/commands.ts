@@ -547,7 +547,8 @@ function completeArgument(
 
 /**
  * Tab completion for `line` (the text before the cursor), in node:readline's
- * completer form: the candidates and the partial word they would replace.
+ * completer form: the candidates and the partial word they would replace. A
+ * single candidate comes with a trailing space.
  */
 export function completeLine(line: string, source: CompletionSource): [string[], string] {
   const words = line.split(/\s+/).filter((w) => w !== "");
@@ -564,7 +565,9 @@ export function completeLine(line: string, source: CompletionSource): [string[],
       ...new Set(specsWithPrefix(words).map((c) => c.words[words.length]).filter(Boolean)),
     ];
   }
-  return [candidates.filter((c) => c.startsWith(partial)).sort(compareCandidates), partial];
+  const matches = candidates.filter((c) => c.startsWith(partial)).sort(compareCandidates);
+  // A single match is a whole word: end it with a space so the next word can follow.
+  return [matches.length === 1 ? [`${matches[0]} `] : matches, partial];
 }
 
 function compareCandidates(a: string, b: string): number {

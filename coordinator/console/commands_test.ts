@@ -317,20 +317,20 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     "status",
     "topic",
   ]);
-  assert.deepEqual(completeLine("to", backend), [["topic"], "to"]);
+  assert.deepEqual(completeLine("to", backend), [["topic "], "to"]);
   assert.deepEqual(words("topic "), ["create", "delete", "describe", "list"]);
   assert.deepEqual(completeLine("topic de", backend), [["delete", "describe"], "de"]);
   assert.deepEqual(words("broker "), ["list", "restart", "start", "stop"]);
   assert.deepEqual(words("broker st"), ["start", "stop"]);
-  assert.deepEqual(words("restart "), ["all"]);
+  assert.deepEqual(words("restart "), ["all "]);
   assert.deepEqual(words("broker stop "), ["1", "2", "3"]);
-  assert.deepEqual(words("broker restart 2"), ["2"]);
+  assert.deepEqual(words("broker restart 2"), ["2 "]);
   assert.deepEqual(words("broker stop 1 "), []);
   assert.deepEqual(words("topic describe "), ["orders", "other"]);
-  assert.deepEqual(completeLine("topic delete or", backend), [["orders"], "or"]);
+  assert.deepEqual(completeLine("topic delete or", backend), [["orders "], "or"]);
   assert.deepEqual(words("topic create "), []);
   assert.deepEqual(words("topic create t "), ["--config", "--partitions", "--replication-factor"]);
-  assert.deepEqual(words("topic create t --p"), ["--partitions"]);
+  assert.deepEqual(words("topic create t --p"), ["--partitions "]);
   assert.deepEqual(words("topic create t --partitions "), []);
   assert.deepEqual(
     words("topic create t --partitions 3 --"),

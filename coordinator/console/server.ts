@@ -95,8 +95,10 @@ export class LineSplitter {
       lines.push(data.slice(start, stop));
       start = end + 1;
     }
-    // A trailing `\r` may belong to the next `\r\n`, hence the +1.
-    if (data.length - start > this.#lineBytesMax + 1) return { lines, overflow: true };
+    const pendingBytes = data.length - start;
+    // A trailing `\r` may belong to the next `\r\n`, so it does not count yet.
+    const lineBytes = data[data.length - 1] === 0x0d ? pendingBytes - 1 : pendingBytes;
+    if (lineBytes > this.#lineBytesMax) return { lines, overflow: true };
     this.#pending = data.slice(start);
     return { lines, overflow: false };
   }

@@ -40,7 +40,9 @@ export class FileJournal implements MetadataJournal {
           Deno.truncateSync(this.#path, new TextEncoder().encode(text.slice(0, goodChars)).length);
           break;
         }
-        throw new Error(`Corrupt metadata journal ${this.#path} at line ${i + 1}: ${(err as Error).message}`);
+        throw new Error(
+          `Corrupt metadata journal ${this.#path} at line ${i + 1}: ${(err as Error).message}`,
+        );
       }
     }
     return events;

@@ -15,6 +15,12 @@
  * sets allow leader counts that differ by at most 1, the result achieves it. `leaderLoad`
  * counts leaders a broker already holds in other topics, so fairness is cluster-wide.
  *
+ * Limit of the ring: replica sets of a small topic are only as even as its hashes. With the
+ * defaults (10 partitions, 5 brokers, replication factor 2) about 28% of topic names give some
+ * broker at most one replica, so the best spread is 3/2/2/2/1 leaders rather than 2 each
+ * (about 1% at replication factor 3). Large topics even out (1,000 partitions: replica counts
+ * within about 10% of the mean).
+ *
  * Hash: 32-bit FNV-1a over the key's UTF-8 bytes, followed by MurmurHash3's `fmix32`
  * finaliser. FNV-1a alone spreads short, similar keys (`3#0`, `3#1`) poorly on the ring; the
  * finaliser avalanches every input bit. Both are fixed, so placement is stable across runs,
@@ -181,7 +187,10 @@ export function spreadLeaders(
   }
   const leaders = greedyLeaders(replicaSets, load, rank);
   repairLeaders(replicaSets, leaders, load, brokerIds);
-  return replicaSets.map((replicas, p) => [leaders[p], ...replicas.filter((b) => b !== leaders[p])]);
+  return replicaSets.map((
+    replicas,
+    p,
+  ) => [leaders[p], ...replicas.filter((b) => b !== leaders[p])]);
 }
 
 /** Each partition takes its least-loaded replica; ties go round-robin from a moving cursor. */

@@ -15,7 +15,15 @@ import { placeTopic } from "./placement.ts";
 export type MetadataEvent =
   | { type: "topic_created"; topic: TopicState }
   | { type: "topic_deleted"; name: string }
-  | { type: "partition_changed"; topic: string; partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[] };
+  | {
+    type: "partition_changed";
+    topic: string;
+    partition: number;
+    leader: number;
+    leaderEpoch: number;
+    replicas: number[];
+    isr: number[];
+  };
 
 /** Where metadata events are made durable; the file-backed one lives in `journal.ts`. */
 export interface MetadataJournal {
@@ -101,7 +109,10 @@ export class MetadataStore {
     if (this.#topics.has(request.name)) {
       throw KaError.of("TOPIC_ALREADY_EXISTS", `Topic '${request.name}' already exists`);
     }
-    if (!Number.isInteger(request.partitions) || request.partitions < 1 || request.partitions > PARTITIONS_MAX) {
+    if (
+      !Number.isInteger(request.partitions) || request.partitions < 1 ||
+      request.partitions > PARTITIONS_MAX
+    ) {
       throw KaError.of(
         "INVALID_PARTITIONS",
         `Invalid partitions ${request.partitions} for topic '${request.name}': must be 1..${PARTITIONS_MAX}`,
@@ -124,11 +135,19 @@ export class MetadataStore {
           `Unknown topic config '${key}': known are ${Object.keys(TOPIC_CONFIGS).join(", ")}`,
         );
       }
-      if (!check(value)) throw KaError.of("INVALID_CONFIG", `Invalid value '${value}' for topic config '${key}'`);
+      if (!check(value)) {
+        throw KaError.of("INVALID_CONFIG", `Invalid value '${value}' for topic config '${key}'`);
+      }
     }
-    const placement = placeTopic(request.name, request.partitions, brokerIds, request.replicationFactor, {
-      leaderLoad: this.leaderCounts(),
-    });
+    const placement = placeTopic(
+      request.name,
+      request.partitions,
+      brokerIds,
+      request.replicationFactor,
+      {
+        leaderLoad: this.leaderCounts(),
+      },
+    );
     const topic: TopicState = {
       name: request.name,
       configs: { ...request.configs },

@@ -1,14 +1,20 @@
 /**
- * The real {@linkcode GatewayCluster}: an adapter over the client library
- * (`@kafka-analog/clients`). `main_*.ts` create the client and pass it to
- * {@linkcode createClusterAdapter}; this file only needs its shape
- * ({@linkcode ClusterClient}), so it is tested with a small stand-in and does
- * not open sockets itself.
+ * The real {@linkcode GatewayCluster}: an adapter over the client library's
+ * `createClient()` (`@kafka-analog/clients`). `main_*.ts` create the client
+ * and pass it to {@linkcode createClusterAdapter}; this file only needs its
+ * shape ({@linkcode ClusterClient}, which the library's `Client` satisfies),
+ * so it is tested with a small stand-in and opens no sockets itself.
  *
- * What the adapter adds over the client: one producer per acks level (made
- * on first use and reused, so concurrent HTTP requests share batches), topic
- * listings with descriptions, reads that never return messages before the
- * requested offset and are bounded in bytes, and a health probe.
+ * What the adapter adds over the client:
+ * - one producer per acks level, made on first use and reused, so concurrent
+ *   HTTP requests share batches;
+ * - a bounded pool of partition readers: a broker answers one connection's
+ *   requests in order, so a long poll holds its connection, and each
+ *   concurrent HTTP read needs a reader (connections) of its own; reads
+ *   beyond the pool wait in a bounded queue, and beyond that get 429;
+ * - reads bounded in bytes and count that never return messages before the
+ *   requested offset;
+ * - a health probe (a metadata refresh, with a timeout).
  * @module
  */
 import type {
@@ -21,43 +27,51 @@ import type {
   TopicDescription,
 } from "@kafka-analog/clients/types";
 import { assert } from "@kafka-analog/lib/assert";
-import { sleep, withTimeout } from "@kafka-analog/lib/async";
-import { isKaError, KaError } from "@kafka-analog/lib/errors";
-import { GATEWAY_FETCH_BYTES_MAX } from "@kafka-analog/lib/limits";
+import { withTimeout } from "@kafka-analog/lib/async";
+import { KaError } from "@kafka-analog/lib/errors";
+import {
+  GATEWAY_FETCH_BYTES_MAX,
+  GATEWAY_PENDING_READS_MAX,
+  GATEWAY_READERS_MAX,
+} from "@kafka-analog/lib/limits";
 import type { GatewayCluster } from "./cluster.ts";
 
 /** A producer as the client library makes it. */
 export interface ClusterProducer {
   send(topic: string, messages: ProducerMessage[]): Promise<RecordMetadata[]>;
-  close(): Promise<void> | void;
+  close(): Promise<void>;
 }
 
-/** A consumer as the client library makes it (only the partition-level reads are used). */
-export interface ClusterConsumer {
-  fetch(request: {
+/** A partition reader as the client library's `consumer()` makes it. */
+export interface ClusterReader {
+  fetch(options: {
     topic: string;
     partition: number;
     offset: bigint;
     maxWaitMs?: number;
     maxBytes?: number;
   }): Promise<{ messages: ConsumedMessage[]; highWatermark: bigint }>;
-  listOffsets(topic: string, partition: number, which: "earliest" | "latest"): Promise<bigint>;
+  listOffset(topic: string, partition: number, which: "earliest" | "latest"): Promise<bigint>;
 }
 
-/** The part of the client library's `createClient()` result the gateways use. */
+/** The part of the client library's `Client` the gateways use. */
 export interface ClusterClient {
-  admin: {
-    /** May resolve to the new topic's description or to nothing. */
-    createTopic(options: CreateTopicOptions): Promise<TopicDescription | void>;
+  readonly cluster: {
+    /** Refreshes the metadata from any reachable broker or the coordinator. */
+    refresh(): Promise<void>;
+    /** The brokers in the last metadata. */
+    brokers(): BrokerDescription[];
+  };
+  readonly admin: {
+    createTopic(options: CreateTopicOptions): Promise<TopicDescription>;
     deleteTopic(name: string): Promise<void>;
-    listTopics(): Promise<string[]>;
+    describeTopics(): Promise<TopicDescription[]>;
     describeTopic(name: string): Promise<TopicDescription>;
-    /** The brokers the metadata knows, when the client offers it. */
-    describeCluster?(): Promise<{ brokers: BrokerDescription[] }>;
   };
   producer(options?: { acks?: Acks; lingerMs?: number }): ClusterProducer;
-  consumer(): ClusterConsumer;
-  close(): Promise<void> | void;
+  /** A new reader with its own connections. */
+  consumer(): ClusterReader;
+  close(): Promise<void>;
 }
 
 /** Options for {@linkcode createClusterAdapter}. */
@@ -66,22 +80,19 @@ export interface ClusterAdapterOptions {
   lingerMs?: number;
   /** Bytes asked of a broker per read. Defaults to `GATEWAY_FETCH_BYTES_MAX`. */
   fetchBytesMax?: number;
+  /** Readers kept at most. Defaults to `GATEWAY_READERS_MAX`. */
+  readersMax?: number;
+  /** Reads waiting for a reader at most. Defaults to `GATEWAY_PENDING_READS_MAX`. */
+  pendingReadsMax?: number;
   /** Longest a health probe may take before it reports not ok. Default 2000 ms. */
   healthTimeoutMs?: number;
-  /** Attempts to describe a topic just created while metadata catches up. Default 20. */
-  describeAttempts?: number;
-  /** Pause between those attempts. Default 100 ms. */
-  describeRetryMs?: number;
 }
 
 /** A {@linkcode GatewayCluster} that can also release its connections. */
 export interface ClusterAdapter extends GatewayCluster {
-  /** Closes the producers and the client. */
+  /** Closes the producers and the client (and with it every reader). */
   close(): Promise<void>;
 }
-
-/** Topics described at once when listing. */
-const DESCRIBE_CONCURRENCY = 8;
 
 /** Builds the gateways' cluster on a client from `@kafka-analog/clients`. */
 export function createClusterAdapter(
@@ -90,10 +101,11 @@ export function createClusterAdapter(
 ): ClusterAdapter {
   const fetchBytesMax = options.fetchBytesMax ?? GATEWAY_FETCH_BYTES_MAX;
   const healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
-  const describeAttempts = options.describeAttempts ?? 20;
-  const describeRetryMs = options.describeRetryMs ?? 100;
   const producers = new Map<Acks, ClusterProducer>();
-  let consumer: ClusterConsumer | null = null;
+  const readers = new ReaderPool(() => client.consumer(), {
+    readersMax: options.readersMax ?? GATEWAY_READERS_MAX,
+    pendingMax: options.pendingReadsMax ?? GATEWAY_PENDING_READS_MAX,
+  });
 
   function producerFor(acks: Acks): ClusterProducer {
     let producer = producers.get(acks);
@@ -106,20 +118,6 @@ export function createClusterAdapter(
     return producer;
   }
 
-  function theConsumer(): ClusterConsumer {
-    consumer ??= client.consumer();
-    return consumer;
-  }
-
-  async function describeIfPresent(name: string): Promise<TopicDescription | null> {
-    try {
-      return await client.admin.describeTopic(name);
-    } catch (err) {
-      if (isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION")) return null; // deleted meanwhile
-      throw err;
-    }
-  }
-
   return {
     async produce(topic, message, { acks }) {
       const results = await producerFor(acks).send(topic, [message]);
@@ -127,81 +125,60 @@ export function createClusterAdapter(
       return results[0];
     },
 
-    async listTopics() {
-      const names = await client.admin.listTopics();
-      const found: TopicDescription[] = [];
-      for (let i = 0; i < names.length; i += DESCRIBE_CONCURRENCY) {
-        const slice = names.slice(i, i + DESCRIBE_CONCURRENCY);
-        for (const topic of await Promise.all(slice.map(describeIfPresent))) {
-          if (topic !== null) found.push(topic);
-        }
-      }
-      return found;
+    listTopics() {
+      return client.admin.describeTopics();
     },
 
     describeTopic(name) {
       return client.admin.describeTopic(name);
     },
 
-    async createTopic(createOptions) {
-      const created = await client.admin.createTopic(createOptions);
-      if (created) return created;
-      // The metadata may lag the creation by a moment: retry only that.
-      for (let attempt = 1;; attempt++) {
-        try {
-          return await client.admin.describeTopic(createOptions.name);
-        } catch (err) {
-          if (!isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION") || attempt >= describeAttempts) {
-            throw err;
-          }
-        }
-        await sleep(describeRetryMs);
-      }
+    createTopic(createOptions) {
+      return client.admin.createTopic(createOptions);
     },
 
     deleteTopic(name) {
       return client.admin.deleteTopic(name);
     },
 
-    async fetch(topic, partition, offset, { maxMessages, maxWaitMs }) {
-      const result = await theConsumer().fetch({
-        topic,
-        partition,
-        offset,
-        maxWaitMs,
-        maxBytes: fetchBytesMax,
+    fetch(topic, partition, offset, { maxMessages, maxWaitMs }) {
+      return readers.use(async (reader) => {
+        const result = await reader.fetch({
+          topic,
+          partition,
+          offset,
+          maxWaitMs,
+          maxBytes: fetchBytesMax,
+        });
+        // Whole batches may start before `offset`: drop that part before counting.
+        const messages = result.messages.filter((m) => m.offset >= offset).slice(0, maxMessages);
+        return { messages, highWatermark: result.highWatermark };
       });
-      // Whole batches may start before `offset`: drop that part before counting.
-      const messages = result.messages.filter((m) => m.offset >= offset).slice(0, maxMessages);
-      return { messages, highWatermark: result.highWatermark };
     },
 
-    async listOffsets(topic, partition) {
-      const c = theConsumer();
-      const [earliest, latest] = await Promise.all([
-        c.listOffsets(topic, partition, "earliest"),
-        c.listOffsets(topic, partition, "latest"),
-      ]);
-      return { earliest, latest };
+    listOffsets(topic, partition) {
+      return readers.use(async (reader) => {
+        const [earliest, latest] = await Promise.all([
+          reader.listOffset(topic, partition, "earliest"),
+          reader.listOffset(topic, partition, "latest"),
+        ]);
+        return { earliest, latest };
+      });
     },
 
     async health() {
-      const timeout = () => KaError.of("REQUEST_TIMED_OUT", "Health probe timed out");
       try {
-        if (client.admin.describeCluster) {
-          const { brokers } = await withTimeout(
-            client.admin.describeCluster(),
-            healthTimeoutMs,
-            timeout,
-          );
-          return { ok: brokers.length > 0, brokers: brokers.length };
-        }
-        await withTimeout(client.admin.listTopics(), healthTimeoutMs, timeout);
-        return { ok: true, brokers: -1 };
+        await withTimeout(
+          client.cluster.refresh(),
+          healthTimeoutMs,
+          () => KaError.of("REQUEST_TIMED_OUT", `Metadata refresh took over ${healthTimeoutMs} ms`),
+        );
       } catch (err) {
-        if (err instanceof KaError) return { ok: false, brokers: 0 };
+        if (err instanceof KaError) return { ok: false, brokers: client.cluster.brokers().length };
         throw err;
       }
+      const brokers = client.cluster.brokers().length;
+      return { ok: brokers > 0, brokers };
     },
 
     async close() {
@@ -211,4 +188,58 @@ export function createClusterAdapter(
       await client.close();
     },
   };
+}
+
+/**
+ * Readers lent to one read at a time: made on demand up to `readersMax`,
+ * then reads wait (FIFO) for one to come back, up to `pendingMax` waiting;
+ * the next one gets THROTTLING_QUOTA_EXCEEDED (429, retriable).
+ */
+class ReaderPool {
+  #make: () => ClusterReader;
+  #readersMax: number;
+  #pendingMax: number;
+  #made = 0;
+  #idle: ClusterReader[] = [];
+  #waiting: ((reader: ClusterReader) => void)[] = [];
+
+  constructor(make: () => ClusterReader, limits: { readersMax: number; pendingMax: number }) {
+    assert(limits.readersMax >= 1, "readersMax must be at least 1");
+    this.#make = make;
+    this.#readersMax = limits.readersMax;
+    this.#pendingMax = limits.pendingMax;
+  }
+
+  async use<T>(fn: (reader: ClusterReader) => Promise<T>): Promise<T> {
+    const reader = await this.#acquire();
+    try {
+      return await fn(reader);
+    } finally {
+      this.#release(reader);
+    }
+  }
+
+  #acquire(): Promise<ClusterReader> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#made < this.#readersMax) {
+      this.#made++;
+      return Promise.resolve(this.#make());
+    }
+    if (this.#waiting.length >= this.#pendingMax) {
+      return Promise.reject(
+        KaError.of(
+          "THROTTLING_QUOTA_EXCEEDED",
+          `Too many reads in progress: ${this.#readersMax} running, ${this.#pendingMax} waiting`,
+        ),
+      );
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(reader: ClusterReader): void {
+    const next = this.#waiting.shift();
+    if (next) next(reader);
+    else this.#idle.push(reader);
+  }
 }

@@ -12,7 +12,7 @@
  * Every error body has the shape {@linkcode ErrorBody}.
  * @module
  */
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KaError } from "@kafka-analog/lib/errors";
@@ -90,9 +90,9 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
 }
 
 /** The `app.notFound` handler: 404 HTTP_ROUTE_NOT_FOUND naming the method and path. */
-export const notFoundHandler: NotFoundHandler = function notFound(c: Context): Response {
+export function notFoundHandler(c: Context): Response {
   return errorResponse(
     c,
     KaError.of("HTTP_ROUTE_NOT_FOUND", `No endpoint for ${c.req.method} ${c.req.path}`),
   );
-};
+}

@@ -1,0 +1,223 @@
+/**
+ * Starts a real cluster for a test: a coordinator process (which spawns the
+ * brokers and gateways) on the test's own ports, in its own temporary
+ * directory, headless. `stop()` and `kill()` clean up by PID. Integration
+ * tests run one at a time (the machine has 2 cores).
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { sendConsoleLine } from "@kafka-analog/coordinator/console/client";
+import type { ConsoleResponsePayload } from "@kafka-analog/coordinator/console/wire";
+import { type Client, createClient } from "@kafka-analog/clients";
+
+/** The project root (where deno.json is). */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** Ports of one test cluster, derived from its base port. */
+export interface ClusterPorts {
+  coordinator: number;
+  console: number;
+  brokerBase: number;
+  writer: number;
+  reader: number;
+}
+
+/** Ports for a base: coordinator base, console base+1, brokers base+10.., gateways base+20, base+21. */
+export function portsFor(base: number): ClusterPorts {
+  return {
+    coordinator: base,
+    console: base + 1,
+    brokerBase: base + 10,
+    writer: base + 20,
+    reader: base + 21,
+  };
+}
+
+/** A running test cluster. */
+export interface TestCluster {
+  ports: ClusterPorts;
+  dir: string;
+  coordinatorPid: number;
+  brokerAddresses: string[];
+  /** Startup time of the whole cluster as the coordinator measured it. */
+  startupMs: number;
+  /** Runs a console line over TCP (framed dialect). */
+  console(line: string): Promise<ConsoleResponsePayload>;
+  client(): Client;
+  /** Every child pid the coordinator reports in `status`. */
+  childPids(): Promise<number[]>;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL the coordinator only (children must follow it by themselves). */
+  kill(): Promise<void>;
+  output(): string;
+}
+
+/** Starts a cluster of `brokers` brokers on ports from `base`. */
+export async function startCluster(
+  base: number,
+  options: { brokers?: number; timeoutMs?: number } = {},
+): Promise<TestCluster> {
+  const ports = portsFor(base);
+  const brokers = options.brokers ?? 5;
+  const dir = await Deno.makeTempDir({ prefix: "kafka-analog-test-" });
+  const configFile = `${dir}/config.yaml`;
+  await Deno.writeTextFile(
+    configFile,
+    [
+      "coordinator:",
+      `  port: ${ports.coordinator}`,
+      `  console_port: ${ports.console}`,
+      `  broker_count: ${brokers}`,
+      `  data_dir: ${dir}/data/coordinator`,
+      "broker:",
+      `  base_port: ${ports.brokerBase}`,
+      `  data_dir: ${dir}/data`,
+      "gateway:",
+      `  writer_port: ${ports.writer}`,
+      `  reader_port: ${ports.reader}`,
+      "",
+    ].join("\n"),
+  );
+  const deno = Deno.execPath();
+  const child = new Deno.Command(deno, {
+    args: [
+      "run",
+      "--no-prompt",
+      "--quiet",
+      "--allow-net",
+      `--allow-read=${ROOT},${dir}`,
+      `--allow-write=${dir}`,
+      `--allow-run=${deno}`,
+      `${ROOT}/coordinator/main.ts`,
+      "--config",
+      configFile,
+    ],
+    cwd: dir,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+  }).spawn();
+  let out = "";
+  const decoder = new TextDecoder();
+  let onReady: (ms: number) => void;
+  let onFail: (err: Error) => void;
+  const ready = new Promise<number>((resolve, reject) => {
+    onReady = resolve;
+    onFail = reject;
+  });
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      out += decoder.decode(chunk, { stream: true });
+      const m = out.match(/cluster ready in (\d+) ms/);
+      if (m) onReady(Number(m[1]));
+      if (out.length > 2_000_000) out = out.slice(-1_000_000);
+    }
+  };
+  const pumps = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const status = child.status.then((s) => {
+    onFail(new Error(`coordinator exited early (${s.code}):\n${out}`));
+    return s;
+  });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timer = setTimeout(
+    () => onFail(new Error(`cluster not ready in ${timeoutMs} ms:\n${out}`)),
+    timeoutMs,
+  );
+  let startupMs: number;
+  try {
+    startupMs = await ready;
+  } catch (err) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await status;
+    await pumps;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  const brokerAddresses = Array.from(
+    { length: brokers },
+    (_, i) => `127.0.0.1:${ports.brokerBase + i}`,
+  );
+  const clients: Client[] = [];
+  const consoleLine = (line: string) =>
+    sendConsoleLine(line, { hostname: "127.0.0.1", port: ports.console, timeoutMs: 30_000 });
+  const finish = async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await status;
+    await pumps;
+    await child.stdin.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return {
+    ports,
+    dir,
+    coordinatorPid: child.pid,
+    brokerAddresses,
+    startupMs,
+    console: consoleLine,
+    client() {
+      const client = createClient({ bootstrap: brokerAddresses, clientId: "test" });
+      clients.push(client);
+      return client;
+    },
+    async childPids() {
+      const answer = await consoleLine("status");
+      const services = (answer.json as { services: { kind: string; pid: number }[] }).services;
+      return services.filter((s) => s.kind !== "coordinator" && s.pid > 0).map((s) => s.pid);
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await finish();
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await finish();
+    },
+    output: () => out,
+  };
+}
+
+/**
+ * Reads a file under /proc. Deno asks for --allow-all to read /proc directly,
+ * so the test reads it through `cat`, which the test task may run.
+ */
+export function readProc(path: string): string | null {
+  const { success, stdout } = new Deno.Command("cat", {
+    args: [path],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return success ? new TextDecoder().decode(stdout) : null;
+}
+
+/** True while a process with `pid` exists (and is not a zombie). */
+export function pidAlive(pid: number): boolean {
+  const stat = readProc(`/proc/${pid}/stat`);
+  return stat !== null && !/^\d+ \(.*\) Z/.test(stat);
+}
+
+/** A process's argv, from /proc/<pid>/cmdline. */
+export function cmdline(pid: number): string[] {
+  return (readProc(`/proc/${pid}/cmdline`) ?? "").split("\0").filter((s) => s !== "");
+}
+
+/** Polls `check` every 50 ms until it is true or `timeoutMs` passes; returns the last result. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return await check();
+}
