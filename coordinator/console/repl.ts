@@ -166,6 +166,8 @@ export function startRepl(backend: ConsoleBackend, options: ReplOptions): Repl {
     rl.prompt();
   });
   rl.on("close", () => {
+    // End of input (Ctrl-D) leaves the cursor after the prompt; end the line.
+    if (!closing && rl.terminal) write("\n");
     inputClosed = true;
     if (!processing) finish();
   });
