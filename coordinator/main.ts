@@ -33,7 +33,9 @@ try {
 const { config } = loaded;
 if (config.broker.storage !== "memory") {
   // Refuse rather than silently run in memory: disk segments are not built yet.
-  console.error("Invalid config 'broker.storage': only 'memory' is implemented so far (disk storage is issue #7)");
+  console.error(
+    "Invalid config 'broker.storage': only 'memory' is implemented so far (disk storage is issue #7)",
+  );
   Deno.exit(2);
 }
 const interactive = Deno.stdin.isTerminal() && !Deno.args.includes("--headless");

@@ -1,7 +1,8 @@
 /**
- * Tests for `placement.ts`: the ring's replica sets (distinct, deterministic, balanced,
- * minimal movement when a broker leaves) and the leader spread (exact where possible,
- * cluster-wide with `leaderLoad`).
+ * Tests for `placement.ts`: the plain ring's replica sets (distinct, deterministic, spread,
+ * minimal movement when a broker leaves), the bounded-load placement (every broker within 1
+ * of the mean, few moves when a broker leaves) and the leader spread (max - min <= 1,
+ * optimal, cluster-wide with `leaderLoad`).
  * @module
  */
 import assert from "node:assert/strict";
@@ -27,8 +28,43 @@ function spread(counts: ReadonlyMap<number, number>, brokerIds: readonly number[
   return Math.max(...values) - Math.min(...values);
 }
 
+function replicaCounts(placement: readonly PartitionPlacement[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const { replicas } of placement) {
+    for (const id of replicas) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function sameSet(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && [...a].sort().join() === [...b].sort().join();
+}
+
+function topicKeys(topic: string, partitions: number): string[] {
+  return Array.from({ length: partitions }, (_, p) => `${topic}/${p}`);
+}
+
+/** Asserts every broker holds floor or ceil of the mean replica count, and leaders max - min <= 1. */
+function assertBalanced(
+  placement: readonly PartitionPlacement[],
+  brokerIds: readonly number[],
+  label: string,
+): void {
+  const rf = placement[0].replicas.length;
+  const mean = (placement.length * rf) / brokerIds.length;
+  const replicas = replicaCounts(placement);
+  for (const id of brokerIds) {
+    const count = replicas.get(id) ?? 0;
+    assert.ok(
+      count >= Math.floor(mean) && count <= Math.ceil(mean),
+      `${label}: broker ${id} holds ${count}, mean ${mean}`,
+    );
+  }
+  for (const { partition, replicas: set } of placement) {
+    assert.equal(new Set(set).size, rf, `${label}: partition ${partition} has distinct replicas`);
+  }
+  const leaders = leaderCounts(placement);
+  assert.ok(spread(leaders, brokerIds) <= 1, `${label}: leaders ${JSON.stringify([...leaders])}`);
 }
 
 Deno.test("placementHash() is a fixed 32-bit FNV-1a + fmix32 hash", () => {
@@ -72,6 +108,25 @@ Deno.test("HashRing is deterministic and independent of broker order", () => {
     assert.deepEqual(a.replicasFor(`k/${p}`, 3), b.replicasFor(`k/${p}`, 3));
   }
   assert.deepEqual(placeTopic("orders", 50, FIVE, 2), placeTopic("orders", 50, [4, 3, 2, 1, 0], 2));
+  for (const [partitions, rf] of [[10, 2], [1000, 2], [1000, 3]]) {
+    assert.deepEqual(
+      placeTopic("orders", partitions, FIVE, rf),
+      placeTopic("orders", partitions, FIVE, rf),
+    );
+  }
+});
+
+Deno.test("HashRing: 1,000 keys spread over 5 brokers within 25% of the mean", () => {
+  const ring = new HashRing(FIVE);
+  const counts = new Map<number, number>();
+  for (let p = 0; p < 1000; p++) {
+    for (const id of ring.replicasFor(`big/${p}`, 2)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const mean = (1000 * 2) / FIVE.length;
+  for (const id of FIVE) {
+    const count = counts.get(id) ?? 0;
+    assert.ok(Math.abs(count - mean) <= 0.25 * mean, `broker ${id} holds ${count}, mean ${mean}`);
+  }
 });
 
 Deno.test("HashRing rejects bad replication factors with INVALID_REPLICATION_FACTOR", () => {
@@ -87,6 +142,14 @@ Deno.test("HashRing rejects bad replication factors with INVALID_REPLICATION_FAC
     () => new HashRing([]).replicasFor("t/0", 1),
     (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
   );
+  for (const count of [0, 6, 1.5]) {
+    assert.throws(
+      () => ring.boundedReplicaSets(["t/0"], count),
+      (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+      `bounded count ${count}`,
+    );
+  }
+  assert.deepEqual(ring.boundedReplicaSets([], 2), []);
 });
 
 Deno.test("HashRing rejects duplicate or negative broker ids and bad vnode counts", () => {
@@ -112,45 +175,91 @@ Deno.test("placeTopic() rejects bad partition counts and replication factors", (
     () => placeTopic("t", 10, FIVE, 6),
     (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
   );
-  assert.throws(
-    () => placeTopic("t", 10, FIVE, 0),
-    (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
-  );
-});
-
-Deno.test("placeTopic() puts the leader first and keeps the ring's replica set", () => {
-  const ring = new HashRing(FIVE);
-  const placement = placeTopic("orders", 10, FIVE, 2);
-  assert.deepEqual(placement.map((p) => p.partition), [...Array(10).keys()]);
-  for (const { partition, replicas } of placement) {
-    assert.ok(sameSet(replicas, ring.replicasFor(`orders/${partition}`, 2)));
-    assert.equal(new Set(replicas).size, 2);
+  for (const rf of [0, -1, 6, 2.5, Number.NaN]) {
+    assert.throws(
+      () => placeTopic("t", 10, FIVE, rf),
+      (err) => isKaError(err, "INVALID_REPLICATION_FACTOR"),
+      `rf ${rf}`,
+    );
   }
 });
 
-Deno.test("placeTopic(): 10 partitions on 5 brokers, every broker leads exactly 2", () => {
-  // These topics' replica sets allow an exact spread (not every name's do: see the module doc;
-  // the brute-force test below shows the spread is the best the sets allow).
-  for (const topic of ["orders", "payments", "events", "a", "topic-with-a-long-name-42"]) {
-    for (const rf of [2, 3]) {
-      const counts = leaderCounts(placeTopic(topic, 10, FIVE, rf));
-      for (const id of FIVE) assert.equal(counts.get(id), 2, `${topic} rf ${rf} broker ${id}`);
+Deno.test("placeTopic() puts the leader first of the bounded ring's replica set", () => {
+  const ring = new HashRing(FIVE);
+  const placement = placeTopic("orders", 1000, FIVE, 2);
+  const bounded = ring.boundedReplicaSets(topicKeys("orders", 1000), 2);
+  assert.deepEqual(placement.map((p) => p.partition), [...Array(1000).keys()]);
+  let unchanged = 0;
+  for (const { partition, replicas } of placement) {
+    assert.ok(sameSet(replicas, bounded[partition]), `partition ${partition}`);
+    if (sameSet(replicas, ring.replicasFor(`orders/${partition}`, 2))) unchanged++;
+  }
+  // The bound only redirects the walk near full brokers: measured 973 of 1,000 sets equal the
+  // plain ring's.
+  assert.ok(unchanged >= 900, `${unchanged} of 1000 sets equal the unbounded walk`);
+});
+
+Deno.test("placeTopic(): 10 partitions on 5 brokers, every broker leads 2 and holds 4 (200 topics)", () => {
+  for (let i = 0; i < 200; i++) {
+    const topic = i % 2 === 0 ? `topic-${i}` : `t.${i * 7919}_${"x".repeat(i % 13)}`;
+    const placement = placeTopic(topic, 10, FIVE, 2);
+    const leaders = leaderCounts(placement);
+    const replicas = replicaCounts(placement);
+    for (const id of FIVE) {
+      assert.equal(leaders.get(id), 2, `${topic}: broker ${id} leads ${leaders.get(id)}`);
+      assert.equal(replicas.get(id), 4, `${topic}: broker ${id} holds ${replicas.get(id)}`);
     }
   }
 });
 
-Deno.test("placeTopic(): 1,000 partitions spread replicas within 25% and leaders within 1", () => {
-  const placement = placeTopic("big", 1000, FIVE, 2);
-  const replicaCounts = new Map<number, number>();
-  for (const { replicas } of placement) {
-    for (const id of replicas) replicaCounts.set(id, (replicaCounts.get(id) ?? 0) + 1);
+Deno.test("placeTopic(): replication factor 3, every broker leads 2 and holds 6 (200 topics)", () => {
+  for (let i = 0; i < 200; i++) {
+    const topic = `rf3-${i}`;
+    const placement = placeTopic(topic, 10, FIVE, 3);
+    const leaders = leaderCounts(placement);
+    const replicas = replicaCounts(placement);
+    for (const { replicas: set } of placement) assert.equal(new Set(set).size, 3, topic);
+    for (const id of FIVE) {
+      assert.equal(leaders.get(id), 2, `${topic}: broker ${id} leads ${leaders.get(id)}`);
+      assert.equal(replicas.get(id), 6, `${topic}: broker ${id} holds ${replicas.get(id)}`);
+    }
   }
-  const mean = (1000 * 2) / FIVE.length;
-  for (const id of FIVE) {
-    const count = replicaCounts.get(id) ?? 0;
-    assert.ok(Math.abs(count - mean) <= 0.25 * mean, `broker ${id} holds ${count}, mean ${mean}`);
+});
+
+Deno.test("placeTopic(): 1,000 partitions hold within 1 of the mean, leaders within 1", () => {
+  const shapes: [readonly number[], number][] = [
+    [FIVE, 2],
+    [FIVE, 3],
+    [[1, 2, 3, 5, 8, 13, 21], 3], // 3,000 / 7 = 428.6: every broker holds 428 or 429
+    [[...Array(16).keys()], 2],
+  ];
+  for (const [brokerIds, rf] of shapes) {
+    const placement = placeTopic("big", 1000, brokerIds, rf);
+    assertBalanced(placement, brokerIds, `${brokerIds.length} brokers rf ${rf}`);
+    if (brokerIds === FIVE && rf === 2) {
+      for (const id of FIVE) assert.equal(replicaCounts(placement).get(id), 400);
+      for (const id of FIVE) assert.equal(leaderCounts(placement).get(id), 200);
+    }
   }
-  assert.ok(spread(leaderCounts(placement), FIVE) <= 1);
+});
+
+Deno.test("placeTopic() is balanced for many cluster shapes and vnode counts", () => {
+  const shapes = [[7], [0, 1], [0, 1, 2], FIVE, [1, 2, 3, 5, 8, 13, 21], [...Array(16).keys()]];
+  for (const brokerIds of shapes) {
+    for (const partitions of [1, 2, 3, 7, 10, 11, 24, 100]) {
+      for (let rf = 1; rf <= Math.min(3, brokerIds.length); rf++) {
+        for (const virtualNodes of [1, 128]) {
+          const label = `${brokerIds.length} brokers, ${partitions} partitions, rf ${rf}, ` +
+            `${virtualNodes} vnodes`;
+          const placement = placeTopic(`t${partitions}`, partitions, brokerIds, rf, {
+            virtualNodes,
+          });
+          assertBalanced(placement, brokerIds, label);
+          assertNoEvenerHandover(placement);
+        }
+      }
+    }
+  }
 });
 
 /**
@@ -175,25 +284,7 @@ function assertNoEvenerHandover(
   }
 }
 
-Deno.test("leaders are spread as far as the replica sets allow, for many cluster shapes", () => {
-  const shapes = [[0, 1, 2], FIVE, [1, 2, 3, 5, 8, 13, 21], [...Array(16).keys()]];
-  let exact = 0;
-  let cases = 0;
-  for (const brokerIds of shapes) {
-    for (const partitions of [1, 3, 7, 10, 24, 100, 500]) {
-      for (const rf of [1, 2, 3]) {
-        const placement = placeTopic(`t${partitions}`, partitions, brokerIds, rf);
-        assertNoEvenerHandover(placement);
-        cases++;
-        if (spread(leaderCounts(placement), brokerIds) <= 1) exact++;
-      }
-    }
-  }
-  // The ring decides the sets, so a few small topics cannot be exact; most must be.
-  assert.ok(exact >= cases * 0.6, `${exact} of ${cases} within 1`);
-});
-
-Deno.test("removing one of 5 brokers moves only the replica sets that held it", () => {
+Deno.test("HashRing: removing one of 5 brokers moves only the replica sets that held it", () => {
   const partitions = 1000;
   const before = new HashRing(FIVE);
   const removed = 3;
@@ -219,6 +310,70 @@ Deno.test("removing one of 5 brokers moves only the replica sets that held it", 
   assert.equal(moved, held);
   assert.ok(fraction <= 0.5, `moved ${fraction}`);
   assert.ok(fraction >= 0.3, `moved ${fraction}, expected about 0.4`);
+});
+
+/** Compares placements of `topic` before and after removing `removed` from `brokerIds`. */
+function movement(topic: string, partitions: number, rf: number, removed: number) {
+  const before = placeTopic(topic, partitions, FIVE, rf);
+  const after = placeTopic(topic, partitions, FIVE.filter((id) => id !== removed), rf);
+  let changed = 0;
+  let held = 0;
+  let others = 0;
+  let othersKept = 0;
+  for (let p = 0; p < partitions; p++) {
+    const old = before[p].replicas;
+    const now = after[p].replicas;
+    assert.ok(!now.includes(removed));
+    if (!sameSet(old, now)) changed++;
+    if (old.includes(removed)) held++;
+    else {
+      others++;
+      if (sameSet(old, now)) othersKept++;
+    }
+  }
+  return { changed: changed / partitions, held: held / partitions, kept: othersKept / others };
+}
+
+Deno.test("placeTopic(): removing one of 5 brokers moves few replica sets", () => {
+  // Measured for topic "orders", 1,000 partitions, removing each broker in turn:
+  //   RF 2: changed 0.401-0.432 (ideal 2/5 = 0.400: exactly the sets that held it);
+  //         sets without the removed broker kept 94.7%-99.8%.
+  //   RF 3: changed 0.611-0.623 (ideal 3/5 = 0.600); sets without it kept 94.3%-97.3%.
+  // The extra moves come from the bound: the survivors' capacity rises (RF 2: 400 -> 500
+  // replicas), so some walks that skipped a full broker before now stop earlier, and later
+  // partitions then find different brokers full.
+  const report: string[] = [];
+  for (const [rf, changedMax] of [[2, 0.5], [3, 0.7]]) {
+    for (const removed of FIVE) {
+      const { changed, held, kept } = movement("orders", 1000, rf, removed);
+      report.push(`rf ${rf} -${removed}: ${changed.toFixed(3)} changed, ${kept.toFixed(3)} kept`);
+      assert.ok(changed >= held, "every set that held the removed broker changes");
+      assert.ok(changed <= changedMax, `rf ${rf} without ${removed}: changed ${changed}`);
+      assert.ok(kept >= 0.9, `rf ${rf} without ${removed}: only ${kept} of the others kept`);
+    }
+  }
+  console.log(`bounded placement, 1,000 partitions: ${report.join("; ")}`);
+});
+
+Deno.test("placeTopic(): broker removal moves about 2/5 of sets across topic names", () => {
+  // Measured over topic-0..topic-9 x each removed broker (50 cases, RF 2, 1,000 partitions):
+  // changed 0.402-0.461, mean 0.423; sets without the removed broker kept 89.8%-100%, mean
+  // 96.2%. So "about 90% kept" holds on average with room; single cases dip just below 90%.
+  let changedSum = 0;
+  let keptSum = 0;
+  let cases = 0;
+  for (let t = 0; t < 10; t++) {
+    for (const removed of FIVE) {
+      const { changed, kept } = movement(`topic-${t}`, 1000, 2, removed);
+      assert.ok(changed <= 0.5, `topic-${t} without ${removed}: changed ${changed}`);
+      assert.ok(kept >= 0.85, `topic-${t} without ${removed}: kept ${kept}`);
+      changedSum += changed;
+      keptSum += kept;
+      cases++;
+    }
+  }
+  assert.ok(changedSum / cases <= 0.45, `mean changed ${changedSum / cases}`);
+  assert.ok(keptSum / cases >= 0.93, `mean kept ${keptSum / cases}`);
 });
 
 /** Small seeded PRNG (mulberry32) so the random cases replay identically. */
