@@ -83,6 +83,7 @@ export class Coordinator implements ConsoleBackend {
   #liveBrokerIds: number[] = [];
   #pushConns = new Map<number, Promise<KafkaConnection>>();
   #startedAtMs: number;
+  #closed = false;
 
   constructor(options: CoordinatorOptions) {
     this.store = options.store;
@@ -205,8 +206,15 @@ export class Coordinator implements ConsoleBackend {
     };
   }
 
+  /** Stops pushing metadata and closes push connections (the cluster is shutting down). */
+  close(): void {
+    this.#closed = true;
+    for (const id of [...this.#pushConns.keys()]) this.#dropPushConn(id);
+  }
+
   /** Pushes the current snapshot to every live broker; waits up to 3 s. */
   async pushMetadata(): Promise<void> {
+    if (this.#closed) return;
     const snapshot = this.snapshot();
     await Promise.all(
       this.liveBrokers().map(async (broker) => {

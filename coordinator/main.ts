@@ -57,11 +57,16 @@ for (
 ) {
   Deno.mkdirSync(dir, { recursive: true });
 }
+/** Another process's entry point: `.ts` from source, `.js` from `deno task bundle`'s dist/. */
+function sibling(name: string): string {
+  const ext = import.meta.url.endsWith(".js") ? ".js" : ".ts";
+  return fileURLToPath(new URL(`../${name}${ext}`, import.meta.url));
+}
 const paths = {
   deno: Deno.execPath(),
-  brokerMain: fileURLToPath(new URL("../broker/main.ts", import.meta.url)),
-  writerMain: fileURLToPath(new URL("../gateway/main_writer.ts", import.meta.url)),
-  readerMain: fileURLToPath(new URL("../gateway/main_reader.ts", import.meta.url)),
+  brokerMain: sibling("broker/main"),
+  writerMain: sibling("gateway/main_writer"),
+  readerMain: sibling("gateway/main_reader"),
   dataDir,
   logDir,
 };
@@ -114,6 +119,7 @@ async function shutdown(reason: string): Promise<void> {
   shuttingDown = true;
   logger.warn("coordinator shutting down", { reason });
   controller.abort();
+  coordinator.close();
   await supervisor.stopAll();
   journal.close();
   Deno.exit(0);
