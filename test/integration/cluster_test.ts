@@ -15,7 +15,7 @@ import {
   ERRORS,
 } from "@kafka-analog/lib/protocol";
 import { FrameDecoder } from "@kafka-analog/lib/framing";
-import { keyPartition } from "@kafka-analog/clients";
+import { createClient, keyPartition } from "@kafka-analog/clients";
 import { cmdline, pidAlive, ROOT, startCluster, type TestCluster, waitFor } from "../_cluster.ts";
 
 const BASE_PORT = 21000;
@@ -45,6 +45,32 @@ Deno.test({
       await t.step("10,000 keyed messages round-trip in order per partition", async () => {
         await roundTrip(cluster);
       });
+
+      await t.step(
+        "a client bootstrapped from the coordinator (8080) finds the leaders",
+        async () => {
+          const client = createClient({
+            bootstrap: [`127.0.0.1:${cluster.ports.coordinator}`],
+            clientId: "via-coordinator",
+          });
+          try {
+            assert.deepEqual(await client.admin.listTopics(), ["events"]);
+            const [meta] = await client.producer({ acks: 1 }).send("events", [{
+              partition: 3,
+              value: "via coordinator",
+            }]);
+            assert.equal(meta.partition, 3);
+            const { messages } = await client.consumer().fetch({
+              topic: "events",
+              partition: 3,
+              offset: meta.offset,
+            });
+            assert.equal(new TextDecoder().decode(messages[0].value!), "via coordinator");
+          } finally {
+            await client.close();
+          }
+        },
+      );
 
       await t.step("leaders are spread: every broker leads 2 of 10", async () => {
         const answer = await cluster.console("topic describe events");
