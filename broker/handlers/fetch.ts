@@ -6,7 +6,7 @@
  */
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { FetchRequest, FetchResponse } from "@kafka-analog/lib/protocol";
-import { FETCH_WAIT_MS_MAX } from "@kafka-analog/lib/limits";
+import { FETCH_WAIT_MS_MAX, PENDING_FETCHES_MAX } from "@kafka-analog/lib/limits";
 import { type Broker, partitionKey } from "../broker.ts";
 
 type PartitionResult = FetchResponse["responses"][number]["partitions"][number];
@@ -28,6 +28,8 @@ export async function handleFetch(
     if (bytes >= Math.max(request.minBytes, 1) || failed || remaining <= 0 || signal?.aborted) {
       return response;
     }
+    // A full park answers wait() at once; looping on it would spin and starve the event loop.
+    if (broker.waiters.size >= PENDING_FETCHES_MAX) return response;
     await broker.waiters.wait(keys, remaining, signal);
   }
 }

@@ -25,14 +25,13 @@ export class FileJournal implements MetadataJournal {
     }
     const lines = text.split("\n");
     const events: MetadataEvent[] = [];
-    let goodChars = 0;
-    for (let i = 0; i < lines.length; i++) {
+    let goodChars = 0; // where line i starts: blank lines count too
+    for (let i = 0; i < lines.length; goodChars += lines[i].length + 1, i++) {
       if (lines[i] === "") continue;
       const isLast = i === lines.length - 1; // no newline after it: the write was torn
       try {
         if (isLast) throw new Error("line has no newline");
         events.push(JSON.parse(lines[i]) as MetadataEvent);
-        goodChars += lines[i].length + 1;
       } catch (err) {
         if (isLast || lines.slice(i + 1).every((l) => l === "")) {
           // A torn write at the end: that change was never acknowledged. Cut it

@@ -128,7 +128,8 @@ export class MetadataStore {
       );
     }
     for (const [key, value] of Object.entries(request.configs)) {
-      const check = TOPIC_CONFIGS[key];
+      // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+      const check = Object.hasOwn(TOPIC_CONFIGS, key) ? TOPIC_CONFIGS[key] : undefined;
       if (!check) {
         throw KaError.of(
           "INVALID_CONFIG",

@@ -1,0 +1,143 @@
+/**
+ * Test fixtures for the broker's unit tests: an in-process {@linkcode Broker}
+ * with a quiet logger, cluster snapshots, and request builders. Used only by
+ * `*_test.ts` files.
+ * @module
+ */
+import type { ClusterSnapshot, TopicState } from "@kafka-analog/lib/cluster";
+import { createLogger } from "@kafka-analog/lib/log";
+import {
+  encodeRecordBatch,
+  type FetchRequest,
+  type ProduceRequest,
+  type RecordInput,
+} from "@kafka-analog/lib/protocol";
+import { Broker, type BrokerOptions } from "./broker.ts";
+
+/** Timestamp of the records the fixtures build. */
+export const FIXTURE_TS = 1_700_000_000_000;
+
+const ENCODER = new TextEncoder();
+
+/**
+ * The fixture cluster, seen from broker 0: topic "t" with partitions 0 and 2
+ * led by broker 0 and 1 led by broker 1; topic "small" (max.message.bytes
+ * 200) led by 0; topic "elsewhere" hosted only on broker 1.
+ */
+export function fixtureTopics(): TopicState[] {
+  return [
+    {
+      name: "t",
+      configs: {},
+      partitions: [
+        { partition: 0, leader: 0, leaderEpoch: 4, replicas: [0, 1], isr: [0, 1] },
+        { partition: 1, leader: 1, leaderEpoch: 2, replicas: [1, 0], isr: [1, 0] },
+        { partition: 2, leader: 0, leaderEpoch: 0, replicas: [0, 1], isr: [0] },
+      ],
+    },
+    {
+      name: "small",
+      configs: { "max.message.bytes": "200" },
+      partitions: [{ partition: 0, leader: 0, leaderEpoch: 0, replicas: [0], isr: [0] }],
+    },
+    {
+      name: "elsewhere",
+      configs: {},
+      partitions: [{ partition: 0, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] }],
+    },
+  ];
+}
+
+/** A snapshot at `version` with brokers 0 and 1 live. */
+export function fixtureSnapshot(
+  version: number,
+  topics: TopicState[] = fixtureTopics(),
+): ClusterSnapshot {
+  return {
+    clusterId: "test-cluster",
+    version,
+    controllerId: 0,
+    brokers: [
+      { id: 0, host: "127.0.0.1", port: 19092 },
+      { id: 1, host: "127.0.0.1", port: 19093 },
+    ],
+    topics,
+  };
+}
+
+/** Broker 0 with the fixture snapshot (version 1) applied. */
+export function fixtureBroker(options: Partial<BrokerOptions> = {}): Broker {
+  const broker = new Broker({
+    id: 0,
+    settings: { maxMessageBytes: 1024 * 1024, fetchMaxWaitMs: 500 },
+    logger: createLogger("broker-test", { sink: () => {} }),
+    now: () => performance.now(),
+    ...options,
+  });
+  broker.applySnapshot(fixtureSnapshot(1));
+  return broker;
+}
+
+/** One batch of `count` records valued `${label}-${i}`. */
+export function fixtureBatch(label: string, count = 1, records?: RecordInput[]): Uint8Array {
+  const inputs = records ?? Array.from({ length: count }, (_, i) => ({
+    key: ENCODER.encode(`k${i}`),
+    value: ENCODER.encode(`${label}-${i}`),
+  }));
+  return encodeRecordBatch(inputs, { timestamp: FIXTURE_TS });
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A Produce request for one partition. */
+export function produceRequest(
+  topic: string,
+  partition: number,
+  records: Uint8Array | null,
+  acks = -1,
+): ProduceRequest {
+  return {
+    transactionalId: null,
+    acks,
+    timeoutMs: 5_000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  };
+}
+
+/** A Fetch request for one partition. */
+export function fetchRequest(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  options: {
+    maxWaitMs?: number;
+    minBytes?: number;
+    maxBytes?: number;
+    partitionMaxBytes?: number;
+  } = {},
+): FetchRequest {
+  return {
+    replicaId: -1,
+    maxWaitMs: options.maxWaitMs ?? 0,
+    minBytes: options.minBytes ?? 1,
+    maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
+    isolationLevel: 0,
+    topics: [{
+      topic,
+      partitions: [{
+        partition,
+        fetchOffset,
+        partitionMaxBytes: options.partitionMaxBytes ?? 1024 * 1024,
+      }],
+    }],
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The conformance suite every {@linkcode PartitionLog} engine must pass. Each
+ * engine's test file calls {@linkcode runLogCases} with a factory, so the
+ * memory log and the disk log are held to the same contract (as Hono's
+ * `common.case.test.ts` does for its routers).
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  type BatchHeader,
+  decodeRecords,
+  encodeRecordBatch,
+  readBatchHeader,
+  splitBatches,
+  verifyBatchCrc,
+} from "@kafka-analog/lib/protocol";
+import type { PartitionLog } from "./partition_log.ts";
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+const BASE_TS = 1_700_000_000_000;
+
+/** A fresh batch of `count` records valued `${label}-${i}`, timestamped `timestamp + i`. */
+function makeBatch(
+  label: string,
+  count: number,
+  timestamp = BASE_TS,
+): { bytes: Uint8Array; header: BatchHeader } {
+  const records = Array.from({ length: count }, (_, i) => ({
+    key: ENCODER.encode(`k${i}`),
+    value: ENCODER.encode(`${label}-${i}`),
+    timestamp: timestamp + i,
+  }));
+  const bytes = encodeRecordBatch(records, { timestamp });
+  return { bytes, header: readBatchHeader(bytes) };
+}
+
+/** Appends batches of the given sizes; returns the byte length of each as appended. */
+function appendAll(log: PartitionLog, counts: number[], epoch = 0): number[] {
+  return counts.map((count, i) => {
+    const { bytes, header } = makeBatch(`b${i}`, count, BASE_TS + i * 1000);
+    log.append(bytes, header, epoch);
+    return bytes.length;
+  });
+}
+
+function baseOffsets(batches: Uint8Array[]): bigint[] {
+  return batches.map((b) => readBatchHeader(b).baseOffset);
+}
+
+/**
+ * Registers the shared PartitionLog cases as Deno tests named `${name}: …`.
+ * `makeLog` must return a new, empty log on every call.
+ */
+export function runLogCases(name: string, makeLog: () => PartitionLog): void {
+  Deno.test(`${name}: an empty log starts at offset 0 and reads nothing`, () => {
+    const log = makeLog();
+    assert.equal(log.logStartOffset, 0n);
+    assert.equal(log.logEndOffset, 0n);
+    assert.equal(log.sizeBytes, 0);
+    assert.deepEqual(log.read(0n, 1024), { batches: [], bytes: 0 });
+    assert.equal(log.offsetForTimestamp(0), null);
+  });
+
+  Deno.test(`${name}: append() assigns dense, increasing offsets across multi-record batches`, () => {
+    const log = makeLog();
+    const results = [3, 1, 5, 2].map((count, i) => {
+      const { bytes, header } = makeBatch(`b${i}`, count);
+      return log.append(bytes, header, 0);
+    });
+    assert.deepEqual(results, [
+      { baseOffset: 0n, lastOffset: 2n },
+      { baseOffset: 3n, lastOffset: 3n },
+      { baseOffset: 4n, lastOffset: 8n },
+      { baseOffset: 9n, lastOffset: 10n },
+    ]);
+    assert.equal(log.logEndOffset, 11n);
+    assert.equal(log.logStartOffset, 0n);
+    // Each batch starts right after the previous one's last offset.
+    for (let i = 1; i < results.length; i++) {
+      assert.equal(results[i].baseOffset, results[i - 1].lastOffset + 1n);
+    }
+  });
+
+  Deno.test(`${name}: append() ignores the producer's base offset`, () => {
+    const log = makeLog();
+    appendAll(log, [2]);
+    const records = [{ value: ENCODER.encode("x") }];
+    const bytes = encodeRecordBatch(records, { timestamp: BASE_TS, baseOffset: 777n });
+    const result = log.append(bytes, readBatchHeader(bytes), 0);
+    assert.deepEqual(result, { baseOffset: 2n, lastOffset: 2n });
+    assert.deepEqual(baseOffsets(log.read(2n, 1 << 20).batches), [2n]);
+  });
+
+  Deno.test(`${name}: sizeBytes counts every appended byte`, () => {
+    const log = makeLog();
+    const sizes = appendAll(log, [1, 4, 2]);
+    assert.equal(log.sizeBytes, sizes.reduce((a, b) => a + b, 0));
+  });
+
+  Deno.test(`${name}: stored batches carry the base offset and leader epoch, CRC still valid`, () => {
+    const log = makeLog();
+    appendAll(log, [2], 3);
+    const { bytes, header } = makeBatch("patched", 3);
+    log.append(bytes, header, 7);
+    const read = log.read(2n, 1 << 20);
+    assert.equal(read.batches.length, 1);
+    const stored = read.batches[0];
+    const h = readBatchHeader(stored);
+    assert.equal(h.baseOffset, 2n);
+    assert.equal(h.partitionLeaderEpoch, 7);
+    assert.equal(h.recordCount, 3);
+    assert.ok(verifyBatchCrc(stored, 0, h), "the CRC must survive the patch");
+    const records = decodeRecords(stored);
+    assert.deepEqual(records.map((r) => r.offset), [2n, 3n, 4n]);
+    assert.deepEqual(records.map((r) => DECODER.decode(r.value!)), [
+      "patched-0",
+      "patched-1",
+      "patched-2",
+    ]);
+    assert.deepEqual(records.map((r) => r.timestamp), [BASE_TS, BASE_TS + 1, BASE_TS + 2]);
+    // The first batch kept its own epoch.
+    assert.equal(readBatchHeader(log.read(0n, 1).batches[0]).partitionLeaderEpoch, 3);
+  });
+
+  Deno.test(`${name}: read() returns the whole stored batches, which split and verify`, () => {
+    const log = makeLog();
+    const sizes = appendAll(log, [2, 3, 1]);
+    const read = log.read(0n, 1 << 20);
+    assert.equal(read.batches.length, 3);
+    assert.equal(read.bytes, sizes.reduce((a, b) => a + b, 0));
+    assert.deepEqual(read.batches.map((b) => b.length), sizes);
+    const joined = new Uint8Array(read.bytes);
+    let at = 0;
+    for (const b of read.batches) {
+      joined.set(b, at);
+      at += b.length;
+    }
+    const slices = splitBatches(joined, { verifyCrc: true });
+    assert.deepEqual(slices.map((s) => s.header.baseOffset), [0n, 2n, 5n]);
+    const offsets = slices.flatMap((s) => decodeRecords(s.bytes).map((r) => r.offset));
+    assert.deepEqual(offsets, [0n, 1n, 2n, 3n, 4n, 5n]);
+  });
+
+  Deno.test(`${name}: read() from the middle of a batch returns that whole batch`, () => {
+    const log = makeLog();
+    appendAll(log, [3, 4, 2]); // offsets 0-2, 3-6, 7-8
+    const cases: [bigint, bigint[]][] = [[1n, [0n, 3n, 7n]], [4n, [3n, 7n]], [6n, [3n, 7n]], [
+      8n,
+      [7n],
+    ]];
+    for (const [offset, expected] of cases) {
+      assert.deepEqual(
+        baseOffsets(log.read(offset, 1 << 20).batches),
+        expected,
+        `offset ${offset}`,
+      );
+    }
+  });
+
+  Deno.test(`${name}: read() respects maxBytes but returns at least one batch`, () => {
+    const log = makeLog();
+    const [first, second] = appendAll(log, [3, 3, 3]);
+    assert.deepEqual(baseOffsets(log.read(0n, 0).batches), [0n], "maxBytes 0 still gives one");
+    assert.deepEqual(baseOffsets(log.read(0n, 1).batches), [0n], "smaller than one batch");
+    assert.deepEqual(baseOffsets(log.read(0n, first).batches), [0n]);
+    assert.deepEqual(baseOffsets(log.read(0n, first + second - 1).batches), [0n]);
+    const two = log.read(0n, first + second);
+    assert.deepEqual(baseOffsets(two.batches), [0n, 3n]);
+    assert.equal(two.bytes, first + second);
+    assert.deepEqual(baseOffsets(log.read(3n, 1).batches), [3n]);
+  });
+
+  Deno.test(`${name}: read() stops before endOffset`, () => {
+    const log = makeLog();
+    appendAll(log, [3, 2, 4]); // offsets 0-2, 3-4, 5-8
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20, 9n).batches), [0n, 3n, 5n]);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20, 5n).batches), [0n, 3n]);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20, 3n).batches), [0n]);
+    assert.deepEqual(log.read(0n, 1 << 20, 0n), { batches: [], bytes: 0 });
+    assert.deepEqual(log.read(3n, 1 << 20, 3n), { batches: [], bytes: 0 });
+    assert.deepEqual(log.read(5n, 1 << 20, 5n), { batches: [], bytes: 0 });
+  });
+
+  Deno.test(`${name}: read() at or past the log end is empty`, () => {
+    const log = makeLog();
+    appendAll(log, [3, 2]);
+    assert.equal(log.logEndOffset, 5n);
+    assert.deepEqual(log.read(5n, 1 << 20), { batches: [], bytes: 0 });
+    assert.deepEqual(log.read(6n, 1 << 20), { batches: [], bytes: 0 });
+    assert.deepEqual(log.read(1_000_000n, 1 << 20), { batches: [], bytes: 0 });
+    // And data appended later is then readable from the old end.
+    appendAll(log, [1]);
+    assert.deepEqual(baseOffsets(log.read(5n, 1 << 20).batches), [5n]);
+  });
+
+  Deno.test(`${name}: offsetForTimestamp() finds the first batch whose max timestamp reaches it`, () => {
+    const log = makeLog();
+    // Batch i has records timestamped BASE_TS + i*1000 + (0..count-1).
+    appendAll(log, [3, 2, 4]); // offsets 0-2 (ts +0..+2), 3-4 (+1000..+1001), 5-8 (+2000..+2003)
+    assert.equal(log.offsetForTimestamp(0), 0n);
+    assert.equal(log.offsetForTimestamp(BASE_TS), 0n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 2), 0n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 3), 3n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 1000), 3n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 1001), 3n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 1500), 5n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 2003), 5n);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 2004), null);
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * Tests for the broker's frame handler: whole request frames in, whole
+ * response frames out, decoded with the client's codec. No sockets.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { isKaError } from "@kafka-analog/lib/errors";
+import {
+  ApiKey,
+  decodeRecords,
+  decodeResponse,
+  encodeRequest,
+  ERRORS,
+  type ImplementedApiKey,
+  type RequestBodies,
+  type ResponseBodies,
+  Writer,
+} from "@kafka-analog/lib/protocol";
+import { createLogger } from "@kafka-analog/lib/log";
+import {
+  fetchRequest,
+  fixtureBatch,
+  fixtureBroker,
+  fixtureSnapshot,
+  fixtureTopics,
+  produceRequest,
+} from "./_fixtures.ts";
+import { Broker } from "./broker.ts";
+import { BROKER_API_KEYS, createBrokerHandler, type ForwardToCoordinator } from "./server.ts";
+
+type Handler = ReturnType<typeof createBrokerHandler>;
+
+function noForward(): ForwardToCoordinator {
+  return () => Promise.reject(new Error("no coordinator in this test"));
+}
+
+/** Sends one request through `handler` and decodes the answer. */
+async function call<K extends ImplementedApiKey>(
+  handler: Handler,
+  apiKey: K,
+  apiVersion: number,
+  body: RequestBodies[K],
+  correlationId = 7,
+): Promise<ResponseBodies[K]> {
+  const frame = encodeRequest({ apiKey, apiVersion, correlationId, clientId: "test" }, body);
+  const response = await handler(frame.subarray(4));
+  assert.ok(response !== null, "expected a response frame");
+  const length = new DataView(response.buffer, response.byteOffset).getInt32(0);
+  assert.equal(length, response.length - 4, "the length prefix counts the rest of the frame");
+  const decoded = decodeResponse(apiKey, apiVersion, response.subarray(4));
+  assert.equal(decoded.correlationId, correlationId);
+  return decoded.body;
+}
+
+Deno.test("createBrokerHandler() ApiVersions lists exactly BROKER_API_KEYS", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  for (const version of [0, 1, 2]) {
+    const body = await call(handler, ApiKey.ApiVersions, version, {});
+    assert.equal(body.errorCode, 0);
+    assert.deepEqual(
+      body.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b),
+      [...BROKER_API_KEYS].sort((a, b) => a - b),
+    );
+    const produce = body.apiKeys.find((k) => k.apiKey === ApiKey.Produce);
+    assert.ok(produce && produce.minVersion <= produce.maxVersion);
+  }
+});
+
+Deno.test("createBrokerHandler() answers ApiVersions of an unknown version with v0 and UNSUPPORTED_VERSION", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  // encodeRequest refuses v99, so write the header by hand, as a newer client would.
+  const w = new Writer(64);
+  w.int16(ApiKey.ApiVersions).int16(99).int32(4242).nullableString("future-client");
+  const response = await handler(w.finish());
+  assert.ok(response !== null);
+  const { correlationId, body } = decodeResponse(ApiKey.ApiVersions, 0, response.subarray(4));
+  assert.equal(correlationId, 4242);
+  assert.equal(body.errorCode, ERRORS.UNSUPPORTED_VERSION.code);
+  assert.deepEqual(
+    body.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b),
+    [...BROKER_API_KEYS].sort((a, b) => a - b),
+  );
+});
+
+Deno.test("createBrokerHandler() Metadata answers from the snapshot", async () => {
+  const broker = fixtureBroker();
+  // Broker 1 leads t-1 but is not live in this snapshot.
+  broker.applySnapshot({
+    ...fixtureSnapshot(2),
+    brokers: [{ id: 0, host: "127.0.0.1", port: 19092 }],
+  });
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const body = await call(handler, ApiKey.Metadata, 8, {
+    topics: [{ name: "t" }, { name: "missing" }],
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  });
+  assert.deepEqual(body.brokers, [{ nodeId: 0, host: "127.0.0.1", port: 19092, rack: null }]);
+  assert.equal(body.clusterId, "test-cluster");
+  assert.equal(body.controllerId, 0);
+  const [t, missing] = body.topics;
+  assert.equal(t.name, "t");
+  assert.equal(t.errorCode, 0);
+  const byIndex = new Map(t.partitions.map((p) => [p.partitionIndex, p]));
+  assert.equal(byIndex.get(0)?.errorCode, 0);
+  assert.equal(byIndex.get(0)?.leaderId, 0);
+  assert.equal(byIndex.get(0)?.leaderEpoch, 4);
+  assert.equal(byIndex.get(1)?.errorCode, ERRORS.LEADER_NOT_AVAILABLE.code);
+  assert.equal(byIndex.get(1)?.leaderId, -1);
+  assert.deepEqual(byIndex.get(1)?.offlineReplicas, [1]);
+  assert.deepEqual(byIndex.get(1)?.replicaNodes, [1, 0]);
+  assert.equal(missing.name, "missing");
+  assert.equal(missing.errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
+});
+
+Deno.test("createBrokerHandler() Metadata with null topics lists every topic", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const body = await call(handler, ApiKey.Metadata, 1, { topics: null });
+  assert.deepEqual(
+    body.topics.map((t) => t.name).sort(),
+    fixtureTopics().map((t) => t.name).sort(),
+  );
+});
+
+Deno.test("createBrokerHandler() Metadata before any snapshot fails the connection with a KaError", async () => {
+  const broker = new Broker({
+    id: 0,
+    settings: { maxMessageBytes: 1000, fetchMaxWaitMs: 500 },
+    logger: createLogger("t", { sink: () => {} }),
+    now: () => performance.now(),
+  });
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const frame = encodeRequest({
+    apiKey: ApiKey.Metadata,
+    apiVersion: 1,
+    correlationId: 1,
+    clientId: null,
+  }, {
+    topics: null,
+  });
+  await assert.rejects(
+    async () => await handler(frame.subarray(4)),
+    (e) => isKaError(e, "BROKER_NOT_AVAILABLE"),
+  );
+});
+
+Deno.test("createBrokerHandler() Produce, Fetch and ListOffsets round trip through frames", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const produced = await call(
+    handler,
+    ApiKey.Produce,
+    8,
+    produceRequest("t", 0, fixtureBatch("a", 2)),
+  );
+  assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
+  assert.equal(produced.responses[0].partitionResponses[0].baseOffset, 0n);
+  const fetched = await call(handler, ApiKey.Fetch, 11, fetchRequest("t", 0, 0n));
+  const p = fetched.responses[0].partitions[0];
+  assert.equal(p.errorCode, 0);
+  assert.deepEqual(decodeRecords(p.records!).map((r) => r.offset), [0n, 1n]);
+  const listed = await call(handler, ApiKey.ListOffsets, 5, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{
+      name: "t",
+      partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }],
+    }],
+  });
+  assert.equal(listed.topics[0].partitions[0].offset, 2n);
+});
+
+Deno.test("createBrokerHandler() Produce with acks=0 writes no response frame", async () => {
+  const broker = fixtureBroker();
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const frame = encodeRequest(
+    { apiKey: ApiKey.Produce, apiVersion: 8, correlationId: 3, clientId: null },
+    produceRequest("t", 0, fixtureBatch("a"), 0),
+  );
+  assert.equal(await handler(frame.subarray(4)), null);
+  assert.equal(broker.leaderPartition("t", 0).log.logEndOffset, 1n);
+});
+
+Deno.test("createBrokerHandler() forwards CreateTopics and DeleteTopics to the coordinator", async () => {
+  const seen: [number, number, unknown][] = [];
+  const forward = ((apiKey: number, apiVersion: number, body: unknown) => {
+    seen.push([apiKey, apiVersion, body]);
+    if (apiKey === ApiKey.CreateTopics) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        topics: [{ name: "n", errorCode: 0, errorMessage: null }],
+      });
+    }
+    return Promise.resolve({ throttleTimeMs: 0, responses: [{ name: "n", errorCode: 0 }] });
+  }) as ForwardToCoordinator;
+  const handler = createBrokerHandler(fixtureBroker(), { forward });
+  const create = {
+    topics: [{ name: "n", numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 1000,
+    validateOnly: false,
+  };
+  const created = await call(handler, ApiKey.CreateTopics, 4, create);
+  assert.deepEqual(created.topics, [{ name: "n", errorCode: 0, errorMessage: null }]);
+  const deleted = await call(handler, ApiKey.DeleteTopics, 3, {
+    topicNames: ["n"],
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(deleted.responses, [{ name: "n", errorCode: 0 }]);
+  assert.deepEqual(seen.map(([k, v]) => [k, v]), [[ApiKey.CreateTopics, 4], [
+    ApiKey.DeleteTopics,
+    3,
+  ]]);
+  assert.deepEqual(seen[0][2], create);
+});
+
+Deno.test("createBrokerHandler() UpdateMetadata applies a valid snapshot and reports its version", async () => {
+  const broker = fixtureBroker();
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const body = await call(handler, ApiKey.UpdateMetadata, 0, {
+    payload: { snapshot: fixtureSnapshot(9, fixtureTopics().slice(1)) },
+  });
+  assert.deepEqual(body.payload, { errorCode: 0, message: null, metadataVersion: 9 });
+  assert.equal(broker.metadataVersion, 9);
+  assert.throws(
+    () => broker.leaderPartition("t", 0),
+    (e) => isKaError(e, "UNKNOWN_TOPIC_OR_PARTITION"),
+  );
+});
+
+Deno.test("createBrokerHandler() UpdateMetadata with a bad payload answers an error code, never throws", async () => {
+  const broker = fixtureBroker();
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const good = fixtureSnapshot(9);
+  const payloads: unknown[] = [
+    null,
+    42,
+    "snapshot",
+    [],
+    {},
+    { snapshot: null },
+    { snapshot: { ...good, version: "9" } },
+    { snapshot: { ...good, brokers: [{ id: 0, host: "h" }] } },
+    { snapshot: { ...good, topics: [{ ...good.topics[0], partitions: [{ partition: 0 }] }] } },
+    { snapshot: { ...good, topics: [{ ...good.topics[0], configs: { a: 1 } }] } },
+  ];
+  for (const payload of payloads) {
+    const body = await call(handler, ApiKey.UpdateMetadata, 0, { payload });
+    const answer = body.payload as { errorCode: number; message: string; metadataVersion: number };
+    assert.equal(answer.errorCode, ERRORS.INVALID_REQUEST.code, JSON.stringify(payload));
+    assert.match(answer.message, /Invalid payload field/);
+    assert.equal(answer.metadataVersion, 1, "the old snapshot stays");
+  }
+  assert.equal(broker.metadataVersion, 1);
+});
+
+Deno.test("createBrokerHandler() rejects APIs a broker does not serve and garbage with KaErrors", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const heartbeat = encodeRequest(
+    { apiKey: ApiKey.BrokerHeartbeat, apiVersion: 0, correlationId: 1, clientId: null },
+    { payload: {} },
+  );
+  await assert.rejects(
+    async () => await handler(heartbeat.subarray(4)),
+    (e) => isKaError(e, "UNSUPPORTED_VERSION"),
+  );
+  const unknownKey = new Writer(16).int16(555).int16(0).int32(1).nullableString(null).finish();
+  await assert.rejects(
+    async () => await handler(unknownKey),
+    (e) => isKaError(e, "UNSUPPORTED_VERSION"),
+  );
+  await assert.rejects(
+    async () => await handler(new Uint8Array([0, 1])),
+    (e) => isKaError(e, "INVALID_REQUEST"),
+  );
+  const cutProduce = encodeRequest(
+    { apiKey: ApiKey.Produce, apiVersion: 8, correlationId: 1, clientId: null },
+    produceRequest("t", 0, fixtureBatch("a")),
+  );
+  await assert.rejects(
+    async () => await handler(cutProduce.subarray(4, cutProduce.length - 10)),
+    (e) => isKaError(e, "INVALID_REQUEST"),
+  );
+});
