@@ -71,10 +71,12 @@ export class Broker {
 
   /**
    * Adopts a newer snapshot: opens logs for partitions this broker now hosts
-   * and drops those of deleted topics. Older snapshots are ignored.
+   * and drops those of deleted topics. Older snapshots are ignored unless
+   * `force` (a new registration: a restarted coordinator may count versions
+   * from a lower number).
    */
-  applySnapshot(snapshot: ClusterSnapshot): void {
-    if (this.#snapshot && snapshot.version <= this.#snapshot.version) return;
+  applySnapshot(snapshot: ClusterSnapshot, options: { force?: boolean } = {}): void {
+    if (!options.force && this.#snapshot && snapshot.version <= this.#snapshot.version) return;
     this.#snapshot = snapshot;
     this.#topics = new Map(snapshot.topics.map((t) => [t.name, t]));
     const hosted = new Set<string>();

@@ -99,12 +99,13 @@ export class CoordinatorLink {
       return;
     }
     if (answer.errorCode !== 0) throw new Error(`coordinator answered error ${answer.errorCode}`);
-    if (!this.#registered) {
+    const wasRegistered = this.#registered;
+    if (!wasRegistered) {
       this.#broker.logger.info("registered with the coordinator", {
         coordinator: this.#options.coordinator,
       });
     }
     this.#registered = true;
-    if (answer.snapshot) this.#broker.applySnapshot(answer.snapshot);
+    if (answer.snapshot) this.#broker.applySnapshot(answer.snapshot, { force: !wasRegistered });
   }
 }

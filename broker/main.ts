@@ -58,10 +58,8 @@ const link = new CoordinatorLink(broker, {
   signal: controller.signal,
 });
 const server = serveFrames(
-  createBrokerHandler(broker, {
-    forward: (k, v, b) => link.forward(k, v, b),
-    signal: controller.signal,
-  }),
+  // No abort signal for parked fetches: on shutdown the server closes their connections.
+  createBrokerHandler(broker, { forward: (k, v, b) => link.forward(k, v, b) }),
   {
     hostname: values.host,
     port,

@@ -67,10 +67,9 @@ export function createBrokerHandler(
       case ApiKey.ApiVersions:
         return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
       case ApiKey.Metadata: {
-        const snapshot = broker.snapshot;
-        if (!snapshot) {
-          throw KaError.of("BROKER_NOT_AVAILABLE", `Broker ${broker.id} has no metadata yet`);
-        }
+        // Before its first snapshot a broker knows no topics: each is unknown (a retriable error).
+        const snapshot = broker.snapshot ??
+          { clusterId: "", version: -1, controllerId: -1, brokers: [], topics: [] };
         return reply(ApiKey.Metadata, buildMetadataResponse(snapshot, request.body));
       }
       case ApiKey.Produce: {

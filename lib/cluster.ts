@@ -127,17 +127,20 @@ export function readSnapshot(value: unknown, path = "snapshot"): ClusterSnapshot
       "brokers",
       (b) => ({ id: b.int("id"), host: b.str("host"), port: b.int("port") }),
     ),
-    topics: f.list("topics", (t) => ({
-      name: t.str("name"),
-      configs: t.strMap("configs"),
-      partitions: t.list("partitions", (p) => ({
+    topics: f.list("topics", (t) => {
+      const partitions = t.list("partitions", (p) => ({
         partition: p.int("partition"),
         leader: p.int("leader"),
         leaderEpoch: p.int("leaderEpoch"),
         replicas: p.ints("replicas"),
         isr: p.ints("isr"),
-      })),
-    })),
+      }));
+      // Brokers find partition N at index N.
+      partitions.forEach((p, i) => {
+        if (p.partition !== i) throw bad(`${t.path}.partitions[${i}].partition`, `must be ${i}`);
+      });
+      return { name: t.str("name"), configs: t.strMap("configs"), partitions };
+    }),
   };
 }
 

@@ -8,7 +8,7 @@
  * this one implementation.
  * @module
  */
-import { withTimeout } from "./async.ts";
+import { sleep, withTimeout } from "./async.ts";
 import { KaError } from "./errors.ts";
 import { FrameDecoder } from "./framing/frame.ts";
 import {
@@ -312,18 +312,24 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
   }
 
   const closed = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (conns.size >= connectionsMax) {
-          options.logger?.warn("refusing connection: too many open", { connectionsMax });
-          conn.close();
-          continue;
-        }
-        conns.add(conn);
-        handle(conn);
+    while (!closing) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (closing || err instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors and the like: pause and keep accepting.
+        options.logger?.error("accept failed", { reason: messageOf(err) });
+        await sleep(100);
+        continue;
       }
-    } catch (err) {
-      if (!closing) options.logger?.error("listener failed", { reason: messageOf(err) });
+      if (conns.size >= connectionsMax) {
+        options.logger?.warn("refusing connection: too many open", { connectionsMax });
+        conn.close();
+        continue;
+      }
+      conns.add(conn);
+      handle(conn);
     }
   })();
   return { port: (listener.addr as Deno.NetAddr).port, closed, close };

@@ -4,7 +4,13 @@
  * @module
  */
 import { isKaError } from "@kafka-analog/lib/errors";
-import type { ListOffsetsRequest, ListOffsetsResponse } from "@kafka-analog/lib/protocol";
+import {
+  decodeRecords,
+  type ListOffsetsRequest,
+  type ListOffsetsResponse,
+  readBatchHeader,
+} from "@kafka-analog/lib/protocol";
+import type { PartitionLog } from "../log/partition_log.ts";
 import type { Broker } from "../broker.ts";
 
 /** Kafka's special timestamps. */
@@ -29,9 +35,13 @@ export function handleListOffsets(
           if (p.timestamp === LATEST_TIMESTAMP) offset = hw;
           else if (p.timestamp === EARLIEST_TIMESTAMP) offset = hosted.log.logStartOffset;
           else {
-            const found = hosted.log.offsetForTimestamp(Number(p.timestamp));
-            offset = found === null || found >= hw ? -1n : found;
-            if (offset >= 0n) timestamp = p.timestamp;
+            const found = firstAtOrAfter(hosted.log, Number(p.timestamp));
+            if (found !== null && found.offset < hw) {
+              offset = found.offset;
+              timestamp = BigInt(found.timestamp);
+            } else {
+              offset = -1n;
+            }
           }
           return {
             partitionIndex: p.partitionIndex,
@@ -53,4 +63,25 @@ export function handleListOffsets(
       }),
     })),
   };
+}
+
+/**
+ * The first record whose timestamp is ≥ `target`: the log finds the batch,
+ * then the batch's records are read. A batch whose records cannot be read
+ * here (compressed) answers with its base offset and max timestamp.
+ */
+function firstAtOrAfter(
+  log: PartitionLog,
+  target: number,
+): { offset: bigint; timestamp: number } | null {
+  const base = log.offsetForTimestamp(target);
+  if (base === null) return null;
+  const [batch] = log.read(base, 1).batches;
+  try {
+    const record = decodeRecords(batch).find((r) => r.timestamp >= target);
+    if (record) return { offset: record.offset, timestamp: record.timestamp };
+  } catch (err) {
+    if (!isKaError(err)) throw err;
+  }
+  return { offset: base, timestamp: readBatchHeader(batch).maxTimestamp };
 }

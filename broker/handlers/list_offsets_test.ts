@@ -63,24 +63,26 @@ Deno.test("handleListOffsets() answers earliest 0 and latest = high watermark", 
   assert.equal(latest.timestamp, -1n);
 });
 
-Deno.test("handleListOffsets() by timestamp finds the first batch at or after it", () => {
+Deno.test("handleListOffsets() by timestamp finds the first record at or after it", () => {
   const broker = fixtureBroker();
   fill(broker);
-  const cases: [number, bigint][] = [
-    [0, 0n],
-    [FIXTURE_TS, 0n],
-    [FIXTURE_TS + 1, 0n],
-    [FIXTURE_TS + 2, 2n],
-    [FIXTURE_TS + 1000, 2n],
-    [FIXTURE_TS + 1500, 5n],
-    [FIXTURE_TS + 2000, 5n],
-    [FIXTURE_TS + 2001, -1n],
+  // [asked, offset, that record's timestamp]
+  const cases: [number, bigint, number][] = [
+    [0, 0n, FIXTURE_TS],
+    [FIXTURE_TS, 0n, FIXTURE_TS],
+    [FIXTURE_TS + 1, 1n, FIXTURE_TS + 1],
+    [FIXTURE_TS + 2, 2n, FIXTURE_TS + 1000],
+    [FIXTURE_TS + 1000, 2n, FIXTURE_TS + 1000],
+    [FIXTURE_TS + 1001, 3n, FIXTURE_TS + 1001],
+    [FIXTURE_TS + 1500, 5n, FIXTURE_TS + 2000],
+    [FIXTURE_TS + 2000, 5n, FIXTURE_TS + 2000],
+    [FIXTURE_TS + 2001, -1n, -1],
   ];
-  for (const [ts, offset] of cases) {
+  for (const [ts, offset, recordTs] of cases) {
     const p = listOffsets(broker, "t", 0, BigInt(ts));
     assert.equal(p.errorCode, 0);
     assert.equal(p.offset, offset, `timestamp ${ts}`);
-    assert.equal(p.timestamp, offset === -1n ? -1n : BigInt(ts));
+    assert.equal(p.timestamp, BigInt(recordTs), `timestamp ${ts}`);
   }
 });
 
