@@ -134,6 +134,7 @@ export async function startCluster(
     } catch { /* gone */ }
     await status;
     await pumps;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw err;
   } finally {
     clearTimeout(timer);

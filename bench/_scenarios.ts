@@ -1,0 +1,338 @@
+/**
+ * The benchmark's measurements, each against a real cluster through the
+ * client library: producer throughput, sequential produce latency, consumer
+ * throughput and end-to-end latency. Every loop is bounded by a message
+ * count and by a deadline, so a stuck cluster ends the run with an error
+ * instead of hanging it.
+ * @module
+ */
+import type { Acks, Client, PartitionReader, RecordMetadata } from "@kafka-analog/clients";
+import { sleep } from "@kafka-analog/lib/async";
+import { KafkaConnection } from "@kafka-analog/lib/net";
+import { ApiKey, encodeRecordBatch } from "@kafka-analog/lib/protocol";
+import { type LatencySummary, summarize, type Throughput, throughput } from "./_stats.ts";
+
+/** Conditions of one producer-throughput run. */
+export interface ProduceRunOptions {
+  topic: string;
+  messages: number;
+  valueBytes: number;
+  acks: Acks;
+  batchBytes: number;
+  lingerMs: number;
+  /** Messages per `send` call. */
+  chunkMessages: number;
+  /** `send` calls awaiting their answers at once, at most. */
+  chunksInFlight: number;
+  /** The run fails if it takes longer than this. */
+  deadlineMs: number;
+}
+
+/** Result of a producer-throughput run. */
+export interface ProduceRunResult extends Throughput {
+  /** Messages acknowledged per partition. */
+  perPartition: number[];
+}
+
+/**
+ * Sends `messages` keyless messages of `valueBytes` bytes (round-robin over
+ * the topic's partitions) from one producer, as `send` calls of
+ * `chunkMessages` with at most `chunksInFlight` unanswered, and times it from
+ * the first `send` to the last acknowledgement.
+ */
+export async function produceThroughput(
+  client: Client,
+  options: ProduceRunOptions,
+): Promise<ProduceRunResult> {
+  const producer = client.producer({
+    acks: options.acks,
+    batchBytes: options.batchBytes,
+    lingerMs: options.lingerMs,
+  });
+  const value = filledValue(options.valueBytes);
+  // The same message objects are passed to every call: the producer copies
+  // the bytes into its record batches and keeps no reference to the objects.
+  const chunk = Array.from({ length: options.chunkMessages }, () => ({ value }));
+  const perPartition: number[] = [];
+  const count = (metas: RecordMetadata[]) => {
+    for (const m of metas) perPartition[m.partition] = (perPartition[m.partition] ?? 0) + 1;
+  };
+  const inFlight = new Set<Promise<void>>();
+  // The first failed send; kept here so that no rejection goes unhandled.
+  let failure: { err: unknown } | null = null;
+  const startMs = performance.now();
+  let sent = 0;
+  while (sent < options.messages && failure === null) {
+    checkDeadline(startMs, options.deadlineMs, `producing to ${options.topic}`);
+    const n = Math.min(options.chunkMessages, options.messages - sent);
+    const task: Promise<void> = producer
+      .send(options.topic, n === chunk.length ? chunk : chunk.slice(0, n))
+      .then(count, (err) => void (failure ??= { err }))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    sent += n;
+    if (inFlight.size >= options.chunksInFlight) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure !== null) throw (failure as { err: unknown }).err;
+  await producer.flush();
+  const elapsedMs = performance.now() - startMs;
+  const acknowledged = perPartition.reduce((a, b) => a + (b ?? 0), 0);
+  if (acknowledged !== options.messages) {
+    throw new Error(
+      `${options.topic}: ${acknowledged} of ${options.messages} messages were acknowledged`,
+    );
+  }
+  return {
+    ...throughput(options.messages, options.messages * options.valueBytes, elapsedMs),
+    perPartition: Array.from(perPartition, (n) => n ?? 0),
+  };
+}
+
+/** Conditions of the sequential produce-latency run. */
+export interface ProduceLatencyOptions {
+  topic: string;
+  sends: number;
+  valueBytes: number;
+  deadlineMs: number;
+}
+
+/**
+ * Sends one message at a time with `lingerMs` 0 and acks=1, awaiting each
+ * acknowledgement before the next send; each sample is one `send` call.
+ */
+export async function produceLatency(
+  client: Client,
+  options: ProduceLatencyOptions,
+): Promise<LatencySummary> {
+  const producer = client.producer({ acks: 1, lingerMs: 0 });
+  const message = [{ value: filledValue(options.valueBytes) }];
+  const samplesMs: number[] = [];
+  const startMs = performance.now();
+  for (let i = 0; i < options.sends; i++) {
+    checkDeadline(startMs, options.deadlineMs, "measuring produce latency");
+    const t0 = performance.now();
+    await producer.send(options.topic, message);
+    samplesMs.push(performance.now() - t0);
+  }
+  return summarize(samplesMs);
+}
+
+/** Produce version the client library speaks (clients/cluster.ts `VERSIONS.produce`). */
+const PRODUCE_VERSION = 8;
+
+/**
+ * Reference for {@linkcode produceLatency}: the same sequential acks=1
+ * single-record produce, but as bare Produce requests on one
+ * {@linkcode KafkaConnection} to the leader of partition 0, with the batch
+ * encoded before the clock starts. The difference to `produceLatency` is the
+ * producer's own overhead.
+ */
+export async function rawProduceLatency(
+  client: Client,
+  options: ProduceLatencyOptions,
+): Promise<LatencySummary> {
+  const leader = await client.cluster.leaderOf(options.topic, 0);
+  const broker = client.cluster.brokers().find((b) => b.nodeId === leader);
+  if (!broker) throw new Error(`Leader ${leader} of ${options.topic}-0 is not in the metadata`);
+  const conn = await KafkaConnection.open(`${broker.host}:${broker.port}`, { clientId: "bench" });
+  try {
+    const value = filledValue(options.valueBytes);
+    const samplesMs: number[] = [];
+    const startMs = performance.now();
+    for (let i = 0; i < options.sends; i++) {
+      checkDeadline(startMs, options.deadlineMs, "measuring raw produce latency");
+      const now = Date.now();
+      const records = encodeRecordBatch([{ key: null, value, headers: [], timestamp: now }], {
+        timestamp: now,
+      });
+      const t0 = performance.now();
+      const response = await conn.request(ApiKey.Produce, PRODUCE_VERSION, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 30_000,
+        topicData: [{ name: options.topic, partitionData: [{ index: 0, records }] }],
+      });
+      samplesMs.push(performance.now() - t0);
+      const errorCode = response.responses[0]?.partitionResponses[0]?.errorCode;
+      if (errorCode !== 0) {
+        throw new Error(`Raw produce to ${options.topic}-0 got error ${errorCode}`);
+      }
+    }
+    return summarize(samplesMs);
+  } finally {
+    conn.close();
+  }
+}
+
+/** How late `setTimeout(fn, 0)` fires in this process: `samples` sequential timers. */
+export async function zeroTimerDelay(samples: number): Promise<LatencySummary> {
+  const samplesMs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    samplesMs.push(performance.now() - t0);
+  }
+  return summarize(samplesMs);
+}
+
+/** Conditions of one consumer-throughput run. */
+export interface ConsumeRunOptions {
+  topic: string;
+  partitions: number;
+  maxBytes: number;
+  /** Messages the topic holds; the run fails if it reads a different number. */
+  expectedMessages: number;
+  deadlineMs: number;
+}
+
+/** Result of a consumer-throughput run. */
+export interface ConsumeRunResult extends Throughput {
+  fetches: number;
+}
+
+/**
+ * Reads the whole topic back, partition after partition, from offset 0 to
+ * the high watermark, with fetches of at most `maxBytes` that never wait.
+ * Pass the same `reader` to every run so its connections are already open;
+ * its metadata for the topic is loaded before the clock starts.
+ */
+export async function consumeThroughput(
+  reader: PartitionReader,
+  options: ConsumeRunOptions,
+): Promise<ConsumeRunResult> {
+  await reader.listOffset(options.topic, 0, "earliest");
+  let messages = 0;
+  let payloadBytes = 0;
+  let fetches = 0;
+  // Every fetch but the last of a partition returns at least one message.
+  const fetchesMax = options.expectedMessages + 2 * options.partitions;
+  const startMs = performance.now();
+  for (let partition = 0; partition < options.partitions; partition++) {
+    let offset = 0n;
+    while (true) {
+      checkDeadline(startMs, options.deadlineMs, `reading ${options.topic}`);
+      if (++fetches > fetchesMax) throw new Error(`${options.topic}: too many fetches`);
+      const result = await reader.fetch({
+        topic: options.topic,
+        partition,
+        offset,
+        maxWaitMs: 0,
+        maxBytes: options.maxBytes,
+      });
+      for (const m of result.messages) payloadBytes += m.value?.length ?? 0;
+      messages += result.messages.length;
+      if (result.nextOffset >= result.highWatermark) break;
+      if (result.nextOffset <= offset) {
+        throw new Error(`${options.topic}-${partition}: no progress at offset ${offset}`);
+      }
+      offset = result.nextOffset;
+    }
+  }
+  const elapsedMs = performance.now() - startMs;
+  if (messages !== options.expectedMessages) {
+    throw new Error(`${options.topic}: read ${messages} of ${options.expectedMessages} messages`);
+  }
+  return { ...throughput(messages, payloadBytes, elapsedMs), fetches };
+}
+
+/** Conditions of the end-to-end latency run. */
+export interface EndToEndOptions {
+  topic: string;
+  messages: number;
+  intervalMs: number;
+  valueBytes: number;
+  /** Long-poll wait of the reader's fetches. */
+  maxWaitMs: number;
+  deadlineMs: number;
+}
+
+/** End-to-end latency, two ways. */
+export interface EndToEndResult {
+  /** Receive time (Date.now()) − the record's timestamp: whole milliseconds. */
+  byTimestamp: LatencySummary;
+  /** Receive time − send time, both from performance.now() (the same process). */
+  byMonotonicClock: LatencySummary;
+}
+
+/**
+ * One reader long-polls partition 0 while a producer (acks=1, lingerMs 0)
+ * sends one message to partition 0 every `intervalMs`. Both run in this
+ * process, so the record timestamp and the receive time share a clock; the
+ * message value carries a `performance.now()` send time for a sub-millisecond
+ * figure too.
+ */
+export async function endToEndLatency(
+  client: Client,
+  options: EndToEndOptions,
+): Promise<EndToEndResult> {
+  const reader = client.consumer();
+  const producer = client.producer({ acks: 1, lingerMs: 0 });
+  const startOffset = await reader.listOffset(options.topic, 0, "latest");
+  const byTimestamp: number[] = [];
+  const byMonotonicClock: number[] = [];
+  const startMs = performance.now();
+  const decoder = new TextDecoder();
+  const padding = "x".repeat(Math.max(0, options.valueBytes - 24));
+  // The first failure on either side; the other side stops at its next step.
+  let failure: { err: unknown } | null = null;
+  const fail = (err: unknown) => void (failure ??= { err });
+
+  const read = (async () => {
+    let offset = startOffset;
+    while (byTimestamp.length < options.messages && failure === null) {
+      checkDeadline(startMs, options.deadlineMs, "measuring end-to-end latency");
+      const result = await reader.fetch({
+        topic: options.topic,
+        partition: 0,
+        offset,
+        maxWaitMs: options.maxWaitMs,
+      });
+      const nowMs = Date.now();
+      const nowMonotonicMs = performance.now();
+      for (const m of result.messages) {
+        byTimestamp.push(nowMs - m.timestamp);
+        const sentAt = Number.parseFloat(decoder.decode(m.value ?? new Uint8Array()));
+        byMonotonicClock.push(nowMonotonicMs - sentAt);
+      }
+      offset = result.nextOffset;
+    }
+  })().catch(fail);
+
+  const sends: Promise<unknown>[] = [];
+  const write = (async () => {
+    for (let i = 0; i < options.messages && failure === null; i++) {
+      // Absolute schedule, so a slow send does not push every later one back.
+      const dueMs = startMs + (i + 1) * options.intervalMs;
+      const waitMs = dueMs - performance.now();
+      if (waitMs > 0) await sleep(waitMs);
+      checkDeadline(startMs, options.deadlineMs, "sending end-to-end messages");
+      const sentAt = performance.now();
+      sends.push(
+        producer.send(options.topic, [{
+          value: `${sentAt.toFixed(3)} ${padding}`,
+          partition: 0,
+          timestamp: Date.now(),
+        }]).catch(fail),
+      );
+    }
+    await Promise.all(sends);
+  })().catch(fail);
+
+  await Promise.all([read, write]);
+  if (failure !== null) throw (failure as { err: unknown }).err;
+  return { byTimestamp: summarize(byTimestamp), byMonotonicClock: summarize(byMonotonicClock) };
+}
+
+/** A value of `bytes` bytes (printable, so a dump of the log stays readable). */
+function filledValue(bytes: number): Uint8Array {
+  const value = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) value[i] = 97 + (i % 26);
+  return value;
+}
+
+function checkDeadline(startMs: number, deadlineMs: number, what: string): void {
+  if (performance.now() - startMs > deadlineMs) {
+    throw new Error(`Benchmark deadline of ${deadlineMs} ms passed while ${what}`);
+  }
+}
