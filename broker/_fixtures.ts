@@ -22,7 +22,10 @@ const ENCODER = new TextEncoder();
 /**
  * The fixture cluster, seen from broker 0: topic "t" with partitions 0 and 2
  * led by broker 0 and 1 led by broker 1; topic "small" (max.message.bytes
- * 200) led by 0; topic "elsewhere" hosted only on broker 1.
+ * 200) led by 0; topic "elsewhere" hosted only on broker 1. Every partition
+ * broker 0 leads has the ISR [0] (follower 1 has not caught up), so its high
+ * watermark is its log end as soon as a batch is appended; replication tests
+ * use {@linkcode replicatedTopic} instead.
  */
 export function fixtureTopics(): TopicState[] {
   return [
@@ -30,7 +33,7 @@ export function fixtureTopics(): TopicState[] {
       name: "t",
       configs: {},
       partitions: [
-        { partition: 0, leader: 0, leaderEpoch: 4, replicas: [0, 1], isr: [0, 1] },
+        { partition: 0, leader: 0, leaderEpoch: 4, replicas: [0, 1], isr: [0] },
         { partition: 1, leader: 1, leaderEpoch: 2, replicas: [1, 0], isr: [1, 0] },
         { partition: 2, leader: 0, leaderEpoch: 0, replicas: [0, 1], isr: [0] },
       ],
@@ -78,6 +81,55 @@ export function fixtureBroker(options: Partial<BrokerOptions> = {}): Broker {
   return broker;
 }
 
+/**
+ * A replicated topic (default "r"): one partition on brokers 0 and 1, led by
+ * 0 at leader epoch 4, with the ISR given (both by default).
+ */
+export function replicatedTopic(
+  options: { name?: string; isr?: number[]; configs?: Record<string, string> } = {},
+): TopicState {
+  return {
+    name: options.name ?? "r",
+    configs: options.configs ?? {},
+    partitions: [{
+      partition: 0,
+      leader: 0,
+      leaderEpoch: 4,
+      replicas: [0, 1],
+      isr: options.isr ?? [0, 1],
+    }],
+  };
+}
+
+/** A clock tests move by hand. */
+export interface ManualClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+/** A {@linkcode ManualClock} starting at `startMs`. */
+export function manualClock(startMs = 1_000_000): ManualClock {
+  let at = startMs;
+  return {
+    now: () => at,
+    advance(ms: number) {
+      at += ms;
+    },
+  };
+}
+
+/** A Fetch request from follower `replicaId` (reads up to the log end, updates the leader's view). */
+export function followerFetchRequest(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  replicaId: number,
+  options: { currentLeaderEpoch?: number; maxWaitMs?: number } = {},
+): FetchRequest {
+  const request = fetchRequest(topic, partition, fetchOffset, options);
+  return { ...request, replicaId };
+}
+
 /** One batch of `count` records valued `${label}-${i}`. */
 export function fixtureBatch(label: string, count = 1, records?: RecordInput[]): Uint8Array {
   const inputs = records ?? Array.from({ length: count }, (_, i) => ({
@@ -123,6 +175,8 @@ export function fetchRequest(
     minBytes?: number;
     maxBytes?: number;
     partitionMaxBytes?: number;
+    /** KIP-320 fencing; omitted means "unknown" (−1). */
+    currentLeaderEpoch?: number;
   } = {},
 ): FetchRequest {
   return {
@@ -135,6 +189,9 @@ export function fetchRequest(
       topic,
       partitions: [{
         partition,
+        ...(options.currentLeaderEpoch === undefined
+          ? {}
+          : { currentLeaderEpoch: options.currentLeaderEpoch }),
         fetchOffset,
         partitionMaxBytes: options.partitionMaxBytes ?? 1024 * 1024,
       }],

@@ -1,7 +1,8 @@
 /**
- * A broker's state: its cached cluster snapshot and the partition logs it
- * hosts. Handlers (in `handlers/`) read and change it; the server decodes and
- * dispatches. Nothing here opens sockets or reads the clock directly.
+ * A broker's state: its cached cluster snapshot and the partition replicas
+ * it hosts (leader or follower). Handlers (in `handlers/`) read and change
+ * it; the server decodes and dispatches; the replica fetcher keeps follower
+ * replicas current. Nothing here opens sockets or reads the clock directly.
  * @module
  */
 import type { ClusterSnapshot, PartitionState, TopicState } from "@kafka-analog/lib/cluster";
@@ -10,11 +11,19 @@ import type { Logger } from "@kafka-analog/lib/log";
 import type { PartitionLog } from "./log/partition_log.ts";
 import { MemoryLog } from "./log/memory_log.ts";
 import { PartitionWaiters } from "./partition_waiters.ts";
+import { Replica } from "./replication/replica.ts";
 
 /** Settings a broker runs with (from `config.yaml`'s `broker` section). */
 export interface BrokerSettings {
   maxMessageBytes: number;
   fetchMaxWaitMs: number;
+  /** A follower that has not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs?: number;
+  /**
+   * With no successful heartbeat for this long the broker stops taking
+   * writes (another broker has probably been made leader). 0 disables.
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** Options for {@linkcode Broker}. */
@@ -32,6 +41,7 @@ export interface HostedPartition {
   topic: TopicState;
   state: PartitionState;
   log: PartitionLog;
+  replica: Replica;
 }
 
 /** Key of a partition in maps and waiters. */
@@ -46,16 +56,20 @@ export class Broker {
   readonly logger: Logger;
   readonly now: () => number;
   readonly waiters = new PartitionWaiters();
+  /** Last time the coordinator answered a heartbeat (set by the coordinator link). */
+  lastHeartbeatOkMs: number;
   #snapshot: ClusterSnapshot | null = null;
   #topics = new Map<string, TopicState>();
-  #logs = new Map<string, PartitionLog>();
+  #replicas = new Map<string, Replica>();
   #makeLog: (topic: string, partition: number) => PartitionLog;
+  #listeners: (() => void)[] = [];
 
   constructor(options: BrokerOptions) {
     this.id = options.id;
     this.settings = options.settings;
     this.logger = options.logger;
     this.now = options.now;
+    this.lastHeartbeatOkMs = options.now();
     this.#makeLog = options.makeLog ?? (() => new MemoryLog());
   }
 
@@ -69,35 +83,66 @@ export class Broker {
     return this.#snapshot?.version ?? -1;
   }
 
+  /** Every hosted replica. */
+  replicas(): Replica[] {
+    return [...this.#replicas.values()];
+  }
+
+  /** Calls `fn` after every applied snapshot (the replica fetcher re-plans). */
+  onMetadata(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
+
   /**
-   * Adopts a newer snapshot: opens logs for partitions this broker now hosts
-   * and drops those of deleted topics. Older snapshots are ignored unless
-   * `force` (a new registration: a restarted coordinator may count versions
-   * from a lower number).
+   * Adopts a newer snapshot: opens replicas for partitions this broker now
+   * hosts, hands leadership and ISR changes to them, and drops replicas of
+   * deleted or moved partitions. Older snapshots are ignored unless `force`
+   * (a new registration: a restarted coordinator may count versions from a
+   * lower number).
    */
   applySnapshot(snapshot: ClusterSnapshot, options: { force?: boolean } = {}): void {
     if (!options.force && this.#snapshot && snapshot.version <= this.#snapshot.version) return;
     this.#snapshot = snapshot;
     this.#topics = new Map(snapshot.topics.map((t) => [t.name, t]));
     const hosted = new Set<string>();
+    const now = this.now();
     for (const topic of snapshot.topics) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.id)) continue;
         const key = partitionKey(topic.name, p.partition);
         hosted.add(key);
-        if (!this.#logs.has(key)) this.#logs.set(key, this.#makeLog(topic.name, p.partition));
+        const replica = this.#replicas.get(key);
+        if (replica) {
+          const wasLeader = replica.isLeader;
+          replica.update(p, now);
+          if (wasLeader !== replica.isLeader) this.waiters.notify(key);
+        } else {
+          this.#replicas.set(
+            key,
+            new Replica(
+              topic.name,
+              p.partition,
+              this.id,
+              this.#makeLog(topic.name, p.partition),
+              p,
+              now,
+            ),
+          );
+        }
       }
     }
-    for (const key of [...this.#logs.keys()]) {
+    for (const [key, replica] of [...this.#replicas]) {
       if (!hosted.has(key)) {
-        this.#logs.delete(key);
+        replica.close(KaError.of("NOT_LEADER_OR_FOLLOWER", `${key} is no longer hosted here`));
+        this.#replicas.delete(key);
         this.waiters.notify(key);
       }
     }
     this.logger.info("metadata updated", {
       version: snapshot.version,
-      partitions: this.#logs.size,
+      partitions: this.#replicas.size,
     });
+    for (const fn of this.#listeners) fn();
   }
 
   /** The partition for a request that must be served by its leader. */
@@ -107,6 +152,25 @@ export class Broker {
       throw KaError.of(
         "NOT_LEADER_OR_FOLLOWER",
         `Broker ${this.id} is not the leader of ${topic}-${partition} (leader is ${hosted.state.leader})`,
+      );
+    }
+    return hosted;
+  }
+
+  /**
+   * The partition for a write: as {@linkcode leaderPartition}, and refused
+   * while this broker has lost touch with the coordinator for longer than
+   * the session timeout (it has probably been replaced as leader).
+   */
+  writablePartition(topic: string, partition: number): HostedPartition {
+    const hosted = this.leaderPartition(topic, partition);
+    const timeout = this.settings.sessionTimeoutMs ?? 0;
+    if (timeout > 0 && this.now() - this.lastHeartbeatOkMs > timeout) {
+      throw KaError.of(
+        "NOT_LEADER_OR_FOLLOWER",
+        `Broker ${this.id} has not reached the coordinator for ${
+          this.now() - this.lastHeartbeatOkMs
+        } ms; refusing writes to ${topic}-${partition}`,
       );
     }
     return hosted;
@@ -122,8 +186,8 @@ export class Broker {
         `Unknown topic or partition ${topic}-${partition}`,
       );
     }
-    const log = this.#logs.get(partitionKey(topic, partition));
-    if (!log) {
+    const replica = this.#replicas.get(partitionKey(topic, partition));
+    if (!replica) {
       throw KaError.of(
         "NOT_LEADER_OR_FOLLOWER",
         `Broker ${this.id} does not host ${topic}-${partition} (replicas ${
@@ -131,7 +195,7 @@ export class Broker {
         })`,
       );
     }
-    return { topic: t, state, log };
+    return { topic: t, state: replica.state, log: replica.log, replica };
   }
 
   /** Largest batch a producer may send to `topic`. */
@@ -140,8 +204,20 @@ export class Broker {
     return configured ? Number(configured) : this.settings.maxMessageBytes;
   }
 
-  /** The high watermark: until replication lands (issue #4), every appended record is committed. */
+  /** Offsets below this are committed: on every in-sync replica. */
   highWatermark(hosted: HostedPartition): bigint {
-    return hosted.log.logEndOffset;
+    return hosted.replica.highWatermark;
+  }
+
+  /** ISR proposals (partition → wanted ISR) the leader should send now. */
+  isrProposals(): { replica: Replica; isr: number[] }[] {
+    const lagMaxMs = this.settings.replicaLagTimeMaxMs ?? 10_000;
+    const now = this.now();
+    const out: { replica: Replica; isr: number[] }[] = [];
+    for (const replica of this.#replicas.values()) {
+      const isr = replica.proposedIsr(now, lagMaxMs);
+      if (isr) out.push({ replica, isr });
+    }
+    return out;
   }
 }

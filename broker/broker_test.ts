@@ -67,9 +67,9 @@ Deno.test("Broker.applySnapshot() ignores older and equal versions", () => {
   assert.equal(broker.leaderPartition("t", 0).state.partition, 0);
 });
 
-Deno.test("Broker.applySnapshot() keeps logs across versions and drops those of deleted topics", () => {
+Deno.test("Broker.applySnapshot() keeps logs across versions and drops those of deleted topics", async () => {
   const broker = fixtureBroker();
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3)));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3)));
   broker.applySnapshot(fixtureSnapshot(2));
   assert.equal(broker.leaderPartition("t", 0).log.logEndOffset, 3n, "a newer snapshot keeps data");
   broker.applySnapshot(fixtureSnapshot(3, without("t")));
@@ -77,16 +77,16 @@ Deno.test("Broker.applySnapshot() keeps logs across versions and drops those of 
     () => broker.leaderPartition("t", 0),
     (e) => isKaError(e, "UNKNOWN_TOPIC_OR_PARTITION"),
   );
-  const result = handleProduce(broker, produceRequest("t", 0, fixtureBatch("b")));
+  const result = await handleProduce(broker, produceRequest("t", 0, fixtureBatch("b")));
   assert.equal(result?.responses[0].partitionResponses[0].errorCode, 3);
   // Re-created under the same name, the topic starts from an empty log.
   broker.applySnapshot(fixtureSnapshot(4));
   assert.equal(broker.leaderPartition("t", 0).log.logEndOffset, 0n);
 });
 
-Deno.test("Broker.applySnapshot() drops a partition reassigned away and follows leadership moves", () => {
+Deno.test("Broker.applySnapshot() drops a partition reassigned away and follows leadership moves", async () => {
   const broker = fixtureBroker();
-  handleProduce(broker, produceRequest("t", 2, fixtureBatch("a")));
+  await handleProduce(broker, produceRequest("t", 2, fixtureBatch("a")));
   const topics = fixtureTopics();
   topics[0].partitions[2] = { partition: 2, leader: 1, leaderEpoch: 1, replicas: [1], isr: [1] };
   topics[0].partitions[1] = { partition: 1, leader: 0, leaderEpoch: 3, replicas: [1, 0], isr: [0] };

@@ -13,7 +13,7 @@ import {
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
 import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
-import { readHeartbeatResponse } from "@kafka-analog/lib/cluster";
+import { readErrorPayload, readHeartbeatResponse } from "@kafka-analog/lib/cluster";
 import { ERRORS } from "@kafka-analog/lib/protocol";
 import { sleep } from "@kafka-analog/lib/async";
 import type { Broker } from "./broker.ts";
@@ -76,6 +76,39 @@ export class CoordinatorLink {
     return await conn.request(apiKey, apiVersion, body);
   }
 
+  /**
+   * Sends the leader's ISR proposals (AlterPartition). The change takes
+   * effect when the coordinator's metadata arrives, not here.
+   */
+  async proposeIsrChanges(): Promise<void> {
+    for (const { replica, isr } of this.#broker.isrProposals()) {
+      replica.isrChangeInFlight = true;
+      try {
+        const body = await this.forward(ApiKey.AlterPartition, 0, {
+          payload: {
+            brokerId: this.#broker.id,
+            topic: replica.topic,
+            partition: replica.partition,
+            leaderEpoch: replica.state.leaderEpoch,
+            isr,
+          },
+        });
+        const answer = readErrorPayload(body.payload);
+        this.#broker.logger.info("ISR change proposed", {
+          partition: `${replica.topic}-${replica.partition}`,
+          from: replica.state.isr,
+          to: isr,
+          errorCode: answer.errorCode,
+          message: answer.message,
+        });
+        if (answer.errorCode !== 0) replica.isrChangeInFlight = false;
+      } catch (err) {
+        replica.isrChangeInFlight = false;
+        throw err;
+      }
+    }
+  }
+
   #open(): Promise<KafkaConnection> {
     return KafkaConnection.open(this.#options.coordinator, {
       clientId: `broker-${this.#broker.id}`,
@@ -99,6 +132,7 @@ export class CoordinatorLink {
       return;
     }
     if (answer.errorCode !== 0) throw new Error(`coordinator answered error ${answer.errorCode}`);
+    this.#broker.lastHeartbeatOkMs = this.#broker.now();
     const wasRegistered = this.#registered;
     if (!wasRegistered) {
       this.#broker.logger.info("registered with the coordinator", {

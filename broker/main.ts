@@ -11,7 +11,9 @@
 import { parseArgs } from "node:util";
 import { parseConfig } from "@kafka-analog/lib/config";
 import { createLogger } from "@kafka-analog/lib/log";
-import { serveFrames } from "@kafka-analog/lib/net";
+import { messageOf, serveFrames } from "@kafka-analog/lib/net";
+import { sleep } from "@kafka-analog/lib/async";
+import { ReplicaFetchers } from "./replication/fetcher.ts";
 import { watchParent } from "@kafka-analog/lib/process";
 import { Broker } from "./broker.ts";
 import { CoordinatorLink } from "./coordinator_link.ts";
@@ -45,6 +47,8 @@ const broker = new Broker({
   settings: {
     maxMessageBytes: config.broker.maxMessageBytes,
     fetchMaxWaitMs: config.broker.fetchMaxWaitMs,
+    replicaLagTimeMaxMs: config.broker.replicaLagTimeMaxMs,
+    sessionTimeoutMs: config.coordinator.brokerSessionTimeoutMs,
   },
   logger,
   now: Date.now,
@@ -70,6 +74,16 @@ const server = serveFrames(
 );
 logger.info("broker listening", { host: values.host, port: server.port, pid: Deno.pid });
 const linkDone = link.run();
+new ReplicaFetchers(broker, { signal: controller.signal });
+const isrDone = (async () => {
+  // The leader's ISR upkeep: propose joins and leaves to the coordinator.
+  while (!controller.signal.aborted) {
+    await sleep(250, controller.signal);
+    await link.proposeIsrChanges().catch((err) =>
+      logger.warn("ISR proposal failed", { reason: messageOf(err) })
+    );
+  }
+})();
 
 const stopWatching = values["no-parent-watch"]
   ? () => {}
@@ -80,7 +94,7 @@ async function shutdown(reason: string): Promise<void> {
   stopWatching();
   controller.abort();
   await Promise.race([
-    Promise.all([server.closed, linkDone]),
+    Promise.all([server.closed, linkDone, isrDone]),
     new Promise((r) => setTimeout(r, 2000)),
   ]);
   Deno.exit(0);

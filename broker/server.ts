@@ -21,6 +21,7 @@ import type { Broker } from "./broker.ts";
 import { handleProduce } from "./handlers/produce.ts";
 import { handleFetch } from "./handlers/fetch.ts";
 import { handleListOffsets } from "./handlers/list_offsets.ts";
+import { handleOffsetForLeaderEpoch } from "./handlers/offset_for_leader_epoch.ts";
 
 /** APIs a broker answers (ApiVersions lists exactly these). */
 export const BROKER_API_KEYS: readonly number[] = [
@@ -31,6 +32,7 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.ApiVersions,
   ApiKey.CreateTopics,
   ApiKey.DeleteTopics,
+  ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
 ];
 
@@ -73,13 +75,15 @@ export function createBrokerHandler(
         return reply(ApiKey.Metadata, buildMetadataResponse(snapshot, request.body));
       }
       case ApiKey.Produce: {
-        const body = handleProduce(broker, request.body);
+        const body = await handleProduce(broker, request.body);
         return body === null ? null : reply(ApiKey.Produce, body);
       }
       case ApiKey.Fetch:
         return reply(ApiKey.Fetch, await handleFetch(broker, request.body, options.signal));
       case ApiKey.ListOffsets:
         return reply(ApiKey.ListOffsets, handleListOffsets(broker, request.body));
+      case ApiKey.OffsetForLeaderEpoch:
+        return reply(ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch(broker, request.body));
       case ApiKey.CreateTopics:
         return reply(
           ApiKey.CreateTopics,

@@ -6,7 +6,12 @@
  * @module
  */
 import type { BrokerEndpoint, ClusterSnapshot } from "@kafka-analog/lib/cluster";
-import { readHeartbeatRequest, readRegisterRequest } from "@kafka-analog/lib/cluster";
+import {
+  readAlterPartitionRequest,
+  readHeartbeatRequest,
+  readRegisterRequest,
+} from "@kafka-analog/lib/cluster";
+import { electLeader, withoutBroker } from "./metadata/leader_election.ts";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { Logger } from "@kafka-analog/lib/log";
 import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
@@ -155,14 +160,121 @@ export class Coordinator implements ConsoleBackend {
     );
     if (live.join(",") === this.#liveBrokerIds.join(",")) return;
     this.#logger.info("live brokers changed", { from: this.#liveBrokerIds, to: live });
-    for (const id of this.#liveBrokerIds) {
-      if (!live.includes(id)) this.#dropPushConn(id);
-    }
+    const gone = this.#liveBrokerIds.filter((id) => !live.includes(id));
+    const back = live.filter((id) => !this.#liveBrokerIds.includes(id));
+    for (const id of gone) this.#dropPushConn(id);
     this.#liveBrokerIds = live;
+    for (const id of gone) this.#failOver(id);
+    if (back.length > 0) this.#electOffline();
     this.store.bump();
     this.pushMetadata().catch((err) =>
       this.#logger.warn("metadata push failed", { reason: messageOf(err) })
     );
+  }
+
+  /** Moves leadership off `brokerId` and takes it out of every ISR (it is gone or going). */
+  #failOver(brokerId: number, options: { avoidOnly?: boolean } = {}): number {
+    const live = new Set(this.#liveBrokerIds.filter((id) => id !== brokerId));
+    let changed = 0;
+    for (const topic of this.store.topics()) {
+      const unclean = topic.configs["unclean.leader.election.enable"] === "true";
+      for (const p of topic.partitions) {
+        const next = withoutBroker(p, brokerId, { live, unclean });
+        if (!next) continue;
+        if (options.avoidOnly && next.leader < 0) continue; // controlled shutdown never takes a partition offline early
+        if (next.leader >= 0 && !p.isr.includes(next.leader)) {
+          this.#logger.warn("unclean leader election: acknowledged data may be lost", {
+            partition: `${topic.name}-${p.partition}`,
+            leader: next.leader,
+          });
+        }
+        this.store.changePartition(topic.name, next);
+        changed++;
+      }
+    }
+    if (changed > 0) {
+      this.#logger.info("failed over partitions", { broker: brokerId, partitions: changed });
+    }
+    return changed;
+  }
+
+  /** Gives partitions without a leader one, now that more brokers are live. */
+  #electOffline(): void {
+    const live = new Set(this.#liveBrokerIds);
+    for (const topic of this.store.topics()) {
+      const unclean = topic.configs["unclean.leader.election.enable"] === "true";
+      for (const p of topic.partitions) {
+        if (p.leader >= 0) continue;
+        const { leader, unclean: wasUnclean } = electLeader({ ...p, leader: -1 }, {
+          live,
+          unclean,
+        });
+        if (leader < 0) continue;
+        if (wasUnclean) {
+          this.#logger.warn("unclean leader election: acknowledged data may be lost", {
+            partition: `${topic.name}-${p.partition}`,
+            leader,
+          });
+        }
+        const isr = p.isr.includes(leader) ? p.isr : [leader];
+        this.store.changePartition(topic.name, {
+          ...p,
+          leader,
+          leaderEpoch: p.leaderEpoch + 1,
+          isr,
+        });
+      }
+    }
+  }
+
+  /**
+   * AlterPartition from a leader: the ISR it wants. Accepted only from the
+   * current leader at the current leader epoch; a broker may join only while
+   * it is live. The change is journaled and pushed, then answered.
+   */
+  async alterPartition(payload: unknown): Promise<{ errorCode: number; message: string | null }> {
+    const request = readAlterPartitionRequest(payload);
+    const where = `${request.topic}-${request.partition}`;
+    try {
+      const p = this.store.topic(request.topic).partitions[request.partition];
+      if (!p) throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown partition ${where}`);
+      if (p.leader !== request.brokerId) {
+        throw KaError.of(
+          "NOT_LEADER_OR_FOLLOWER",
+          `Broker ${request.brokerId} does not lead ${where} (leader ${p.leader})`,
+        );
+      }
+      if (p.leaderEpoch !== request.leaderEpoch) {
+        throw KaError.of(
+          "FENCED_LEADER_EPOCH",
+          `AlterPartition for ${where} names leader epoch ${request.leaderEpoch}; current is ${p.leaderEpoch}`,
+        );
+      }
+      const isr = p.replicas.filter((id) => request.isr.includes(id));
+      if (!isr.includes(p.leader) || isr.length !== new Set(request.isr).size) {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          `Invalid ISR ${request.isr.join(",")} for ${where} (replicas ${p.replicas.join(",")})`,
+        );
+      }
+      const joining = isr.filter((id) => !p.isr.includes(id));
+      const notLive = joining.filter((id) => !this.#liveBrokerIds.includes(id));
+      if (notLive.length > 0) {
+        throw KaError.of(
+          "REPLICA_NOT_AVAILABLE",
+          `Broker(s) ${notLive.join(",")} cannot join the ISR of ${where}: not live`,
+        );
+      }
+      if (isr.join(",") !== p.isr.join(",")) {
+        this.store.changePartition(request.topic, { ...p, isr });
+        this.#logger.info("ISR changed", { partition: where, from: p.isr, to: isr });
+        await this.pushMetadata();
+      }
+      return { errorCode: 0, message: null };
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      return { errorCode: err.code, message: err.message };
+    }
   }
 
   // ---- broker-facing API ----------------------------------------------------
@@ -352,10 +464,14 @@ export class Coordinator implements ConsoleBackend {
   brokerList(): BrokerListing[] {
     const led = new Map<number, number>();
     const replicated = new Map<number, number>();
+    const underReplicated = new Map<number, number>();
     for (const topic of this.store.topics()) {
       for (const p of topic.partitions) {
         led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
         for (const r of p.replicas) replicated.set(r, (replicated.get(r) ?? 0) + 1);
+        if (p.isr.length < p.replicas.length) {
+          underReplicated.set(p.leader, (underReplicated.get(p.leader) ?? 0) + 1);
+        }
       }
     }
     return this.status().filter((s) => s.kind === "broker").map((s) => ({
@@ -365,11 +481,24 @@ export class Coordinator implements ConsoleBackend {
       pid: s.pid,
       partitionsLed: led.get(s.id) ?? 0,
       partitionsReplicated: replicated.get(s.id) ?? 0,
+      underReplicated: underReplicated.get(s.id) ?? 0,
     }));
   }
 
+  /**
+   * Controlled shutdown: leadership moves to in-sync followers and the
+   * broker leaves every ISR before its process is stopped, so producers
+   * see at most a retriable NOT_LEADER.
+   */
   async brokerStop(id: number): Promise<void> {
-    await this.#requireSupervisor().stop(this.#brokerService(id));
+    const service = this.#brokerService(id);
+    if (
+      this.#supervisor?.get(service).phase === "running" &&
+      this.#failOver(id, { avoidOnly: true }) > 0
+    ) {
+      await this.pushMetadata();
+    }
+    await this.#requireSupervisor().stop(service);
     this.#brokers.delete(id);
     this.#refreshLiveBrokers();
   }

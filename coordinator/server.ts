@@ -26,6 +26,7 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.BrokerRegistration,
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
+  ApiKey.AlterPartition,
 ];
 
 /** Builds the frame handler for the cluster port. */
@@ -64,6 +65,10 @@ export function createCoordinatorHandler(
       case ApiKey.BrokerHeartbeat:
         return reply(ApiKey.BrokerHeartbeat, {
           payload: coordinator.heartbeat(request.body.payload),
+        });
+      case ApiKey.AlterPartition:
+        return reply(ApiKey.AlterPartition, {
+          payload: await coordinator.alterPartition(request.body.payload),
         });
       case ApiKey.ClusterMetadata:
         return reply(ApiKey.ClusterMetadata, {

@@ -176,6 +176,27 @@ export function readHeartbeatResponse(value: unknown): HeartbeatResponse {
   };
 }
 
+/** AlterPartition (1004) request payload: the ISR a leader wants. */
+export interface AlterPartitionRequest {
+  brokerId: number;
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  isr: number[];
+}
+
+/** Validates an AlterPartition payload. */
+export function readAlterPartitionRequest(value: unknown): AlterPartitionRequest {
+  const f = Fields.of(value, "payload");
+  return {
+    brokerId: f.int("brokerId"),
+    topic: f.str("topic"),
+    partition: f.int("partition"),
+    leaderEpoch: f.int("leaderEpoch"),
+    isr: f.ints("isr"),
+  };
+}
+
 /** Validates an UpdateMetadata payload. */
 export function readUpdateMetadataRequest(value: unknown): UpdateMetadataRequest {
   const f = Fields.of(value, "payload");

@@ -42,6 +42,21 @@ export const CONNECTIONS_MAX = 4096;
 /** Brokers one cluster may have (`coordinator.broker_count`); also bounds the replication factor. */
 export const BROKERS_MAX = 64;
 
+/** Batches per producer id a partition remembers for duplicate detection (Kafka keeps 5). */
+export const PRODUCER_BATCHES_CACHED = 5;
+/** Producer ids one partition keeps state for; the least recently used is forgotten beyond. */
+export const PRODUCER_STATES_PER_PARTITION_MAX = 10_000;
+/** Transactional ids the coordinator remembers producer ids and epochs for. */
+export const TRANSACTIONAL_IDS_MAX = 100_000;
+/** Largest Avro schema text the registry stores (bytes of UTF-8). */
+export const SCHEMA_BYTES_MAX = 256 * 1024;
+/** Schemas the registry holds at most (across subjects). */
+export const SCHEMAS_MAX = 10_000;
+/** Longest schema subject name (bytes of UTF-8). */
+export const SUBJECT_BYTES_MAX = 255;
+/** Largest records section a client inflates from one compressed batch (zip-bomb bound). */
+export const DECOMPRESSED_BATCH_BYTES_MAX = 64 * 1024 * 1024;
+
 /** Largest HTTP request body a gateway reads; larger bodies get 413 before they are buffered. */
 export const GATEWAY_BODY_BYTES_MAX = 2 * 1024 * 1024;
 /** Messages one reader-gateway fetch may return. */
@@ -66,3 +81,8 @@ assert(
 assert(CONSOLE_RESPONSE_BYTES_MAX <= FRAME_BYTES_MAX, "a console answer must fit in a frame");
 assert(GATEWAY_BODY_BYTES_MAX > BATCH_BYTES_MAX, "a gateway body must hold a full batch");
 assert(GATEWAY_FETCH_BYTES_MAX < FRAME_BYTES_MAX, "a gateway fetch must fit in a frame");
+assert(SCHEMA_BYTES_MAX * 2 < FRAME_BYTES_MAX, "a schema (JSON-escaped) must fit in a frame");
+assert(
+  DECOMPRESSED_BATCH_BYTES_MAX >= BATCH_BYTES_MAX,
+  "an uncompressed full batch must be inflatable",
+);

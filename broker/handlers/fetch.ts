@@ -22,6 +22,7 @@ export async function handleFetch(
   const keys = request.topics.flatMap((t) =>
     t.partitions.map((p) => partitionKey(t.topic, p.partition))
   );
+  if (request.replicaId >= 0) recordFollowerFetch(broker, request);
   while (true) {
     const { response, bytes, failed } = readOnce(broker, request);
     const remaining = deadline - broker.now();
@@ -46,8 +47,11 @@ function readOnce(
     partitions: t.partitions.map((p): PartitionResult => {
       try {
         const hosted = broker.leaderPartition(t.topic, p.partition);
+        checkEpoch(hosted.state.leaderEpoch, p.currentLeaderEpoch, `${t.topic}-${p.partition}`);
         const log = hosted.log;
         const highWatermark = broker.highWatermark(hosted);
+        // Followers read up to the log end; consumers only what every in-sync replica has.
+        const readEnd = request.replicaId >= 0 ? log.logEndOffset : highWatermark;
         if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) {
           throw KaError.of(
             "OFFSET_OUT_OF_RANGE",
@@ -56,7 +60,7 @@ function readOnce(
         }
         const limit = Math.min(p.partitionMaxBytes, budget);
         const read = limit > 0 || bytes === 0
-          ? log.read(p.fetchOffset, Math.max(limit, 1), highWatermark)
+          ? log.read(p.fetchOffset, Math.max(limit, 1), readEnd)
           : { batches: [], bytes: 0 };
         budget -= read.bytes;
         bytes += read.bytes;
@@ -102,4 +106,45 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
     at += chunk.length;
   }
   return out;
+}
+
+/**
+ * A follower's fetch offset says what it has: update the leader's view,
+ * which may advance the high watermark (and so release acks=all produces
+ * and wake consumers waiting for newly committed data).
+ */
+function recordFollowerFetch(broker: Broker, request: FetchRequest): void {
+  const now = broker.now();
+  for (const t of request.topics) {
+    for (const p of t.partitions) {
+      let hosted;
+      try {
+        hosted = broker.leaderPartition(t.topic, p.partition);
+      } catch (err) {
+        if (isKaError(err)) continue; // answered per partition by readOnce
+        throw err;
+      }
+      if (!hosted.state.replicas.includes(request.replicaId)) continue;
+      const before = hosted.replica.highWatermark;
+      hosted.replica.onFollowerFetch(request.replicaId, p.fetchOffset, now);
+      if (hosted.replica.highWatermark !== before) {
+        broker.waiters.notify(partitionKey(t.topic, p.partition));
+      }
+    }
+  }
+}
+
+/** Fences a request made with another leader epoch (KIP-320): older is fenced, newer is unknown here. */
+function checkEpoch(current: number, asked: number | undefined, where: string): void {
+  if (asked === undefined || asked < 0 || asked === current) return;
+  if (asked < current) {
+    throw KaError.of(
+      "FENCED_LEADER_EPOCH",
+      `Leader epoch ${asked} for ${where} is older than the current ${current}`,
+    );
+  }
+  throw KaError.of(
+    "UNKNOWN_LEADER_EPOCH",
+    `Leader epoch ${asked} for ${where} is newer than this broker's ${current}`,
+  );
 }

@@ -34,7 +34,7 @@ Deno.test("handleFetch() returns the stored batch bytes with absolute offsets", 
   const broker = fixtureBroker();
   const sent = fixtureBatch("a", 3);
   const copy = sent.slice();
-  handleProduce(broker, produceRequest("t", 0, sent));
+  await handleProduce(broker, produceRequest("t", 0, sent));
   const p = onlyPartition(await handleFetch(broker, fetchRequest("t", 0, 0n)));
   assert.equal(p.errorCode, 0);
   assert.equal(p.highWatermark, 3n);
@@ -54,7 +54,7 @@ Deno.test("handleFetch() returns the stored batch bytes with absolute offsets", 
 
 Deno.test("handleFetch() from the middle of a batch returns it and the batches after", async () => {
   const broker = fixtureBroker();
-  handleProduce(
+  await handleProduce(
     broker,
     produceRequest("t", 0, concatBytes(fixtureBatch("a", 3), fixtureBatch("b", 2))),
   );
@@ -66,7 +66,7 @@ Deno.test("handleFetch() from the middle of a batch returns it and the batches a
 
 Deno.test("handleFetch() at the log end with no wait returns empty records", async () => {
   const broker = fixtureBroker();
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 2)));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 2)));
   const p = onlyPartition(await handleFetch(broker, fetchRequest("t", 0, 2n)));
   assert.equal(p.errorCode, 0);
   assert.equal(p.highWatermark, 2n);
@@ -75,7 +75,7 @@ Deno.test("handleFetch() at the log end with no wait returns empty records", asy
 
 Deno.test("handleFetch() answers OFFSET_OUT_OF_RANGE beyond the log end or before its start", async () => {
   const broker = fixtureBroker();
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 2)));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 2)));
   for (const offset of [3n, 100n, -1n]) {
     // A failed partition answers at once, even when asked to wait.
     const start = performance.now();
@@ -107,7 +107,7 @@ Deno.test("handleFetch() answers per-partition errors for unknown and non-led pa
 
 Deno.test("handleFetch() returns at least one batch even above partitionMaxBytes", async () => {
   const broker = fixtureBroker();
-  handleProduce(
+  await handleProduce(
     broker,
     produceRequest("t", 0, concatBytes(fixtureBatch("a", 3), fixtureBatch("b", 3))),
   );
@@ -119,8 +119,8 @@ Deno.test("handleFetch() returns at least one batch even above partitionMaxBytes
 
 Deno.test("handleFetch() shares maxBytes across partitions, first partition always gets a batch", async () => {
   const broker = fixtureBroker();
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3)));
-  handleProduce(broker, produceRequest("t", 2, fixtureBatch("b", 3)));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3)));
+  await handleProduce(broker, produceRequest("t", 2, fixtureBatch("b", 3)));
   const response = await handleFetch(broker, {
     ...fetchRequest("t", 0, 0n),
     maxBytes: 1,
@@ -144,7 +144,7 @@ Deno.test("handleFetch() long poll wakes soon after a produce to its partition",
   const pending = handleFetch(broker, fetchRequest("t", 0, 0n, { maxWaitMs: 2000 }));
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(broker.waiters.size, 1, "the fetch is parked");
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("late", 2)));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("late", 2)));
   const p = onlyPartition(await pending);
   const elapsedMs = performance.now() - start;
   assert.ok(elapsedMs < 1000, `fetch answered after ${elapsedMs} ms`);
@@ -170,7 +170,7 @@ Deno.test("handleFetch() long poll is not woken early by a produce to another pa
   const start = performance.now();
   const pending = handleFetch(broker, fetchRequest("t", 0, 0n, { maxWaitMs: 150 }));
   await new Promise((resolve) => setTimeout(resolve, 20));
-  handleProduce(broker, produceRequest("t", 2, fixtureBatch("other")));
+  await handleProduce(broker, produceRequest("t", 2, fixtureBatch("other")));
   const p = onlyPartition(await pending);
   const elapsedMs = performance.now() - start;
   assert.ok(elapsedMs >= 140, `answered after ${elapsedMs} ms`);
@@ -185,10 +185,10 @@ Deno.test("handleFetch() long poll waits for minBytes", async () => {
     broker,
     fetchRequest("t", 0, 0n, { maxWaitMs: 2000, minBytes: first.length + 1 }),
   );
-  handleProduce(broker, produceRequest("t", 0, first));
+  await handleProduce(broker, produceRequest("t", 0, first));
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(broker.waiters.size, 1, "one small batch is below minBytes");
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("b")));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("b")));
   const p = onlyPartition(await pending);
   assert.ok(performance.now() - start < 1000);
   assert.equal(splitBatches(p.records!).length, 2);

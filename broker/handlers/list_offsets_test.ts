@@ -21,7 +21,7 @@ function listOffsets(broker: Broker, topic: string, partition: number, timestamp
 }
 
 /** Produces 3 batches: offsets 0-1 at ts+0..+1, 2-4 at ts+1000..+1002, 5 at ts+2000. */
-function fill(broker: Broker): void {
+async function fill(broker: Broker): Promise<void> {
   const batch = (label: string, count: number, ts: number) =>
     fixtureBatch(
       label,
@@ -35,7 +35,7 @@ function fill(broker: Broker): void {
       batch("c", 1, FIXTURE_TS + 2000),
     ]
   ) {
-    handleProduce(broker, produceRequest("t", 0, b));
+    await handleProduce(broker, produceRequest("t", 0, b));
   }
 }
 
@@ -53,9 +53,9 @@ Deno.test("handleListOffsets() answers earliest and latest on an empty partition
   assert.equal(listOffsets(broker, "t", 0, BigInt(FIXTURE_TS)).offset, -1n);
 });
 
-Deno.test("handleListOffsets() answers earliest 0 and latest = high watermark", () => {
+Deno.test("handleListOffsets() answers earliest 0 and latest = high watermark", async () => {
   const broker = fixtureBroker();
-  fill(broker);
+  await fill(broker);
   assert.equal(listOffsets(broker, "t", 0, EARLIEST_TIMESTAMP).offset, 0n);
   const latest = listOffsets(broker, "t", 0, LATEST_TIMESTAMP);
   assert.equal(latest.errorCode, 0);
@@ -63,9 +63,9 @@ Deno.test("handleListOffsets() answers earliest 0 and latest = high watermark", 
   assert.equal(latest.timestamp, -1n);
 });
 
-Deno.test("handleListOffsets() by timestamp finds the first record at or after it", () => {
+Deno.test("handleListOffsets() by timestamp finds the first record at or after it", async () => {
   const broker = fixtureBroker();
-  fill(broker);
+  await fill(broker);
   // [asked, offset, that record's timestamp]
   const cases: [number, bigint, number][] = [
     [0, 0n, FIXTURE_TS],

@@ -1,6 +1,7 @@
 /**
- * Produce: validate each partition's batches (CRC-32C, size, magic), assign
- * offsets, append, wake parked fetches. Every failure is per partition, with
+ * Produce: validate each partition's batches (CRC-32C, size, magic), check
+ * min.insync.replicas for acks = all, assign offsets, append, wake parked
+ * fetches (consumers and followers), then wait for the ISR when asked. Every failure is per partition, with
  * a code; nothing a producer sends can crash the broker.
  * @module
  */
@@ -12,11 +13,20 @@ import {
   type ProduceResponse,
   splitBatches,
 } from "@kafka-analog/lib/protocol";
-import { type Broker, partitionKey } from "../broker.ts";
+import { type Broker, type HostedPartition, partitionKey } from "../broker.ts";
 
-/** Handles a Produce request; null means no response (acks = 0). */
-export function handleProduce(broker: Broker, request: ProduceRequest): ProduceResponse | null {
+/**
+ * Handles a Produce request; null means no response (acks = 0). Every
+ * partition is appended first, in request order; with acks = all the answer
+ * then waits until the high watermark passes each partition's last offset
+ * (every in-sync replica has it), or the request's timeout.
+ */
+export async function handleProduce(
+  broker: Broker,
+  request: ProduceRequest,
+): Promise<ProduceResponse | null> {
   const acksValid = request.acks === 0 || request.acks === 1 || request.acks === -1;
+  const waits: Promise<void>[] = [];
   const responses = request.topicData.map((topicData) => ({
     name: topicData.name,
     partitionResponses: topicData.partitionData.map((data): ProducePartitionResponse => {
@@ -27,14 +37,32 @@ export function handleProduce(broker: Broker, request: ProduceRequest): ProduceR
         );
       }
       try {
-        return appendPartition(broker, topicData.name, data.index, data.records);
+        const { response, hosted, lastOffset } = appendPartition(
+          broker,
+          topicData.name,
+          data.index,
+          data.records,
+          request.acks,
+        );
+        if (request.acks === -1 && lastOffset >= 0n) {
+          waits.push(
+            hosted.replica.waitForHighWatermark(lastOffset + 1n, Math.max(request.timeoutMs, 1))
+              .catch((err) => {
+                if (!isKaError(err)) throw err;
+                Object.assign(response, failure(data.index, err));
+              }),
+          );
+        }
+        return response;
       } catch (err) {
         if (!isKaError(err)) throw err;
         return failure(data.index, err);
       }
     }),
   }));
-  return request.acks === 0 ? null : { responses, throttleTimeMs: 0 };
+  if (request.acks === 0) return null;
+  await Promise.all(waits);
+  return { responses, throttleTimeMs: 0 };
 }
 
 function appendPartition(
@@ -42,8 +70,9 @@ function appendPartition(
   topic: string,
   partition: number,
   records: Uint8Array | null,
-): ProducePartitionResponse {
-  const hosted = broker.leaderPartition(topic, partition);
+  acks: number,
+): { response: ProducePartitionResponse; hosted: HostedPartition; lastOffset: bigint } {
+  const hosted = broker.writablePartition(topic, partition);
   if (records === null || records.length === 0) {
     throw KaError.of("CORRUPT_MESSAGE", `Produce to ${topic}-${partition} carries no record batch`);
   }
@@ -57,20 +86,37 @@ function appendPartition(
       );
     }
   }
+  if (acks === -1) {
+    const minIsr = Number(hosted.topic.configs["min.insync.replicas"] ?? "1");
+    if (hosted.state.isr.length < minIsr) {
+      throw KaError.of(
+        "NOT_ENOUGH_REPLICAS",
+        `${topic}-${partition} has ${hosted.state.isr.length} in-sync replica(s) (${
+          hosted.state.isr.join(",")
+        }) but min.insync.replicas is ${minIsr}`,
+      );
+    }
+  }
   let baseOffset = -1n;
+  let lastOffset = -1n;
   for (const { header, bytes } of batches) {
-    const result = hosted.log.append(bytes, header, hosted.state.leaderEpoch);
+    const result = hosted.replica.appendAsLeader(bytes, header);
     if (baseOffset < 0n) baseOffset = result.baseOffset;
+    lastOffset = result.lastOffset;
   }
   broker.waiters.notify(partitionKey(topic, partition));
   return {
-    index: partition,
-    errorCode: 0,
-    baseOffset,
-    logAppendTimeMs: -1n,
-    logStartOffset: hosted.log.logStartOffset,
-    recordErrors: [],
-    errorMessage: null,
+    response: {
+      index: partition,
+      errorCode: 0,
+      baseOffset,
+      logAppendTimeMs: -1n,
+      logStartOffset: hosted.log.logStartOffset,
+      recordErrors: [],
+      errorMessage: null,
+    },
+    hosted,
+    lastOffset,
   };
 }
 

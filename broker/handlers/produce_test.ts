@@ -9,7 +9,7 @@ import { concatBytes, fixtureBatch, fixtureBroker, produceRequest } from "../_fi
 import type { Broker } from "../broker.ts";
 import { handleProduce } from "./produce.ts";
 
-function onlyPartition(response: ReturnType<typeof handleProduce>) {
+function onlyPartition(response: Awaited<ReturnType<typeof handleProduce>>) {
   assert.ok(response !== null);
   assert.equal(response.responses.length, 1);
   assert.equal(response.responses[0].partitionResponses.length, 1);
@@ -20,16 +20,18 @@ function logEnd(broker: Broker, topic: string, partition: number): bigint {
   return broker.hostedPartition(topic, partition).log.logEndOffset;
 }
 
-Deno.test("handleProduce() assigns dense offsets across requests and batches", () => {
+Deno.test("handleProduce() assigns dense offsets across requests and batches", async () => {
   const broker = fixtureBroker();
-  const first = onlyPartition(handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3))));
+  const first = onlyPartition(
+    await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a", 3))),
+  );
   assert.equal(first.errorCode, 0);
   assert.equal(first.baseOffset, 0n);
   assert.equal(first.index, 0);
   assert.equal(first.logStartOffset, 0n);
   // Two batches in one request: the answer is the first batch's base offset.
   const two = concatBytes(fixtureBatch("b", 2), fixtureBatch("c", 4));
-  const second = onlyPartition(handleProduce(broker, produceRequest("t", 0, two)));
+  const second = onlyPartition(await handleProduce(broker, produceRequest("t", 0, two)));
   assert.equal(second.errorCode, 0);
   assert.equal(second.baseOffset, 3n);
   assert.equal(logEnd(broker, "t", 0), 9n);
@@ -40,25 +42,27 @@ Deno.test("handleProduce() assigns dense offsets across requests and batches", (
   assert.deepEqual(decodeRecords(stored[0]).map((r) => r.offset), [5n, 6n, 7n, 8n]);
 });
 
-Deno.test("handleProduce() with acks=1 and acks=-1 answers; acks=0 appends and returns null", () => {
+Deno.test("handleProduce() with acks=1 and acks=-1 answers; acks=0 appends and returns null", async () => {
   const broker = fixtureBroker();
   assert.equal(
-    onlyPartition(handleProduce(broker, produceRequest("t", 0, fixtureBatch("a"), 1))).errorCode,
+    onlyPartition(await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a"), 1)))
+      .errorCode,
     0,
   );
   assert.equal(
-    onlyPartition(handleProduce(broker, produceRequest("t", 0, fixtureBatch("b"), -1))).errorCode,
+    onlyPartition(await handleProduce(broker, produceRequest("t", 0, fixtureBatch("b"), -1)))
+      .errorCode,
     0,
   );
-  assert.equal(handleProduce(broker, produceRequest("t", 0, fixtureBatch("c", 2), 0)), null);
+  assert.equal(await handleProduce(broker, produceRequest("t", 0, fixtureBatch("c", 2), 0)), null);
   assert.equal(logEnd(broker, "t", 0), 4n);
 });
 
-Deno.test("handleProduce() rejects invalid acks with INVALID_REQUIRED_ACKS and appends nothing", () => {
+Deno.test("handleProduce() rejects invalid acks with INVALID_REQUIRED_ACKS and appends nothing", async () => {
   const broker = fixtureBroker();
   for (const acks of [2, -2, 3]) {
     const result = onlyPartition(
-      handleProduce(broker, produceRequest("t", 0, fixtureBatch("a"), acks)),
+      await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a"), acks)),
     );
     assert.equal(result.errorCode, ERRORS.INVALID_REQUIRED_ACKS.code, `acks ${acks}`);
     assert.equal(result.baseOffset, -1n);
@@ -66,11 +70,11 @@ Deno.test("handleProduce() rejects invalid acks with INVALID_REQUIRED_ACKS and a
   assert.equal(logEnd(broker, "t", 0), 0n);
 });
 
-Deno.test("handleProduce() answers UNKNOWN_TOPIC_OR_PARTITION for an unknown topic or partition", () => {
+Deno.test("handleProduce() answers UNKNOWN_TOPIC_OR_PARTITION for an unknown topic or partition", async () => {
   const broker = fixtureBroker();
   for (const [topic, partition] of [["nope", 0], ["t", 3], ["t", -1]] as const) {
     const result = onlyPartition(
-      handleProduce(broker, produceRequest(topic, partition, fixtureBatch("a"))),
+      await handleProduce(broker, produceRequest(topic, partition, fixtureBatch("a"))),
     );
     assert.equal(result.errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code, `${topic}-${partition}`);
     assert.equal(result.index, partition);
@@ -78,39 +82,39 @@ Deno.test("handleProduce() answers UNKNOWN_TOPIC_OR_PARTITION for an unknown top
   }
 });
 
-Deno.test("handleProduce() answers NOT_LEADER_OR_FOLLOWER on a follower or a non-replica", () => {
+Deno.test("handleProduce() answers NOT_LEADER_OR_FOLLOWER on a follower or a non-replica", async () => {
   const broker = fixtureBroker();
   // t-1 is led by broker 1 (broker 0 is a follower); elsewhere-0 is not hosted here at all.
   for (const [topic, partition] of [["t", 1], ["elsewhere", 0]] as const) {
     const result = onlyPartition(
-      handleProduce(broker, produceRequest(topic, partition, fixtureBatch("a"))),
+      await handleProduce(broker, produceRequest(topic, partition, fixtureBatch("a"))),
     );
     assert.equal(result.errorCode, ERRORS.NOT_LEADER_OR_FOLLOWER.code, `${topic}-${partition}`);
   }
   assert.equal(logEnd(broker, "t", 1), 0n);
 });
 
-Deno.test("handleProduce() answers CORRUPT_MESSAGE for a bad CRC and appends nothing", () => {
+Deno.test("handleProduce() answers CORRUPT_MESSAGE for a bad CRC and appends nothing", async () => {
   const broker = fixtureBroker();
   const batch = fixtureBatch("a", 2);
   batch[batch.length - 1] ^= 0xff; // a byte of the last record, inside the CRC range
-  const result = onlyPartition(handleProduce(broker, produceRequest("t", 0, batch)));
+  const result = onlyPartition(await handleProduce(broker, produceRequest("t", 0, batch)));
   assert.equal(result.errorCode, ERRORS.CORRUPT_MESSAGE.code);
   assert.equal(logEnd(broker, "t", 0), 0n);
 });
 
-Deno.test("handleProduce() appends none of a request's batches when a later one is corrupt", () => {
+Deno.test("handleProduce() appends none of a request's batches when a later one is corrupt", async () => {
   const broker = fixtureBroker();
   const bad = fixtureBatch("bad");
   bad[bad.length - 1] ^= 0x01;
   const result = onlyPartition(
-    handleProduce(broker, produceRequest("t", 0, concatBytes(fixtureBatch("good", 2), bad))),
+    await handleProduce(broker, produceRequest("t", 0, concatBytes(fixtureBatch("good", 2), bad))),
   );
   assert.equal(result.errorCode, ERRORS.CORRUPT_MESSAGE.code);
   assert.equal(logEnd(broker, "t", 0), 0n);
 });
 
-Deno.test("handleProduce() answers CORRUPT_MESSAGE for null, empty, cut or garbage records", () => {
+Deno.test("handleProduce() answers CORRUPT_MESSAGE for null, empty, cut or garbage records", async () => {
   const broker = fixtureBroker();
   const whole = fixtureBatch("a", 2);
   const cases: [string, Uint8Array | null][] = [
@@ -121,31 +125,34 @@ Deno.test("handleProduce() answers CORRUPT_MESSAGE for null, empty, cut or garba
     ["garbage", new Uint8Array(100).fill(0xab)],
   ];
   for (const [what, records] of cases) {
-    const result = onlyPartition(handleProduce(broker, produceRequest("t", 0, records)));
+    const result = onlyPartition(await handleProduce(broker, produceRequest("t", 0, records)));
     assert.equal(result.errorCode, ERRORS.CORRUPT_MESSAGE.code, what);
   }
   assert.equal(logEnd(broker, "t", 0), 0n);
 });
 
-Deno.test("handleProduce() answers MESSAGE_TOO_LARGE above the topic's or broker's max.message.bytes", () => {
+Deno.test("handleProduce() answers MESSAGE_TOO_LARGE above the topic's or broker's max.message.bytes", async () => {
   const broker = fixtureBroker({ settings: { maxMessageBytes: 300, fetchMaxWaitMs: 500 } });
   const big = fixtureBatch("x", 1, [{ value: new Uint8Array(200) }]);
   assert.ok(big.length > 200 && big.length <= 300, `batch is ${big.length} bytes`);
   // "small" sets max.message.bytes 200 itself.
-  const topicLimit = onlyPartition(handleProduce(broker, produceRequest("small", 0, big)));
+  const topicLimit = onlyPartition(await handleProduce(broker, produceRequest("small", 0, big)));
   assert.equal(topicLimit.errorCode, ERRORS.MESSAGE_TOO_LARGE.code);
   // "t" has no topic config, so the broker's 300 applies: this batch passes, a bigger one does not.
-  assert.equal(onlyPartition(handleProduce(broker, produceRequest("t", 0, big))).errorCode, 0);
+  assert.equal(
+    onlyPartition(await handleProduce(broker, produceRequest("t", 0, big))).errorCode,
+    0,
+  );
   const bigger = fixtureBatch("y", 1, [{ value: new Uint8Array(400) }]);
-  const brokerLimit = onlyPartition(handleProduce(broker, produceRequest("t", 0, bigger)));
+  const brokerLimit = onlyPartition(await handleProduce(broker, produceRequest("t", 0, bigger)));
   assert.equal(brokerLimit.errorCode, ERRORS.MESSAGE_TOO_LARGE.code);
   assert.equal(logEnd(broker, "t", 0), 1n);
   assert.equal(logEnd(broker, "small", 0), 0n);
 });
 
-Deno.test("handleProduce() answers each partition on its own", () => {
+Deno.test("handleProduce() answers each partition on its own", async () => {
   const broker = fixtureBroker();
-  const response = handleProduce(broker, {
+  const response = await handleProduce(broker, {
     transactionalId: null,
     acks: 1,
     timeoutMs: 1000,
@@ -179,7 +186,7 @@ Deno.test("handleProduce() wakes a fetch parked on the partition", async () => {
   const broker = fixtureBroker();
   const parked = broker.waiters.wait(["t/0"], 10_000);
   assert.equal(broker.waiters.size, 1);
-  handleProduce(broker, produceRequest("t", 0, fixtureBatch("a")));
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("a")));
   await parked;
   assert.equal(broker.waiters.size, 0);
 });

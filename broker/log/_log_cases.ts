@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { isKaError } from "@kafka-analog/lib/errors";
 import {
   type BatchHeader,
   decodeRecords,
@@ -42,6 +43,29 @@ function appendAll(log: PartitionLog, counts: number[], epoch = 0): number[] {
     log.append(bytes, header, epoch);
     return bytes.length;
   });
+}
+
+/** A batch as a leader stored it: base offset and leader epoch already set. */
+function leaderBatch(
+  label: string,
+  count: number,
+  baseOffset: bigint,
+  epoch: number,
+): { bytes: Uint8Array; header: BatchHeader } {
+  const records = Array.from({ length: count }, (_, i) => ({
+    value: ENCODER.encode(`${label}-${i}`),
+    timestamp: BASE_TS + Number(baseOffset) + i,
+  }));
+  const bytes = encodeRecordBatch(records, {
+    timestamp: BASE_TS + Number(baseOffset),
+    baseOffset,
+    partitionLeaderEpoch: epoch,
+  });
+  return { bytes, header: readBatchHeader(bytes) };
+}
+
+function values(batches: Uint8Array[]): string[] {
+  return batches.flatMap((b) => decodeRecords(b).map((r) => DECODER.decode(r.value!)));
 }
 
 function baseOffsets(batches: Uint8Array[]): bigint[] {
@@ -207,5 +231,102 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.equal(log.offsetForTimestamp(BASE_TS + 1500), 5n);
     assert.equal(log.offsetForTimestamp(BASE_TS + 2003), 5n);
     assert.equal(log.offsetForTimestamp(BASE_TS + 2004), null);
+  });
+
+  Deno.test(`${name}: appendReplica() keeps the leader's offsets, epoch and bytes`, () => {
+    const log = makeLog();
+    const first = leaderBatch("a", 3, 0n, 2);
+    const second = leaderBatch("b", 2, 3n, 5);
+    const copies = [first.bytes.slice(), second.bytes.slice()];
+    assert.deepEqual(log.appendReplica(first.bytes, first.header), {
+      baseOffset: 0n,
+      lastOffset: 2n,
+    });
+    assert.deepEqual(log.appendReplica(second.bytes, second.header), {
+      baseOffset: 3n,
+      lastOffset: 4n,
+    });
+    assert.equal(log.logEndOffset, 5n);
+    assert.equal(log.sizeBytes, copies[0].length + copies[1].length);
+    const read = log.read(0n, 1 << 20);
+    assert.deepEqual(read.batches, copies, "stored exactly as the leader sent them");
+    assert.deepEqual(read.batches.map((b) => readBatchHeader(b).partitionLeaderEpoch), [2, 5]);
+    // A leader append after replicated batches continues at the log end.
+    const { bytes, header } = makeBatch("c", 1);
+    assert.deepEqual(log.append(bytes, header, 6), { baseOffset: 5n, lastOffset: 5n });
+  });
+
+  Deno.test(`${name}: appendReplica() refuses a base offset other than the log end`, () => {
+    const log = makeLog();
+    const first = leaderBatch("a", 3, 0n, 0);
+    log.appendReplica(first.bytes, first.header);
+    const size = log.sizeBytes;
+    for (const baseOffset of [0n, 2n, 4n, 100n]) {
+      const { bytes, header } = leaderBatch("x", 1, baseOffset, 0);
+      assert.throws(
+        () => log.appendReplica(bytes, header),
+        (e) => isKaError(e) && e.message.includes("3"),
+        `base offset ${baseOffset}`,
+      );
+    }
+    assert.equal(log.logEndOffset, 3n, "nothing was appended");
+    assert.equal(log.sizeBytes, size);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n]);
+  });
+
+  Deno.test(`${name}: truncateTo() at a batch boundary drops that batch and all after it`, () => {
+    const log = makeLog();
+    const sizes = appendAll(log, [3, 2, 4]); // offsets 0-2, 3-4, 5-8
+    assert.equal(log.truncateTo(5n), 5n);
+    assert.equal(log.logEndOffset, 5n);
+    assert.equal(log.sizeBytes, sizes[0] + sizes[1]);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n, 3n]);
+    assert.deepEqual(log.read(5n, 1 << 20), { batches: [], bytes: 0 });
+    // Batch 2's timestamps are gone with it.
+    assert.equal(log.offsetForTimestamp(BASE_TS + 2000), null);
+    assert.equal(log.offsetForTimestamp(BASE_TS + 1000), 3n);
+    // Appends continue at the new end.
+    const { bytes, header } = makeBatch("after", 2);
+    assert.deepEqual(log.append(bytes, header, 1), { baseOffset: 5n, lastOffset: 6n });
+    assert.deepEqual(values(log.read(5n, 1 << 20).batches), ["after-0", "after-1"]);
+  });
+
+  Deno.test(`${name}: truncateTo() inside a batch drops the whole batch`, () => {
+    const log = makeLog();
+    const sizes = appendAll(log, [3, 4]); // offsets 0-2, 3-6
+    assert.equal(log.truncateTo(5n), 3n, "offsets 3-6 share one batch: all of it goes");
+    assert.equal(log.logEndOffset, 3n);
+    assert.equal(log.sizeBytes, sizes[0]);
+    assert.equal(log.truncateTo(1n), 0n);
+    assert.equal(log.logEndOffset, 0n);
+    assert.equal(log.sizeBytes, 0);
+    assert.deepEqual(log.read(0n, 1 << 20), { batches: [], bytes: 0 });
+  });
+
+  Deno.test(`${name}: truncateTo() at or past the log end changes nothing`, () => {
+    const log = makeLog();
+    const sizes = appendAll(log, [2, 2]);
+    assert.equal(log.truncateTo(4n), 4n);
+    assert.equal(log.truncateTo(99n), 4n);
+    assert.equal(log.logEndOffset, 4n);
+    assert.equal(log.sizeBytes, sizes[0] + sizes[1]);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n, 2n]);
+    const empty = makeLog();
+    assert.equal(empty.truncateTo(0n), 0n);
+    assert.equal(empty.truncateTo(10n), 0n);
+  });
+
+  Deno.test(`${name}: truncateTo() then appendReplica() takes the new leader's batches`, () => {
+    const log = makeLog();
+    const old = [leaderBatch("old", 5, 0n, 0), leaderBatch("tail", 2, 5n, 0)];
+    for (const b of old) log.appendReplica(b.bytes, b.header);
+    assert.equal(log.truncateTo(5n), 5n);
+    const fresh = leaderBatch("new", 3, 5n, 1);
+    const copy = fresh.bytes.slice();
+    log.appendReplica(fresh.bytes, fresh.header);
+    assert.equal(log.logEndOffset, 8n);
+    const read = log.read(5n, 1 << 20);
+    assert.deepEqual(read.batches, [copy]);
+    assert.deepEqual(values(read.batches), ["new-0", "new-1", "new-2"]);
   });
 }

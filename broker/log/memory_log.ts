@@ -9,6 +9,7 @@ import {
   setPartitionLeaderEpoch,
 } from "@kafka-analog/lib/protocol";
 import { assert } from "@kafka-analog/lib/assert";
+import { KaError } from "@kafka-analog/lib/errors";
 import type { AppendResult, PartitionLog, ReadResult } from "./partition_log.ts";
 
 /** A partition log held in memory; lost when the process exits. */
@@ -38,14 +39,43 @@ export class MemoryLog implements PartitionLog {
     const lastOffset = baseOffset + BigInt(header.lastOffsetDelta);
     setBaseOffset(batch, baseOffset);
     setPartitionLeaderEpoch(batch, leaderEpoch);
+    this.#push(batch, baseOffset, lastOffset, header.maxTimestamp);
+    assert(this.#logEndOffset > baseOffset, "log end offset only grows");
+    return { baseOffset, lastOffset };
+  }
+
+  appendReplica(batch: Uint8Array, header: BatchHeader): AppendResult {
+    if (header.baseOffset !== this.#logEndOffset) {
+      throw KaError.of(
+        "CORRUPT_MESSAGE",
+        `Cannot append replicated batch as 'baseOffset' must be ${this.#logEndOffset}: current value is ${header.baseOffset}`,
+      );
+    }
+    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+    this.#push(batch, header.baseOffset, lastOffset, header.maxTimestamp);
+    return { baseOffset: header.baseOffset, lastOffset };
+  }
+
+  truncateTo(offset: bigint): bigint {
+    while (this.#batches.length > 0 && this.#lastOffsets[this.#lastOffsets.length - 1] >= offset) {
+      this.#sizeBytes -= this.#batches.pop()!.length;
+      this.#baseOffsets.pop();
+      this.#lastOffsets.pop();
+      this.#maxTimestamps.pop();
+    }
+    this.#logEndOffset = this.#lastOffsets.length > 0
+      ? this.#lastOffsets[this.#lastOffsets.length - 1] + 1n
+      : this.#logStartOffset;
+    return this.#logEndOffset;
+  }
+
+  #push(batch: Uint8Array, baseOffset: bigint, lastOffset: bigint, maxTimestamp: number): void {
     this.#batches.push(batch);
     this.#baseOffsets.push(baseOffset);
     this.#lastOffsets.push(lastOffset);
-    this.#maxTimestamps.push(header.maxTimestamp);
+    this.#maxTimestamps.push(maxTimestamp);
     this.#sizeBytes += batch.length;
     this.#logEndOffset = lastOffset + 1n;
-    assert(this.#logEndOffset > baseOffset, "log end offset only grows");
-    return { baseOffset, lastOffset };
   }
 
   read(offset: bigint, maxBytes: number, endOffset = this.#logEndOffset): ReadResult {

@@ -31,6 +31,17 @@ export interface PartitionLog {
    */
   append(batch: Uint8Array, header: BatchHeader, leaderEpoch: number): AppendResult;
   /**
+   * Appends a batch a follower fetched from its leader, keeping the leader's
+   * offsets: its base offset must be the log end offset.
+   */
+  appendReplica(batch: Uint8Array, header: BatchHeader): AppendResult;
+  /**
+   * Removes every batch at or after `offset`; a batch that holds `offset`
+   * goes too (truncation points are batch boundaries in practice). Returns
+   * the new log end offset.
+   */
+  truncateTo(offset: bigint): bigint;
+  /**
    * Returns the batch holding `offset` and those after it, up to `maxBytes`
    * (always at least one batch when any exists at or after `offset`, so a
    * batch larger than `maxBytes` can still be consumed, as KIP-74 says).

@@ -104,10 +104,12 @@ export function createFakeBackend(): FakeBackend {
       return [...brokers].map(([id, state]) => {
         let led = 0;
         let replicated = 0;
+        let underReplicated = 0;
         for (const topic of topics.values()) {
           for (const p of topic.partitions) {
             if (p.leader === id) led++;
             if (p.replicas.includes(id)) replicated++;
+            if (p.leader === id && p.isr.length < p.replicas.length) underReplicated++;
           }
         }
         return {
@@ -117,6 +119,7 @@ export function createFakeBackend(): FakeBackend {
           pid: state === "alive" ? 200 + id : 0,
           partitionsLed: led,
           partitionsReplicated: replicated,
+          underReplicated,
         };
       });
     },

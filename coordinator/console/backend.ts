@@ -28,6 +28,8 @@ export interface BrokerListing {
   pid: number;
   partitionsLed: number;
   partitionsReplicated: number;
+  /** Partitions this broker leads whose ISR is smaller than their replica set. */
+  underReplicated: number;
 }
 
 /** A partition as `topic describe` shows it. */

@@ -104,7 +104,7 @@ export function renderStatus(services: readonly ServiceStatus[]): string {
 export function renderBrokers(brokers: readonly BrokerListing[]): string {
   if (brokers.length === 0) return "No brokers.";
   return renderTable(
-    ["ID", "PORT", "STATE", "PID", "LEADER FOR", "REPLICA OF"],
+    ["ID", "PORT", "STATE", "PID", "LEADER FOR", "REPLICA OF", "UNDER-REPLICATED"],
     brokers.map((b) => [
       b.id,
       b.port,
@@ -112,6 +112,7 @@ export function renderBrokers(brokers: readonly BrokerListing[]): string {
       pidCell(b.pid),
       b.partitionsLed,
       b.partitionsReplicated,
+      b.underReplicated,
     ]),
   );
 }

@@ -5,7 +5,12 @@
  * a restarted coordinator replays the journal and forgets nothing.
  * @module
  */
-import type { BrokerEndpoint, ClusterSnapshot, TopicState } from "@kafka-analog/lib/cluster";
+import type {
+  BrokerEndpoint,
+  ClusterSnapshot,
+  PartitionState,
+  TopicState,
+} from "@kafka-analog/lib/cluster";
 import { KaError } from "@kafka-analog/lib/errors";
 import { validateTopicName } from "@kafka-analog/lib/cluster";
 import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
@@ -52,6 +57,7 @@ const TOPIC_CONFIGS: Record<string, (v: string) => boolean> = {
   "segment.bytes": (v) => /^\d+$/.test(v) && Number(v) >= 1024,
   "cleanup.policy": (v) => v === "delete" || v === "compact",
   "min.insync.replicas": (v) => /^\d+$/.test(v) && Number(v) >= 1,
+  "unclean.leader.election.enable": (v) => v === "true" || v === "false",
 };
 
 /** Options for creating a topic. */
@@ -162,6 +168,26 @@ export class MetadataStore {
     };
     if (!options.validateOnly) this.#commit({ type: "topic_created", topic });
     return topic;
+  }
+
+  /** Journals a partition's new leader, epoch and ISR. */
+  changePartition(topic: string, state: PartitionState): void {
+    const current = this.topic(topic).partitions[state.partition];
+    if (!current) {
+      throw KaError.of(
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        `Unknown partition ${topic}-${state.partition}`,
+      );
+    }
+    this.#commit({
+      type: "partition_changed",
+      topic,
+      partition: state.partition,
+      leader: state.leader,
+      leaderEpoch: state.leaderEpoch,
+      replicas: [...state.replicas],
+      isr: [...state.isr],
+    });
   }
 
   deleteTopic(name: string): void {

@@ -54,6 +54,7 @@ export interface Config {
     readonly retentionBytes: number;
     readonly fetchMaxWaitMs: number;
     readonly connectionsMax: number;
+    readonly replicaLagTimeMaxMs: number;
   };
   readonly topics: {
     readonly defaultPartitions: number;
@@ -72,10 +73,13 @@ export interface Config {
     readonly acks: "0" | "1" | "all";
     readonly retries: number;
     readonly retryBackoffMs: number;
+    readonly retryBackoffMaxMs: number;
     readonly requestTimeoutMs: number;
+    readonly deliveryTimeoutMs: number;
     readonly bufferMemory: number;
     readonly maxBlockMs: number;
     readonly idempotence: boolean;
+    readonly compression: "none" | "gzip";
   };
   readonly gateway: {
     readonly host: string;
@@ -417,6 +421,12 @@ const SCHEMA: Schema = {
       { min: 1, max: CONNECTIONS_MAX },
       "Client connections one broker accepts at once.",
     ),
+    replicaLagTimeMaxMs: intKey(
+      "replica_lag_time_max_ms",
+      10_000,
+      { min: 100, max: 3_600_000 },
+      "A follower that has not caught up with its leader for this long leaves the ISR.",
+    ),
   },
   topics: {
     defaultPartitions: intKey(
@@ -493,13 +503,25 @@ const SCHEMA: Schema = {
       "retry_backoff_ms",
       100,
       { min: 0, max: MS_MAX },
-      "Base wait before a retry; it grows exponentially.",
+      "Base wait before a retry; it doubles per attempt, with ±20% jitter.",
+    ),
+    retryBackoffMaxMs: intKey(
+      "retry_backoff_max_ms",
+      1000,
+      { min: 0, max: MS_MAX },
+      "Cap on the wait before a retry.",
     ),
     requestTimeoutMs: intKey(
       "request_timeout_ms",
       30_000,
       { min: 1, max: MS_MAX },
       "Longest a producer waits for a broker's answer.",
+    ),
+    deliveryTimeoutMs: intKey(
+      "delivery_timeout_ms",
+      120_000,
+      { min: 1, max: MS_MAX },
+      "Longest from send() to success or failure, retries included.",
     ),
     bufferMemory: intKey(
       "buffer_memory",
@@ -517,6 +539,12 @@ const SCHEMA: Schema = {
       "idempotence",
       true,
       "Producer id + sequence numbers so retries never duplicate a record.",
+    ),
+    compression: enumKey(
+      "compression",
+      ["none", "gzip"],
+      "none",
+      "Compression of each record batch: none or gzip.",
     ),
   },
   gateway: {
@@ -671,6 +699,29 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         key: "producer.buffer_memory",
         reason: `must be at least producer.batch_size (${c.producer.batchSize}), ` +
           `got ${c.producer.bufferMemory}`,
+      };
+    },
+  },
+  {
+    doc: "`producer.retry_backoff_max_ms` >= `producer.retry_backoff_ms`.",
+    check(c) {
+      if (c.producer.retryBackoffMaxMs >= c.producer.retryBackoffMs) return null;
+      return {
+        key: "producer.retry_backoff_max_ms",
+        reason: `must be at least producer.retry_backoff_ms (${c.producer.retryBackoffMs}), ` +
+          `got ${c.producer.retryBackoffMaxMs}`,
+      };
+    },
+  },
+  {
+    doc: "`producer.delivery_timeout_ms` >= `producer.linger_ms + producer.request_timeout_ms`.",
+    check(c) {
+      const least = c.producer.lingerMs + c.producer.requestTimeoutMs;
+      if (c.producer.deliveryTimeoutMs >= least) return null;
+      return {
+        key: "producer.delivery_timeout_ms",
+        reason: `must be at least producer.linger_ms + producer.request_timeout_ms (${least}), ` +
+          `got ${c.producer.deliveryTimeoutMs}`,
       };
     },
   },

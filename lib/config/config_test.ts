@@ -75,6 +75,7 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       retentionBytes: -1,
       fetchMaxWaitMs: 500,
       connectionsMax: 1024,
+      replicaLagTimeMaxMs: 10000,
     },
     topics: { defaultPartitions: 10, replicationFactor: 2, autoCreate: false },
     consumer: {
@@ -89,10 +90,13 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       acks: "all",
       retries: 5,
       retryBackoffMs: 100,
+      retryBackoffMaxMs: 1000,
       requestTimeoutMs: 30000,
+      deliveryTimeoutMs: 120000,
       bufferMemory: 33554432,
       maxBlockMs: 60000,
       idempotence: true,
+      compression: "none",
     },
     gateway: { host: "127.0.0.1", writerPort: 3001, readerPort: 3002, authToken: null },
   });
@@ -374,6 +378,16 @@ Deno.test("cross-key: replication, heartbeats, batch sizes, idempotence", () => 
       "producer.buffer_memory",
       /must be at least producer.batch_size \(16384\), got 1000$/,
     ],
+    [
+      "producer: {retry_backoff_ms: 500, retry_backoff_max_ms: 200}",
+      "producer.retry_backoff_max_ms",
+      /must be at least producer.retry_backoff_ms \(500\), got 200$/,
+    ],
+    [
+      "producer: {linger_ms: 100, request_timeout_ms: 1000, delivery_timeout_ms: 1000}",
+      "producer.delivery_timeout_ms",
+      /must be at least producer.linger_ms \+ producer.request_timeout_ms \(1100\), got 1000$/,
+    ],
     ["producer: {acks: 1}", "producer.acks", /must be "all" when producer.idempotence is true/],
     ["producer: {retries: 0}", "producer.retries", /must be at least 1 when producer.idempotence/],
   ];
@@ -385,6 +399,11 @@ Deno.test("cross-key: replication, heartbeats, batch sizes, idempotence", () => 
   }
   const relaxed = parseConfig("producer: {acks: 1, retries: 0, idempotence: false}");
   assert.equal(relaxed.producer.retries, 0);
+  assert.equal(parseConfig("producer: {compression: gzip}").producer.compression, "gzip");
+  assert.equal(
+    catchConfigError(() => parseConfig("producer: {compression: lz4}")).key,
+    "producer.compression",
+  );
 });
 
 Deno.test("applyOverrides() parses strings per key type and returns a new frozen config", () => {

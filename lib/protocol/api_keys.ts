@@ -40,6 +40,7 @@ export const ApiKey = {
   UpdateMetadata: 1002,
   ClusterMetadata: 1003,
   AlterPartition: 1004,
+  SchemaRegistry: 1010,
   ConsoleCommand: 1100,
 } as const;
 
@@ -78,11 +79,14 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
   [ApiKey.ApiVersions, { min: 0, max: 2 }],
   [ApiKey.CreateTopics, { min: 2, max: 4 }],
   [ApiKey.DeleteTopics, { min: 1, max: 3 }],
+  [ApiKey.InitProducerId, { min: 0, max: 1 }],
+  [ApiKey.OffsetForLeaderEpoch, { min: 2, max: 3 }],
   [ApiKey.BrokerRegistration, { min: 0, max: 0 }],
   [ApiKey.BrokerHeartbeat, { min: 0, max: 0 }],
   [ApiKey.UpdateMetadata, { min: 0, max: 0 }],
   [ApiKey.ClusterMetadata, { min: 0, max: 0 }],
   [ApiKey.AlterPartition, { min: 0, max: 0 }],
+  [ApiKey.SchemaRegistry, { min: 0, max: 0 }],
   [ApiKey.ConsoleCommand, { min: 0, max: 0 }],
 ]);
 

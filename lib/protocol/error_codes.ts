@@ -185,6 +185,31 @@ export const ERRORS = Object.freeze({
   ),
   // Gateway-only codes (1100..1199): HTTP conditions with no cluster counterpart.
   HTTP_ROUTE_NOT_FOUND: row(1100, "HTTP_ROUTE_NOT_FOUND", false, 404, "No such endpoint"),
+  // Client-library codes (1200..1299): failures a client raises before or after the wire.
+  BUFFER_EXHAUSTED: row(
+    1200,
+    "BUFFER_EXHAUSTED",
+    true,
+    503,
+    "The producer's buffer stayed full for max_block_ms",
+  ),
+  DELIVERY_TIMEOUT: row(
+    1201,
+    "DELIVERY_TIMEOUT",
+    true,
+    504,
+    "A record was not acknowledged within delivery_timeout_ms",
+  ),
+  SERIALIZATION_ERROR: row(1202, "SERIALIZATION_ERROR", false, 400, "Cannot serialize a value"),
+  DESERIALIZATION_ERROR: row(
+    1203,
+    "DESERIALIZATION_ERROR",
+    false,
+    422,
+    "Cannot deserialize a stored value",
+  ),
+  SCHEMA_NOT_FOUND: row(1204, "SCHEMA_NOT_FOUND", false, 404, "Unknown schema id or subject"),
+  INVALID_SCHEMA: row(1205, "INVALID_SCHEMA", false, 400, "Invalid Avro schema"),
 });
 
 /** Name of an error in {@linkcode ERRORS}. */

@@ -63,7 +63,23 @@ import {
   type FetchRequest,
   type FetchResponse,
 } from "./messages/fetch.ts";
+import {
+  decodeInitProducerIdRequest,
+  decodeInitProducerIdResponse,
+  encodeInitProducerIdRequest,
+  encodeInitProducerIdResponse,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+} from "./messages/init_producer_id.ts";
 import { decodeInternalBody, encodeInternalBody, type InternalBody } from "./messages/internal.ts";
+import {
+  decodeOffsetForLeaderEpochRequest,
+  decodeOffsetForLeaderEpochResponse,
+  encodeOffsetForLeaderEpochRequest,
+  encodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochResponse,
+} from "./messages/offset_for_leader_epoch.ts";
 import {
   decodeListOffsetsRequest,
   decodeListOffsetsResponse,
@@ -98,9 +114,11 @@ export * from "./messages/api_versions.ts";
 export * from "./messages/create_topics.ts";
 export * from "./messages/delete_topics.ts";
 export * from "./messages/fetch.ts";
+export * from "./messages/init_producer_id.ts";
 export * from "./messages/internal.ts";
 export * from "./messages/list_offsets.ts";
 export * from "./messages/metadata.ts";
+export * from "./messages/offset_for_leader_epoch.ts";
 export * from "./messages/produce.ts";
 
 /** Bytes of request header v1 before `clientId`: apiKey, apiVersion, correlationId. */
@@ -129,11 +147,14 @@ export interface RequestBodies {
   18: ApiVersionsRequest;
   19: CreateTopicsRequest;
   20: DeleteTopicsRequest;
+  22: InitProducerIdRequest;
+  23: OffsetForLeaderEpochRequest;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
   1003: InternalBody;
   1004: InternalBody;
+  1010: InternalBody;
   1100: InternalBody;
 }
 
@@ -146,11 +167,14 @@ export interface ResponseBodies {
   18: ApiVersionsResponse;
   19: CreateTopicsResponse;
   20: DeleteTopicsResponse;
+  22: InitProducerIdResponse;
+  23: OffsetForLeaderEpochResponse;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
   1003: InternalBody;
   1004: InternalBody;
+  1010: InternalBody;
   1100: InternalBody;
 }
 
@@ -244,11 +268,24 @@ const CODECS: { [K in ImplementedApiKey]: Codec<RequestBodies[K], ResponseBodies
     encodeResponse: encodeDeleteTopicsResponse,
     decodeResponse: decodeDeleteTopicsResponse,
   },
+  22: {
+    encodeRequest: encodeInitProducerIdRequest,
+    decodeRequest: decodeInitProducerIdRequest,
+    encodeResponse: encodeInitProducerIdResponse,
+    decodeResponse: decodeInitProducerIdResponse,
+  },
+  23: {
+    encodeRequest: encodeOffsetForLeaderEpochRequest,
+    decodeRequest: decodeOffsetForLeaderEpochRequest,
+    encodeResponse: encodeOffsetForLeaderEpochResponse,
+    decodeResponse: decodeOffsetForLeaderEpochResponse,
+  },
   1000: INTERNAL_CODEC,
   1001: INTERNAL_CODEC,
   1002: INTERNAL_CODEC,
   1003: INTERNAL_CODEC,
   1004: INTERNAL_CODEC,
+  1010: INTERNAL_CODEC,
   1100: INTERNAL_CODEC,
 };
 

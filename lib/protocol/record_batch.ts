@@ -1,6 +1,9 @@
 /**
- * Kafka RecordBatch v2 (magic 2), uncompressed: the unit producers send,
- * brokers store as is and fetches return as slices.
+ * Kafka RecordBatch v2 (magic 2): the unit producers send, brokers store as
+ * is and fetches return as slices. This module encodes and decodes the
+ * uncompressed form; compression (gzip is async in Deno) lives in the client,
+ * which uses {@linkcode recordsPayloadOf}, {@linkcode withRecordsPayload} and
+ * {@linkcode decodeRecordsFromPayload} around it.
  *
  * ```
  * RecordBatch =>                         byte offset
@@ -61,7 +64,7 @@ export const BATCH_OFFSETS = Object.freeze({
   records: 61,
 });
 
-/** Mask of the compression codec bits in `attributes` (0 = none, the only one we take). */
+/** Mask of the compression codec bits in `attributes` (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
 export const ATTR_COMPRESSION_MASK = 0x07;
 /** `attributes` bit: timestamps are log-append time. */
 export const ATTR_TIMESTAMP_TYPE = 0x08;
@@ -414,17 +417,42 @@ export function decodeRecords(batch: Uint8Array): KaRecord[] {
       `Cannot decode record batch as compression must be none (0): current value is ${compression}`,
     );
   }
-  const count = header.recordCount;
-  // A record takes at least 7 bytes, so a count beyond that is garbage.
-  if (count > BATCH_RECORDS_MAX || count * 7 > total - RECORD_BATCH_HEADER_BYTES) {
+  return decodeRecordsFromPayload(header, batch.subarray(RECORD_BATCH_HEADER_BYTES, total));
+}
+
+/**
+ * The records section of one whole batch (bytes 61..end, still compressed if
+ * the batch is), after checking its length and CRC. A client decompresses it
+ * and hands the result to {@linkcode decodeRecordsFromPayload}.
+ */
+export function recordsPayloadOf(batch: Uint8Array): { header: BatchHeader; payload: Uint8Array } {
+  const header = readBatchHeader(batch, 0);
+  const total = batchBytesTotal(header);
+  if (total > batch.length) {
     throw corrupt(
-      `Cannot decode record batch as 'recordCount' ${count} does not fit in ${
-        total - RECORD_BATCH_HEADER_BYTES
-      } bytes`,
+      `Cannot read record batch: 'batchLength' says ${total} bytes, ${batch.length} present`,
     );
   }
-  const body = batch.subarray(0, total);
-  const r = new Reader(body, RECORD_BATCH_HEADER_BYTES, "CORRUPT_MESSAGE");
+  const actual = crc32c(batch, BATCH_OFFSETS.attributes, total);
+  if (actual !== header.crc) throw crcMismatch(0, header, actual);
+  return { header, payload: batch.subarray(RECORD_BATCH_HEADER_BYTES, total) };
+}
+
+/**
+ * Decodes `header.recordCount` records from an uncompressed records section
+ * (`payload`: what follows the 61-byte header, or its decompressed form).
+ * Offsets and timestamps are made absolute from `header`. Key, value and
+ * header values are views into `payload`. Malformed input is CORRUPT_MESSAGE.
+ */
+export function decodeRecordsFromPayload(header: BatchHeader, payload: Uint8Array): KaRecord[] {
+  const count = header.recordCount;
+  // A record takes at least 7 bytes, so a count beyond that is garbage.
+  if (count > BATCH_RECORDS_MAX || count * 7 > payload.length) {
+    throw corrupt(
+      `Cannot decode record batch as 'recordCount' ${count} does not fit in ${payload.length} bytes`,
+    );
+  }
+  const r = new Reader(payload, 0, "CORRUPT_MESSAGE");
   const records: KaRecord[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const length = r.varint();
@@ -471,6 +499,39 @@ export function decodeRecords(batch: Uint8Array): KaRecord[] {
   return records;
 }
 
+/**
+ * A copy of `batch` whose records section is `payload` and whose compression
+ * bits say `compression` (0 none, 1 gzip, ...): `batchLength` and the CRC are
+ * recomputed, every other header field is kept. The producer encodes a batch
+ * uncompressed, compresses its records section (asynchronously, outside this
+ * sans-I/O module) and rebuilds it with this.
+ */
+export function withRecordsPayload(
+  batch: Uint8Array,
+  compression: number,
+  payload: Uint8Array,
+): Uint8Array {
+  if (!Number.isInteger(compression) || compression < 0 || compression > ATTR_COMPRESSION_MASK) {
+    throw KaError.of(
+      "UNSUPPORTED_COMPRESSION_TYPE",
+      `Cannot set compression as it must be 0-${ATTR_COMPRESSION_MASK}: current value is ${compression}`,
+    );
+  }
+  const header = readBatchHeader(batch, 0);
+  const total = RECORD_BATCH_HEADER_BYTES + payload.length;
+  const out = new Uint8Array(total);
+  out.set(batch.subarray(0, RECORD_BATCH_HEADER_BYTES));
+  out.set(payload, RECORD_BATCH_HEADER_BYTES);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setInt32(BATCH_OFFSETS.batchLength, total - BATCH_LENGTH_PREFIX_BYTES);
+  v.setInt16(
+    BATCH_OFFSETS.attributes,
+    (header.attributes & ~ATTR_COMPRESSION_MASK) | compression,
+  );
+  v.setUint32(BATCH_OFFSETS.crc, crc32c(out, BATCH_OFFSETS.attributes, total));
+  return out;
+}
+
 function checkPatchable(batch: Uint8Array, what: string): DataView {
   if (batch.length < RECORD_BATCH_HEADER_BYTES) {
     throw corrupt(`Cannot set ${what}: the batch has ${batch.length} bytes, fewer than a header`);
@@ -501,7 +562,7 @@ export function isTransactionalBatch(h: BatchHeader): boolean {
   return (h.attributes & ATTR_TRANSACTIONAL) !== 0;
 }
 
-/** The compression codec of the batch (0 = none, the only one we decode). */
+/** The compression codec of the batch (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
 export function compressionOf(h: BatchHeader): number {
   return h.attributes & ATTR_COMPRESSION_MASK;
 }

@@ -11,16 +11,19 @@ import {
   BATCH_OFFSETS,
   batchBytesTotal,
   decodeRecords,
+  decodeRecordsFromPayload,
   encodeRecordBatch,
   isControlBatch,
   isTransactionalBatch,
   readBatchHeader,
   RECORD_BATCH_HEADER_BYTES,
   type RecordInput,
+  recordsPayloadOf,
   setBaseOffset,
   setPartitionLeaderEpoch,
   splitBatches,
   verifyBatchCrc,
+  withRecordsPayload,
 } from "./record_batch.ts";
 
 const enc = new TextEncoder();
@@ -181,6 +184,51 @@ Deno.test("compressed batches: header reads, records are UNSUPPORTED_COMPRESSION
   assert.equal(readBatchHeader(batch).attributes & ATTR_COMPRESSION_MASK, 1);
   assert.equal(splitBatches(batch).length, 1);
   assert.throws(() => decodeRecords(batch), (e) => isKaError(e, "UNSUPPORTED_COMPRESSION_TYPE"));
+});
+
+Deno.test("withRecordsPayload() swaps the records section, sets compression bits, keeps the CRC valid", () => {
+  const batch = encodeRecordBatch(sampleRecords(), {
+    timestamp: NOW,
+    producerId: 42n,
+    producerEpoch: 3,
+    baseSequence: 17,
+  });
+  const { header, payload } = recordsPayloadOf(batch);
+  assert.equal(payload.length, batch.length - RECORD_BATCH_HEADER_BYTES);
+  // Pretend the payload was compressed into something else (reversed bytes).
+  const other = payload.slice().reverse();
+  const rebuilt = withRecordsPayload(batch, 1, other);
+  const h = readBatchHeader(rebuilt);
+  assert.equal(h.attributes & ATTR_COMPRESSION_MASK, 1);
+  assert.equal(batchBytesTotal(h), rebuilt.length);
+  assert.ok(verifyBatchCrc(rebuilt, 0, h));
+  assert.equal(h.producerId, 42n);
+  assert.equal(h.baseSequence, 17);
+  assert.equal(h.recordCount, header.recordCount);
+  assert.deepEqual(recordsPayloadOf(rebuilt).payload, other);
+  // Back to the original payload and no compression: byte-identical to the original.
+  assert.deepEqual(withRecordsPayload(rebuilt, 0, payload), batch);
+  assert.throws(
+    () => withRecordsPayload(batch, 8, payload),
+    (e) => isKaError(e, "UNSUPPORTED_COMPRESSION_TYPE"),
+  );
+});
+
+Deno.test("decodeRecordsFromPayload() decodes a records section like decodeRecords()", () => {
+  const batch = encodeRecordBatch(sampleRecords(), { timestamp: NOW, baseOffset: 100n });
+  const { header, payload } = recordsPayloadOf(batch);
+  assert.deepEqual(decodeRecordsFromPayload(header, payload), decodeRecords(batch));
+  assert.throws(
+    () => decodeRecordsFromPayload(header, payload.subarray(0, payload.length - 3)),
+    (e) => isKaError(e, "CORRUPT_MESSAGE"),
+  );
+  assert.throws(
+    () => decodeRecordsFromPayload({ ...header, recordCount: 1000 }, payload),
+    (e) => isKaError(e, "CORRUPT_MESSAGE"),
+  );
+  const flipped = batch.slice();
+  flipped[flipped.length - 1] ^= 1;
+  assert.throws(() => recordsPayloadOf(flipped), (e) => isKaError(e, "CORRUPT_MESSAGE"));
 });
 
 Deno.test("setBaseOffset() and setPartitionLeaderEpoch() patch in place and keep the CRC valid", () => {

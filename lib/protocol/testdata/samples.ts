@@ -261,7 +261,40 @@ function deleteTopics(v: number): Sample<20> {
   };
 }
 
-function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1100): Sample {
+function offsetForLeaderEpoch(v: number): Sample<23> {
+  return {
+    apiKey: 23,
+    version: v,
+    request: {
+      replicaId: v >= 3 ? 2 : -2,
+      topics: [{
+        topic: "orders",
+        partitions: [{ partition: 1, currentLeaderEpoch: 4, leaderEpoch: 3 }],
+      }],
+    },
+    response: {
+      throttleTimeMs: 0,
+      topics: [{
+        topic: "orders",
+        partitions: [
+          { errorCode: 0, partition: 1, leaderEpoch: 3, endOffset: 1234n },
+          { errorCode: 6, partition: 2, leaderEpoch: -1, endOffset: -1n },
+        ],
+      }],
+    },
+  };
+}
+
+function initProducerId(v: number): Sample<22> {
+  return {
+    apiKey: 22,
+    version: v,
+    request: { transactionalId: v === 0 ? null : "txn-1", transactionTimeoutMs: 60_000 },
+    response: { throttleTimeMs: 0, errorCode: 0, producerId: 4_000_000_000n, producerEpoch: 3 },
+  };
+}
+
+function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100): Sample {
   return {
     apiKey,
     version: 0,
@@ -285,6 +318,8 @@ const BUILDERS: Record<number, (v: number) => Sample> = {
   [ApiKey.ApiVersions]: apiVersions,
   [ApiKey.CreateTopics]: createTopics,
   [ApiKey.DeleteTopics]: deleteTopics,
+  [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpoch,
+  [ApiKey.InitProducerId]: initProducerId,
 };
 
 /** Samples for every implemented API key and every version we support. */
@@ -294,7 +329,7 @@ export function allSamples(): Sample[] {
     for (let v = range.min; v <= range.max; v++) {
       const build = BUILDERS[apiKey];
       out.push(
-        build ? build(v) : internal(apiKey as 1000 | 1001 | 1002 | 1003 | 1004 | 1100),
+        build ? build(v) : internal(apiKey as 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100),
       );
     }
   }
