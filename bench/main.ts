@@ -286,7 +286,7 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
       startupMs: cluster.startupMs,
       partitions: PARTITIONS,
       replicationFactor: REPLICATION_FACTOR,
-      replicationImplemented: false,
+      replicationImplemented: true,
     },
     warmupMessages,
     produce,
