@@ -101,6 +101,19 @@ export function replicatedTopic(
   };
 }
 
+/**
+ * Broker 0 with the fixture topics plus {@linkcode replicatedTopic} "r"
+ * (snapshot version 2).
+ */
+export function replicatedBroker(
+  options: Partial<BrokerOptions> & { isr?: number[]; configs?: Record<string, string> } = {},
+): Broker {
+  const { isr, configs, ...brokerOptions } = options;
+  const broker = fixtureBroker(brokerOptions);
+  broker.applySnapshot(fixtureSnapshot(2, [...fixtureTopics(), replicatedTopic({ isr, configs })]));
+  return broker;
+}
+
 /** A clock tests move by hand. */
 export interface ManualClock {
   now(): number;
@@ -197,4 +210,19 @@ export function fetchRequest(
       }],
     }],
   };
+}
+
+/** `p`'s value, or "pending" when it has not settled within `ms` (rejections pass through). */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<"pending">((resolve) => {
+        timer = setTimeout(() => resolve("pending"), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

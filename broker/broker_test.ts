@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { isKaError } from "@kafka-analog/lib/errors";
+import { ERRORS } from "@kafka-analog/lib/protocol";
 import type { TopicState } from "@kafka-analog/lib/cluster";
 import {
   fixtureBatch,
@@ -11,6 +12,8 @@ import {
   fixtureSnapshot,
   fixtureTopics,
   produceRequest,
+  replicatedBroker,
+  within,
 } from "./_fixtures.ts";
 import { Broker } from "./broker.ts";
 import { createLogger } from "@kafka-analog/lib/log";
@@ -110,4 +113,61 @@ Deno.test("Broker.maxMessageBytes() prefers the topic config over the broker set
   const broker = fixtureBroker({ settings: { maxMessageBytes: 4096, fetchMaxWaitMs: 500 } });
   assert.equal(broker.maxMessageBytes(broker.leaderPartition("small", 0).topic), 200);
   assert.equal(broker.maxMessageBytes(broker.leaderPartition("t", 0).topic), 4096);
+});
+
+Deno.test("Broker.applySnapshot() hands leadership changes to the replica and wakes parked fetches", async () => {
+  const broker = fixtureBroker();
+  // t-1 is led by broker 1 at epoch 2; broker 0 follows it.
+  const follower = broker.hostedPartition("t", 1).replica;
+  assert.equal(follower.isLeader, false);
+  assert.equal(follower.needsTruncation, true, "a new follower checks its tail before fetching");
+  const parked = broker.waiters.wait(["t/1"], 10_000);
+  const topics = fixtureTopics();
+  topics[0].partitions[1] = { partition: 1, leader: 0, leaderEpoch: 3, replicas: [1, 0], isr: [0] };
+  broker.applySnapshot(fixtureSnapshot(2, topics));
+  assert.equal(await within(parked, 1000), undefined, "the parked fetch was woken");
+  const leader = broker.leaderPartition("t", 1).replica;
+  assert.equal(leader, follower, "the same replica object, now leading");
+  assert.ok(leader.isLeader);
+  assert.deepEqual(leader.epochCache.entries(), [{ epoch: 3, startOffset: 0n }]);
+  assert.equal(leader.needsTruncation, false);
+});
+
+Deno.test("Broker.applySnapshot() calls onMetadata listeners for adopted snapshots only", () => {
+  const broker = fixtureBroker();
+  let calls = 0;
+  broker.onMetadata(() => calls++);
+  broker.applySnapshot(fixtureSnapshot(2));
+  broker.applySnapshot(fixtureSnapshot(2));
+  broker.applySnapshot(fixtureSnapshot(1));
+  assert.equal(calls, 1);
+  broker.applySnapshot(fixtureSnapshot(1), { force: true });
+  assert.equal(calls, 2, "a forced snapshot (re-registration) is adopted even if older");
+  assert.equal(broker.metadataVersion, 1);
+});
+
+Deno.test("Broker.applySnapshot() fails acks=all produces of a partition that is dropped", async () => {
+  const broker = replicatedBroker();
+  const pending = handleProduce(broker, produceRequest("r", 0, fixtureBatch("a"), -1));
+  assert.equal(await within(pending, 20), "pending");
+  broker.applySnapshot(fixtureSnapshot(3));
+  const answer = await within(pending, 1000);
+  assert.ok(answer !== "pending" && answer !== null);
+  assert.equal(
+    answer.responses[0].partitionResponses[0].errorCode,
+    ERRORS.NOT_LEADER_OR_FOLLOWER.code,
+  );
+});
+
+Deno.test("Broker.highWatermark() is the replica's, below the log end until the ISR has the records", async () => {
+  const broker = replicatedBroker();
+  await handleProduce(broker, produceRequest("r", 0, fixtureBatch("a", 4), 1));
+  const hosted = broker.leaderPartition("r", 0);
+  assert.equal(hosted.log.logEndOffset, 4n);
+  assert.equal(broker.highWatermark(hosted), 0n);
+  hosted.replica.onFollowerFetch(1, 4n, broker.now());
+  assert.equal(broker.highWatermark(hosted), 4n);
+  // On the single-ISR fixture partition it is the log end at once.
+  await handleProduce(broker, produceRequest("t", 0, fixtureBatch("b", 2)));
+  assert.equal(broker.highWatermark(broker.leaderPartition("t", 0)), 2n);
 });

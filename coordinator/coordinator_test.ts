@@ -11,6 +11,7 @@ import type { KafkaConnection } from "@kafka-analog/lib/net";
 import { ApiKey, type CreatableTopic, ERRORS } from "@kafka-analog/lib/protocol";
 import { Coordinator, type CoordinatorSettings } from "./coordinator.ts";
 import { MemoryJournal, MetadataStore } from "./metadata/store.ts";
+import type { ServiceProcess, Supervisor } from "./supervisor.ts";
 
 const SETTINGS: CoordinatorSettings = {
   port: 8080,
@@ -27,7 +28,7 @@ interface Push {
 }
 
 /** A coordinator whose pushes are recorded (or fail, with `failConnect`). */
-function setup(options: { failConnect?: boolean } = {}) {
+function setup(options: { failConnect?: boolean; supervisor?: Supervisor } = {}) {
   let clock = 1_000_000;
   const pushes: Push[] = [];
   const connects: string[] = [];
@@ -38,7 +39,8 @@ function setup(options: { failConnect?: boolean } = {}) {
     const fake = {
       closed: false,
       request(apiKey: number, _version: number, body: { payload: { snapshot: ClusterSnapshot } }) {
-        pushes.push({ address, apiKey, snapshot: body.payload.snapshot });
+        // A copy: the store changes its partition objects in place after the push.
+        pushes.push({ address, apiKey, snapshot: structuredClone(body.payload.snapshot) });
         return Promise.resolve({
           payload: { errorCode: 0, message: null, metadataVersion: body.payload.snapshot.version },
         });
@@ -57,6 +59,7 @@ function setup(options: { failConnect?: boolean } = {}) {
     logger: createLogger("coordinator-test", { sink: (line) => logLines.push(line) }),
     now: () => clock,
     connect,
+    supervisor: options.supervisor,
   });
   return {
     coordinator,
@@ -406,4 +409,453 @@ Deno.test("Coordinator.status() without a supervisor lists only itself", () => {
   assert.equal(rows[0].port, SETTINGS.port);
   assert.equal(rows[0].uptimeMs, 250);
   assert.deepEqual(coordinator.brokerList(), []);
+});
+
+// ---- replication: failover, re-election, AlterPartition ----------------------
+
+/** A supervisor stand-in: brokers 0..2 "running"; `stop` calls `onStop` first. */
+function fakeSupervisor(onStop: (name: string) => void = () => {}) {
+  const procs = new Map<string, ServiceProcess>(
+    [0, 1, 2].map((id) => [`broker-${id}`, {
+      spec: {
+        name: `broker-${id}`,
+        kind: "broker" as const,
+        id,
+        host: "127.0.0.1",
+        port: 9092 + id,
+        command: "deno",
+        args: [],
+        logFile: "/dev/null",
+      },
+      pid: 100 + id,
+      phase: "running" as const,
+      startedAtMs: 0,
+      exitCode: null,
+    }]),
+  );
+  const supervisor = {
+    list: () => [...procs.values()],
+    get(name: string): ServiceProcess {
+      const proc = procs.get(name);
+      if (!proc) throw new Error(`no service ${name}`);
+      return proc;
+    },
+    stop(name: string): Promise<void> {
+      onStop(name);
+      procs.set(name, { ...supervisor.get(name), phase: "stopped", pid: 0 });
+      return Promise.resolve();
+    },
+    start(): Promise<void> {
+      return Promise.reject(new Error("not in this test"));
+    },
+  };
+  return supervisor as unknown as Supervisor;
+}
+
+/** Lets every un-awaited push finish. */
+async function settleAll(): Promise<void> {
+  for (let i = 0; i < 5; i++) await settle();
+}
+
+/** Broker 1 misses heartbeats past the session timeout; 0 and 2 keep beating. */
+async function expireBroker1(
+  coordinator: Coordinator,
+  store: MetadataStore,
+  advance: (ms: number) => void,
+): Promise<void> {
+  advance(600);
+  coordinator.heartbeat({ brokerId: 0, incarnation: "inc-0", metadataVersion: store.version });
+  coordinator.heartbeat({ brokerId: 2, incarnation: "inc-2", metadataVersion: store.version });
+  advance(500);
+  await coordinator.checkHealth();
+  assert.deepEqual(coordinator.liveBrokers().map((b) => b.id), [0, 2]);
+}
+
+Deno.test("Coordinator fails over a dead broker's partitions: next ISR replica leads at epoch + 1, journaled", async () => {
+  const { coordinator, store, journal, pushes, advance } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [topic("t", { numPartitions: 6 })],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  await settleAll();
+  const before = structuredClone(store.topic("t").partitions);
+  assert.ok(before.some((p) => p.leader === 1), "broker 1 leads some partitions");
+  assert.ok(before.some((p) => p.leader !== 1 && p.replicas.includes(1)), "and follows some");
+  const eventsBefore = journal.events.length;
+  pushes.length = 0;
+  await expireBroker1(coordinator, store, advance);
+  const after = store.topic("t").partitions;
+  for (const [i, b] of before.entries()) {
+    const a = after[i];
+    if (b.leader === 1) {
+      const other = b.replicas.find((id) => id !== 1)!;
+      assert.deepEqual(
+        a,
+        { ...b, leader: other, leaderEpoch: b.leaderEpoch + 1, isr: [other] },
+        `t-${i}`,
+      );
+    } else if (b.replicas.includes(1)) {
+      assert.deepEqual(
+        a,
+        { ...b, isr: b.isr.filter((id) => id !== 1) },
+        `t-${i}: ISR shrinks, same epoch`,
+      );
+    } else {
+      assert.deepEqual(a, b, `t-${i}`);
+    }
+  }
+  // Every change is journaled: a restarted coordinator replays the same leaders and epochs.
+  const changed = before.filter((p) => p.replicas.includes(1)).length;
+  const events = journal.events.slice(eventsBefore);
+  assert.equal(events.length, changed);
+  assert.ok(events.every((e) => e.type === "partition_changed" && e.topic === "t"));
+  assert.deepEqual(new MetadataStore(journal).topic("t"), store.topic("t"));
+  // The live brokers are told; the dead one is not.
+  await settleAll();
+  assert.deepEqual([...new Set(pushes.map((p) => p.address))].sort(), [
+    "127.0.0.1:9092",
+    "127.0.0.1:9094",
+  ]);
+  const last = pushes.at(-1)!.snapshot;
+  assert.deepEqual(last.topics.find((t) => t.name === "t")?.partitions, after);
+  assert.deepEqual(last.brokers.map((b) => b.id), [0, 2]);
+});
+
+Deno.test("Coordinator takes a partition offline when its last ISR member dies and gives it back when that broker returns", async () => {
+  const { coordinator, store, journal, advance } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [topic("solo", { numPartitions: 6, replicationFactor: 1 })],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  await settleAll();
+  const onOne = store.topic("solo").partitions.filter((p) => p.leader === 1).map((p) =>
+    p.partition
+  );
+  assert.ok(onOne.length > 0);
+  await expireBroker1(coordinator, store, advance);
+  for (const i of onOne) {
+    assert.deepEqual(store.topic("solo").partitions[i], {
+      partition: i,
+      leader: -1,
+      leaderEpoch: 1,
+      replicas: [1],
+      isr: [1],
+    }, "offline, keeping the ISR so the last in-sync replica may lead again");
+  }
+  const describe = coordinator.topicDescribe("solo").partitions.filter((p) => p.leader === -1);
+  assert.equal(describe.length, onOne.length);
+  // Broker 1 heartbeats again: it leads its partitions at a new epoch.
+  const answer = coordinator.heartbeat({ brokerId: 1, incarnation: "inc-1", metadataVersion: 0 });
+  assert.equal(answer.errorCode, 0);
+  assert.ok(answer.snapshot !== null);
+  for (const i of onOne) {
+    assert.deepEqual(store.topic("solo").partitions[i], {
+      partition: i,
+      leader: 1,
+      leaderEpoch: 2,
+      replicas: [1],
+      isr: [1],
+    });
+    assert.equal(answer.snapshot.topics[0].partitions[i].leader, 1, "the answer carries it");
+  }
+  assert.deepEqual(new MetadataStore(journal).topic("solo"), store.topic("solo"));
+  await settleAll();
+});
+
+Deno.test("Coordinator does not elect an out-of-sync replica unless the topic allows unclean election", async () => {
+  const { coordinator, store, advance, logLines } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [
+      topic("clean", { numPartitions: 6 }),
+      topic("unclean", {
+        numPartitions: 6,
+        configs: [{ name: "unclean.leader.election.enable", value: "true" }],
+      }),
+    ],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  // Broker 1's partitions have shrunk their ISR to [1] (the follower lagged).
+  const shrunk: Record<string, number[]> = {};
+  for (const name of ["clean", "unclean"]) {
+    shrunk[name] = [];
+    for (const p of store.topic(name).partitions.filter((p) => p.leader === 1)) {
+      const answer = await coordinator.alterPartition({
+        brokerId: 1,
+        topic: name,
+        partition: p.partition,
+        leaderEpoch: p.leaderEpoch,
+        isr: [1],
+      });
+      assert.equal(answer.errorCode, 0);
+      shrunk[name].push(p.partition);
+    }
+    assert.ok(shrunk[name].length > 0);
+  }
+  await expireBroker1(coordinator, store, advance);
+  for (const i of shrunk.clean) {
+    const p = store.topic("clean").partitions[i];
+    assert.deepEqual([p.leader, p.leaderEpoch, p.isr], [-1, 1, [1]], `clean-${i} goes offline`);
+  }
+  for (const i of shrunk.unclean) {
+    const p = store.topic("unclean").partitions[i];
+    const other = p.replicas.find((id) => id !== 1)!;
+    assert.deepEqual([p.leader, p.leaderEpoch], [other, 1], `unclean-${i} is led by its follower`);
+    assert.ok(p.isr.includes(other));
+  }
+  assert.ok(logLines.some((l) => l.includes("unclean leader election")), "and says so in the log");
+  await settleAll();
+});
+
+Deno.test("Coordinator.alterPartition() takes the ISR from the leader at the current epoch, journals and pushes it", async () => {
+  const { coordinator, store, journal, pushes } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({ topics: [topic("t")], timeoutMs: 1000, validateOnly: false });
+  await settleAll();
+  const p = structuredClone(store.topic("t").partitions[0]);
+  const follower = p.replicas.find((id) => id !== p.leader)!;
+  pushes.length = 0;
+  const events = journal.events.length;
+  const shrink = await coordinator.alterPartition({
+    brokerId: p.leader,
+    topic: "t",
+    partition: 0,
+    leaderEpoch: p.leaderEpoch,
+    isr: [p.leader],
+  });
+  assert.deepEqual(shrink, { errorCode: 0, message: null });
+  assert.deepEqual(
+    store.topic("t").partitions[0],
+    { ...p, isr: [p.leader] },
+    "same leader and epoch",
+  );
+  assert.equal(journal.events.length, events + 1);
+  assert.equal(pushes.length, 3, "pushed to every live broker before answering");
+  assert.deepEqual(pushes[0].snapshot.topics[0].partitions[0].isr, [p.leader]);
+  // The follower caught up: it joins again, listed in replica order whatever order was asked.
+  const expand = await coordinator.alterPartition({
+    brokerId: p.leader,
+    topic: "t",
+    partition: 0,
+    leaderEpoch: p.leaderEpoch,
+    isr: [follower, p.leader],
+  });
+  assert.equal(expand.errorCode, 0);
+  assert.deepEqual(store.topic("t").partitions[0].isr, p.replicas);
+  // Asking for the ISR it already has changes, journals and pushes nothing.
+  pushes.length = 0;
+  const again = await coordinator.alterPartition({
+    brokerId: p.leader,
+    topic: "t",
+    partition: 0,
+    leaderEpoch: p.leaderEpoch,
+    isr: [...p.replicas],
+  });
+  assert.equal(again.errorCode, 0);
+  assert.equal(journal.events.length, events + 2);
+  assert.deepEqual(pushes, []);
+});
+
+Deno.test("Coordinator.alterPartition() refuses stale epochs, non-leaders, dead joiners and invalid ISRs", async () => {
+  const { coordinator, store, journal, advance } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [topic("t", { numPartitions: 6 })],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  await settleAll();
+  // A partition led by 0 with follower 1, whose ISR has shrunk to [0]; then broker 1 dies.
+  const p0 = store.topic("t").partitions.find((p) => p.leader === 0 && p.replicas.includes(1))!;
+  assert.ok(p0, "placement gives broker 0 a partition followed by 1");
+  const base = { brokerId: 0, topic: "t", partition: p0.partition, leaderEpoch: p0.leaderEpoch };
+  assert.equal((await coordinator.alterPartition({ ...base, isr: [0] })).errorCode, 0);
+  await expireBroker1(coordinator, store, advance);
+  const events = journal.events.length;
+  const cases: [string, unknown, number, RegExp][] = [
+    [
+      "stale epoch",
+      { ...base, leaderEpoch: p0.leaderEpoch - 1, isr: [0] },
+      ERRORS.FENCED_LEADER_EPOCH.code,
+      /leader epoch/,
+    ],
+    [
+      "newer epoch",
+      { ...base, leaderEpoch: p0.leaderEpoch + 1, isr: [0] },
+      ERRORS.FENCED_LEADER_EPOCH.code,
+      /leader epoch/,
+    ],
+    [
+      "not the leader",
+      { ...base, brokerId: 2, isr: [0] },
+      ERRORS.NOT_LEADER_OR_FOLLOWER.code,
+      /does not lead/,
+    ],
+    ["dead joiner", { ...base, isr: [0, 1] }, ERRORS.REPLICA_NOT_AVAILABLE.code, /not live/],
+    ["without the leader", { ...base, isr: [1] }, ERRORS.INVALID_REQUEST.code, /Invalid ISR/],
+    ["empty", { ...base, isr: [] }, ERRORS.INVALID_REQUEST.code, /Invalid ISR/],
+    ["not a replica", { ...base, isr: [0, 7] }, ERRORS.INVALID_REQUEST.code, /Invalid ISR/],
+    [
+      "unknown topic",
+      { ...base, topic: "nope", isr: [0] },
+      ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+      /nope/,
+    ],
+    [
+      "unknown partition",
+      { ...base, partition: 99, isr: [0] },
+      ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+      /t-99/,
+    ],
+  ];
+  for (const [what, payload, code, message] of cases) {
+    const answer = await coordinator.alterPartition(payload);
+    assert.equal(answer.errorCode, code, what);
+    assert.match(answer.message ?? "", message, what);
+  }
+  assert.equal(journal.events.length, events, "nothing was journaled");
+  assert.deepEqual(store.topic("t").partitions[p0.partition].isr, [0]);
+  // A malformed payload is a bad frame: it throws, and the server closes that connection.
+  for (const payload of [null, { ...base, isr: "0" }, { ...base, leaderEpoch: undefined }]) {
+    await assert.rejects(
+      () => coordinator.alterPartition(payload),
+      (e) => isKaError(e, "INVALID_REQUEST"),
+    );
+  }
+  await settleAll();
+});
+
+Deno.test("Coordinator.alterPartition() from a leader that was replaced is refused", async () => {
+  const { coordinator, store, advance } = setup();
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [topic("t", { numPartitions: 6 })],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  const old = structuredClone(store.topic("t").partitions.find((p) => p.leader === 1)!);
+  await expireBroker1(coordinator, store, advance);
+  // Broker 1 comes back and, from its old metadata, still thinks it leads.
+  coordinator.heartbeat({ brokerId: 1, incarnation: "inc-1", metadataVersion: 0 });
+  const answer = await coordinator.alterPartition({
+    brokerId: 1,
+    topic: "t",
+    partition: old.partition,
+    leaderEpoch: old.leaderEpoch,
+    isr: [1],
+  });
+  assert.equal(answer.errorCode, ERRORS.NOT_LEADER_OR_FOLLOWER.code);
+  assert.notEqual(store.topic("t").partitions[old.partition].leader, 1);
+  await settleAll();
+});
+
+Deno.test("Coordinator.brokerStop() moves leadership and ISR membership off the broker before stopping it", async () => {
+  let atStop: ReturnType<MetadataStore["topics"]> | null = null;
+  let pushesAtStop = 0;
+  const { coordinator, store, pushes } = setup({
+    supervisor: fakeSupervisor(() => {
+      atStop = structuredClone(store.topics());
+      pushesAtStop = pushes.length;
+    }),
+  });
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [
+      topic("t", { numPartitions: 6 }),
+      topic("solo", { numPartitions: 3, replicationFactor: 1 }),
+    ],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  await settleAll();
+  const before = structuredClone(store.topics());
+  pushes.length = 0;
+  await coordinator.brokerStop(1);
+  assert.ok(atStop !== null, "the supervisor was asked to stop broker-1");
+  const stoppedView = atStop as ReturnType<MetadataStore["topics"]>;
+  assert.ok(pushesAtStop >= 3, "the new leaders were pushed before the process was stopped");
+  const t0 = before.find((t) => t.name === "t")!;
+  const tAtStop = stoppedView.find((t) => t.name === "t")!;
+  for (const [i, b] of t0.partitions.entries()) {
+    const a = tAtStop.partitions[i];
+    assert.ok(!a.isr.includes(1), `t-${i}: broker 1 left the ISR`);
+    if (b.leader === 1) {
+      assert.deepEqual([a.leader !== 1, a.leaderEpoch], [true, b.leaderEpoch + 1]);
+    } else assert.deepEqual([a.leader, a.leaderEpoch], [b.leader, b.leaderEpoch]);
+  }
+  // A partition only broker 1 holds is not taken offline early: it keeps serving until the stop.
+  const soloBefore = before.find((t) => t.name === "solo")!;
+  const soloAtStop = stoppedView.find((t) => t.name === "solo")!;
+  for (const [i, b] of soloBefore.partitions.entries()) {
+    assert.deepEqual(soloAtStop.partitions[i], b, `solo-${i} unchanged at stop time`);
+  }
+  // Once stopped, the broker is not live and its sole partitions are offline.
+  assert.deepEqual(coordinator.liveBrokers().map((b) => b.id), [0, 2]);
+  for (const p of store.topic("solo").partitions.filter((p) => p.replicas.includes(1))) {
+    assert.equal(p.leader, -1);
+  }
+  await settleAll();
+});
+
+Deno.test("Coordinator.brokerList() counts under-replicated partitions per leader", async () => {
+  const { coordinator, store } = setup({ supervisor: fakeSupervisor() });
+  registerAll(coordinator);
+  await coordinator.createTopics({
+    topics: [topic("t", { numPartitions: 6 })],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  const p = store.topic("t").partitions.find((p) => p.leader === 2)!;
+  await coordinator.alterPartition({
+    brokerId: 2,
+    topic: "t",
+    partition: p.partition,
+    leaderEpoch: p.leaderEpoch,
+    isr: [2],
+  });
+  const rows = coordinator.brokerList();
+  assert.deepEqual(rows.map((r) => [r.id, r.state, r.underReplicated]), [
+    [0, "alive", 0],
+    [1, "alive", 0],
+    [2, "alive", 1],
+  ]);
+  assert.deepEqual(rows.map((r) => r.partitionsLed), [2, 2, 2]);
+  assert.deepEqual(rows.map((r) => r.partitionsReplicated).reduce((a, b) => a + b, 0), 12);
+  await settleAll();
+});
+
+Deno.test({
+  // BUG: coordinator/coordinator.ts:283 (register) — a broker that re-registers with a new
+  // incarnation while its old one is still counted live (restarted faster than the session
+  // timeout, e.g. run outside the supervisor) is not treated as having died: it keeps leading
+  // its partitions at the same leader epoch although the new process has an empty memory log.
+  // Its followers then see no epoch change, fetch past its log end, and (see fetcher_test.ts)
+  // never converge; acknowledged records are lost. Kafka's controller handles such "bounced"
+  // brokers as a failure followed by a startup. Fix: in register(), when a record exists with
+  // a different incarnation, run #failOver(brokerId) (and bump/push) before recording the new
+  // incarnation, so its partitions move to in-sync followers at a new epoch.
+  name: "Coordinator.register() of a new incarnation fails over the old incarnation's partitions",
+  ignore: true,
+  fn: async () => {
+    const { coordinator, store } = setup();
+    registerAll(coordinator);
+    await coordinator.createTopics({
+      topics: [topic("t", { numPartitions: 6 })],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    const led = structuredClone(store.topic("t").partitions.filter((p) => p.leader === 1));
+    coordinator.register({ brokerId: 1, host: "127.0.0.1", port: 9093, incarnation: "restarted" });
+    for (const b of led) {
+      const a = store.topic("t").partitions[b.partition];
+      assert.notEqual(a.leader, 1, `t-${b.partition} must move off the restarted broker`);
+      assert.equal(a.leaderEpoch, b.leaderEpoch + 1);
+    }
+    await settleAll();
+  },
 });

@@ -250,3 +250,54 @@ Deno.test("MetadataStore.leaderCounts() counts partitions led per broker", () =>
   assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 6);
   for (const id of counts.keys()) assert.ok(BROKERS.includes(id));
 });
+
+Deno.test("MetadataStore.changePartition() journals the new leader, epoch and ISR, then applies them", () => {
+  const journal = new MemoryJournal();
+  const store = new MetadataStore(journal);
+  store.createTopic(request({ name: "a", partitions: 2, replicationFactor: 2 }), BROKERS);
+  const version = store.version;
+  const before = structuredClone(store.topic("a").partitions[1]);
+  const next = {
+    ...structuredClone(before),
+    leader: before.replicas[1],
+    leaderEpoch: 1,
+    isr: [before.replicas[1]],
+  };
+  store.changePartition("a", next);
+  assert.deepEqual(store.topic("a").partitions[1], next);
+  assert.equal(store.version, version + 1);
+  assert.deepEqual(journal.events.at(-1), {
+    type: "partition_changed",
+    topic: "a",
+    partition: 1,
+    leader: next.leader,
+    leaderEpoch: 1,
+    replicas: before.replicas,
+    isr: next.isr,
+  });
+  // The store keeps its own copy: changing the argument afterwards changes nothing.
+  next.isr.push(99);
+  next.replicas.push(99);
+  assert.deepEqual(store.topic("a").partitions[1].isr, [before.replicas[1]]);
+  assert.deepEqual(store.topic("a").partitions[1].replicas, before.replicas);
+  assert.deepEqual(new MetadataStore(journal).topic("a"), store.topic("a"));
+  // Other partitions are untouched.
+  assert.equal(store.topic("a").partitions[0].leaderEpoch, 0);
+});
+
+Deno.test("MetadataStore.changePartition() of an unknown topic or partition fails and journals nothing", () => {
+  const journal = new MemoryJournal();
+  const store = new MetadataStore(journal);
+  store.createTopic(request({ name: "a", partitions: 1, replicationFactor: 1 }), BROKERS);
+  const state = { partition: 0, leader: 0, leaderEpoch: 1, replicas: [0], isr: [0] };
+  assert.throws(
+    () => store.changePartition("nope", state),
+    (e) => isKaError(e, "UNKNOWN_TOPIC_OR_PARTITION"),
+  );
+  assert.throws(
+    () => store.changePartition("a", { ...state, partition: 3 }),
+    (e) => isKaError(e, "UNKNOWN_TOPIC_OR_PARTITION") && e.message.includes("a-3"),
+  );
+  assert.equal(journal.events.length, 1);
+  assert.equal(store.version, 1);
+});
