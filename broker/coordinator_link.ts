@@ -117,6 +117,8 @@ export class CoordinatorLink {
 
   async #beat(): Promise<void> {
     const conn = this.#heartbeatConn ??= await this.#open();
+    // The write fence counts from when we asked, not when the answer came (conservative).
+    const sentAtMs = this.#broker.now();
     const { incarnation } = this.#options;
     const brokerId = this.#broker.id;
     const body = this.#registered
@@ -132,7 +134,7 @@ export class CoordinatorLink {
       return;
     }
     if (answer.errorCode !== 0) throw new Error(`coordinator answered error ${answer.errorCode}`);
-    this.#broker.lastHeartbeatOkMs = this.#broker.now();
+    this.#broker.lastHeartbeatOkMs = sentAtMs;
     const wasRegistered = this.#registered;
     if (!wasRegistered) {
       this.#broker.logger.info("registered with the coordinator", {

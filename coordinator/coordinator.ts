@@ -284,6 +284,15 @@ export class Coordinator implements ConsoleBackend {
     payload: unknown,
   ): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
     const request = readRegisterRequest(payload);
+    const previous = this.#brokers.get(request.brokerId);
+    if (
+      previous && previous.incarnation !== request.incarnation &&
+      this.#liveBrokerIds.includes(request.brokerId)
+    ) {
+      // A new process under a live id: the old one is gone (and, in memory, its data with it).
+      this.#brokers.delete(request.brokerId);
+      this.#refreshLiveBrokers();
+    }
     this.#brokers.set(request.brokerId, {
       endpoint: { id: request.brokerId, host: request.host, port: request.port },
       incarnation: request.incarnation,

@@ -830,7 +830,7 @@ Deno.test("Coordinator.brokerList() counts under-replicated partitions per leade
 });
 
 Deno.test({
-  // BUG: coordinator/coordinator.ts:283 (register) — a broker that re-registers with a new
+  // Was a bug (fixed): coordinator/coordinator.ts:283 (register) — a broker that re-registers with a new
   // incarnation while its old one is still counted live (restarted faster than the session
   // timeout, e.g. run outside the supervisor) is not treated as having died: it keeps leading
   // its partitions at the same leader epoch although the new process has an empty memory log.
@@ -840,7 +840,7 @@ Deno.test({
   // a different incarnation, run #failOver(brokerId) (and bump/push) before recording the new
   // incarnation, so its partitions move to in-sync followers at a new epoch.
   name: "Coordinator.register() of a new incarnation fails over the old incarnation's partitions",
-  ignore: true,
+
   fn: async () => {
     const { coordinator, store } = setup();
     registerAll(coordinator);

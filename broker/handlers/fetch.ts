@@ -50,8 +50,11 @@ function readOnce(
         checkEpoch(hosted.state.leaderEpoch, p.currentLeaderEpoch, `${t.topic}-${p.partition}`);
         const log = hosted.log;
         const highWatermark = broker.highWatermark(hosted);
-        // Followers read up to the log end; consumers only what every in-sync replica has.
-        const readEnd = request.replicaId >= 0 ? log.logEndOffset : highWatermark;
+        // Followers read up to the log end; consumers (and anyone not a replica) only what
+        // every in-sync replica has.
+        const isFollower = request.replicaId >= 0 && request.replicaId !== broker.id &&
+          hosted.state.replicas.includes(request.replicaId);
+        const readEnd = isFollower ? log.logEndOffset : highWatermark;
         if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) {
           throw KaError.of(
             "OFFSET_OUT_OF_RANGE",
@@ -119,12 +122,18 @@ function recordFollowerFetch(broker: Broker, request: FetchRequest): void {
     for (const p of t.partitions) {
       let hosted;
       try {
+        // Only a fetch that will be served counts: right leader, current epoch, offset in range.
         hosted = broker.leaderPartition(t.topic, p.partition);
+        checkEpoch(hosted.state.leaderEpoch, p.currentLeaderEpoch, `${t.topic}-${p.partition}`);
       } catch (err) {
         if (isKaError(err)) continue; // answered per partition by readOnce
         throw err;
       }
-      if (!hosted.state.replicas.includes(request.replicaId)) continue;
+      const log = hosted.log;
+      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) continue;
+      if (!hosted.state.replicas.includes(request.replicaId) || request.replicaId === broker.id) {
+        continue;
+      }
       const before = hosted.replica.highWatermark;
       hosted.replica.onFollowerFetch(request.replicaId, p.fetchOffset, now);
       if (hosted.replica.highWatermark !== before) {
@@ -135,7 +144,7 @@ function recordFollowerFetch(broker: Broker, request: FetchRequest): void {
 }
 
 /** Fences a request made with another leader epoch (KIP-320): older is fenced, newer is unknown here. */
-function checkEpoch(current: number, asked: number | undefined, where: string): void {
+export function checkEpoch(current: number, asked: number | undefined, where: string): void {
   if (asked === undefined || asked < 0 || asked === current) return;
   if (asked < current) {
     throw KaError.of(

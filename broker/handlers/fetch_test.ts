@@ -375,14 +375,14 @@ Deno.test("Broker.isrProposals() follows follower fetches: join when caught up, 
 });
 
 Deno.test({
-  // BUG: broker/handlers/fetch.ts:25 — handleFetch() calls recordFollowerFetch() (:116) before
+  // Was a bug (fixed): broker/handlers/fetch.ts:25 — handleFetch() calls recordFollowerFetch() (:116) before
   // readOnce()'s KIP-320 epoch check, so a follower fetch answered FENCED_LEADER_EPOCH (stale
   // metadata; its log may hold another epoch's records at these offsets) still moves the
   // leader's view of it and the high watermark, and releases acks=all produces. Kafka updates follower state only
   // for partitions read without error. Fix: run checkEpoch (and the offset range check) first
   // and call onFollowerFetch only for partitions answered with errorCode 0.
   name: "handleFetch() a fenced follower fetch does not advance the high watermark",
-  ignore: true,
+
   fn: async () => {
     const broker = replicatedBroker(); // r-0 at epoch 4, ISR [0, 1]
     await handleProduce(broker, produceRequest("r", 0, fixtureBatch("a", 3), 1));
@@ -397,7 +397,7 @@ Deno.test({
 });
 
 Deno.test({
-  // BUG: broker/handlers/fetch.ts:25/:116 and broker/replication/replica.ts:125
+  // Was a bug (fixed): broker/handlers/fetch.ts:25/:116 and broker/replication/replica.ts:125
   // (onFollowerFetch) — a follower fetch from beyond the leader's log end (a divergent, longer
   // log: e.g. the leader restarted empty, or was elected uncleanly) is answered
   // OFFSET_OUT_OF_RANGE, yet the leader records that follower as caught up with logEndOffset =
@@ -405,7 +405,7 @@ Deno.test({
   // the high watermark counts it. Fix: as above, update follower state only when the read
   // succeeded (fetchOffset within logStartOffset..logEndOffset).
   name: "handleFetch() a follower fetch beyond the log end is not counted as caught up",
-  ignore: true,
+
   fn: async () => {
     const clock = manualClock();
     const broker = replicatedBroker({ isr: [0], now: clock.now });

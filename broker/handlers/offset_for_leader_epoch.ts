@@ -9,6 +9,7 @@ import type {
   OffsetForLeaderEpochResponse,
 } from "@kafka-analog/lib/protocol";
 import type { Broker } from "../broker.ts";
+import { checkEpoch } from "./fetch.ts";
 
 /** Answers each partition from the leader's epoch cache. */
 export function handleOffsetForLeaderEpoch(
@@ -21,7 +22,8 @@ export function handleOffsetForLeaderEpoch(
       topic: t.topic,
       partitions: t.partitions.map((p) => {
         try {
-          const { replica, log } = broker.leaderPartition(t.topic, p.partition);
+          const { replica, log, state } = broker.leaderPartition(t.topic, p.partition);
+          checkEpoch(state.leaderEpoch, p.currentLeaderEpoch, `${t.topic}-${p.partition}`);
           const { leaderEpoch, endOffset } = replica.epochCache.endOffsetFor(
             p.leaderEpoch,
             log.logEndOffset,

@@ -47,10 +47,28 @@ export async function handleProduce(
         if (request.acks === -1 && lastOffset >= 0n) {
           waits.push(
             hosted.replica.waitForHighWatermark(lastOffset + 1n, Math.max(request.timeoutMs, 1))
-              .catch((err) => {
-                if (!isKaError(err)) throw err;
-                Object.assign(response, failure(data.index, err));
-              }),
+              .then(
+                () => {
+                  // Committed, but to fewer replicas than the topic asks for: say so (Kafka does too).
+                  const minIsr = minInsyncReplicas(hosted);
+                  if (hosted.replica.state.isr.length < minIsr) {
+                    Object.assign(
+                      response,
+                      failure(
+                        data.index,
+                        KaError.of(
+                          "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+                          `Written to ${topicData.name}-${data.index}, but the ISR shrank to ${hosted.replica.state.isr.length} (min.insync.replicas ${minIsr})`,
+                        ),
+                      ),
+                    );
+                  }
+                },
+                (err) => {
+                  if (!isKaError(err)) throw err;
+                  Object.assign(response, failure(data.index, err));
+                },
+              ),
           );
         }
         return response;
@@ -87,7 +105,7 @@ function appendPartition(
     }
   }
   if (acks === -1) {
-    const minIsr = Number(hosted.topic.configs["min.insync.replicas"] ?? "1");
+    const minIsr = minInsyncReplicas(hosted);
     if (hosted.state.isr.length < minIsr) {
       throw KaError.of(
         "NOT_ENOUGH_REPLICAS",
@@ -132,4 +150,8 @@ function failure(index: number, err: KaError): ProducePartitionResponse {
     recordErrors: [],
     errorMessage: err.message,
   };
+}
+
+function minInsyncReplicas(hosted: HostedPartition): number {
+  return Number(hosted.topic.configs["min.insync.replicas"] ?? "1");
 }

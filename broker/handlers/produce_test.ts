@@ -302,7 +302,7 @@ Deno.test("handleProduce() acks=-1 with min.insync.replicas=2 and a full ISR is 
 });
 
 Deno.test({
-  // BUG: broker/handlers/produce.ts:49 (handleProduce's waitForHighWatermark) — an acks=all
+  // Was a bug (fixed): broker/handlers/produce.ts:49 (handleProduce's waitForHighWatermark) — an acks=all
   // produce that passed the min.insync.replicas check is acknowledged when the ISR then shrinks below min.insync.replicas (the high watermark
   // advances over the smaller ISR). Kafka answers NOT_ENOUGH_REPLICAS_AFTER_APPEND here: the
   // record is on fewer replicas than the topic demands. Fix: when the wait completes, re-check
@@ -310,7 +310,7 @@ Deno.test({
   // NOT_ENOUGH_REPLICAS_AFTER_APPEND.
   name:
     "handleProduce() acks=-1 answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrinks below min.insync.replicas",
-  ignore: true,
+
   fn: async () => {
     const broker = replicatedBroker({ configs: { "min.insync.replicas": "2" } });
     const pending = handleProduce(broker, produceRequest("r", 0, fixtureBatch("a"), -1));

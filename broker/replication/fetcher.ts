@@ -70,8 +70,14 @@ export class ReplicaFetchers {
       try {
         conn = conn && !conn.closed ? conn : await this.#connect(leader);
         await this.#truncateIfNeeded(conn, replicas.filter((r) => r.needsTruncation));
-        await this.#fetchOnce(conn, leader, replicas.filter((r) => !r.needsTruncation));
+        const errored = await this.#fetchOnce(
+          conn,
+          leader,
+          replicas.filter((r) => !r.needsTruncation),
+        );
         failures = 0;
+        // An error answer comes back at once: pause so a partition that keeps failing cannot spin.
+        if (errored) await sleep(100, signal);
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 50 === 0) {
@@ -97,14 +103,55 @@ export class ReplicaFetchers {
       KafkaConnection.open(address, { clientId: `replica-${this.#broker.id}` });
   }
 
-  /** Cuts each replica's log back to where the leader says its latest epoch ends. */
+  /**
+   * Cuts each replica's log back to where it stops agreeing with the leader:
+   * the end of the largest epoch both know (KIP-279); when the leader knows
+   * none of our epochs, what was committed; and never past the leader's own
+   * log end (a leader that came back empty, or a fetch that was out of range).
+   */
   async #truncateIfNeeded(conn: KafkaConnection, replicas: Replica[]): Promise<void> {
     if (replicas.length === 0) return;
+    const ours = await this.#epochEnds(conn, replicas, (r) => r.epochCache.latestEpoch);
+    const leaderEnds = await this.#epochEnds(conn, replicas, (r) => r.state.leaderEpoch);
+    for (const replica of replicas) {
+      const key = partitionKey(replica.topic, replica.partition);
+      const answer = ours.get(key);
+      const leaderEnd = leaderEnds.get(key)?.endOffset;
+      if (!answer || leaderEnd === undefined) continue; // stale metadata somewhere: retried next round
+      let target = replica.log.logEndOffset;
+      if (replica.epochCache.latestEpoch >= 0) {
+        if (answer.leaderEpoch < 0) {
+          target = replica.highWatermark; // the leader knows none of our epochs: keep only what was committed
+        } else {
+          const mine =
+            replica.epochCache.endOffsetFor(answer.leaderEpoch, replica.log.logEndOffset).endOffset;
+          target = answer.endOffset < mine ? answer.endOffset : mine;
+        }
+      }
+      if (leaderEnd >= 0n && leaderEnd < target) target = leaderEnd;
+      if (target < replica.log.logEndOffset) {
+        const before = replica.log.logEndOffset;
+        const end = replica.log.truncateTo(target);
+        replica.epochCache.truncateFromEnd(end);
+        if (replica.highWatermark > end) replica.highWatermark = end;
+        this.#broker.logger.warn("truncated divergent tail", {
+          partition: key,
+          from: before,
+          to: end,
+        });
+      }
+      replica.needsTruncation = false;
+    }
+  }
+
+  /** Asks the leader where `epochOf(replica)` ends for each replica; errors are left out. */
+  async #epochEnds(
+    conn: KafkaConnection,
+    replicas: Replica[],
+    epochOf: (r: Replica) => number,
+  ): Promise<Map<string, { leaderEpoch: number; endOffset: bigint }>> {
     const byTopic = new Map<string, Replica[]>();
     for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const asked = new Map(
-      replicas.map((r) => [partitionKey(r.topic, r.partition), r.epochCache.latestEpoch]),
-    );
     const response = await conn.request(ApiKey.OffsetForLeaderEpoch, EPOCH_VERSION, {
       replicaId: this.#broker.id,
       topics: [...byTopic].map(([topic, rs]) => ({
@@ -112,50 +159,26 @@ export class ReplicaFetchers {
         partitions: rs.map((r) => ({
           partition: r.partition,
           currentLeaderEpoch: r.state.leaderEpoch,
-          leaderEpoch: r.epochCache.latestEpoch,
+          leaderEpoch: epochOf(r),
         })),
       })),
     }, { timeoutMs: 10_000 });
+    const out = new Map<string, { leaderEpoch: number; endOffset: bigint }>();
     for (const t of response.topics) {
       for (const p of t.partitions) {
-        const key = partitionKey(t.topic, p.partition);
-        const replica = replicas.find((r) => r.topic === t.topic && r.partition === p.partition);
-        if (!replica) continue;
-        if (p.errorCode !== 0) continue; // stale metadata somewhere: retried on the next round
-        const ours = asked.get(key) ?? -1;
-        let target: bigint;
-        if (ours < 0) {
-          target = replica.log.logEndOffset; // nothing written under any epoch: nothing to cut
-        } else if (p.leaderEpoch < 0) {
-          target = replica.highWatermark; // the leader knows none of our epochs: keep only what was committed
-        } else {
-          // KIP-279: the end of the largest common epoch, on both sides.
-          const mine =
-            replica.epochCache.endOffsetFor(p.leaderEpoch, replica.log.logEndOffset).endOffset;
-          target = p.endOffset < mine ? p.endOffset : mine;
-        }
-        if (target < replica.log.logEndOffset) {
-          const before = replica.log.logEndOffset;
-          const end = replica.log.truncateTo(target);
-          replica.epochCache.truncateFromEnd(end);
-          if (replica.highWatermark > end) replica.highWatermark = end;
-          this.#broker.logger.warn("truncated divergent tail", {
-            partition: key,
-            from: before,
-            to: end,
-          });
-        }
-        replica.needsTruncation = false;
+        if (p.errorCode === 0) out.set(partitionKey(t.topic, p.partition), p);
       }
     }
+    return out;
   }
 
   /** One Fetch round for every replica that is ready to copy. */
-  async #fetchOnce(conn: KafkaConnection, leader: number, replicas: Replica[]): Promise<void> {
+  async #fetchOnce(conn: KafkaConnection, leader: number, replicas: Replica[]): Promise<boolean> {
     if (replicas.length === 0) {
       await sleep(50, this.#options.signal);
-      return;
+      return false;
     }
+    let errored = false;
     const maxWaitMs = this.#options.maxWaitMs ?? 500;
     const partitionMaxBytes = this.#options.partitionMaxBytes ?? 1024 * 1024;
     const byTopic = new Map<string, Replica[]>();
@@ -188,6 +211,7 @@ export class ReplicaFetchers {
         );
         // Metadata may have moved on while the fetch was parked.
         if (!replica || replica.isLeader || replica.state.leader !== leader) continue;
+        if (p.errorCode !== 0) errored = true;
         if (p.errorCode === ERRORS.OFFSET_OUT_OF_RANGE.code) {
           replica.needsTruncation = true;
           continue;
@@ -197,6 +221,7 @@ export class ReplicaFetchers {
         replica.setFollowerHighWatermark(p.highWatermark);
       }
     }
+    return errored;
   }
 
   #append(replica: Replica, records: Uint8Array | null): void {

@@ -52,7 +52,8 @@ export function withoutBroker(
         isr: p.isr.length > 0 ? p.isr : [brokerId],
       };
     }
-    const isr = isrWithout.includes(leader) ? isrWithout : [leader, ...isrWithout];
+    // An unclean leader starts a new history: only it is in sync with it.
+    const isr = isrWithout.includes(leader) ? isrWithout : [leader];
     return {
       ...p,
       leader,

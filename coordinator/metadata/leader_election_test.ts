@@ -129,7 +129,7 @@ Deno.test("withoutBroker() of the leader with unclean election: an out-of-sync r
 });
 
 Deno.test({
-  // BUG: coordinator/metadata/leader_election.ts:55 — after an unclean election the new ISR is
+  // Was a bug (fixed): coordinator/metadata/leader_election.ts:55 — after an unclean election the new ISR is
   // [newLeader, ...isrWithout], so dead former ISR members stay "in sync" with a leader whose log
   // they diverge from; their follower state starts at −1, so the high watermark cannot advance
   // (acks=all times out, consumers see nothing new) until the leader's lag check drops them
@@ -137,7 +137,7 @@ Deno.test({
   // (coordinator.ts:219) already does. Fix: when the chosen leader is not in p.isr, use
   // isr: [leader].
   name: "withoutBroker() unclean election leaves only the new leader in the ISR",
-  ignore: true,
+
   fn: () => {
     // ISR [0, 2]: 2 is already dead, 0 dies now; only out-of-sync 1 is live.
     const next = withoutBroker(p({ isr: [0, 2] }), 0, { live: new Set([1]), unclean: true });
