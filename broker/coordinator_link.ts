@@ -70,10 +70,11 @@ export class CoordinatorLink {
     apiKey: K,
     apiVersion: number,
     body: RequestBodies[K],
+    options: { clientId?: string | null; timeoutMs?: number } = {},
   ): Promise<ResponseBodies[K]> {
     let conn = await (this.#forwardConn ??= this.#open());
     if (conn.closed) conn = await (this.#forwardConn = this.#open());
-    return await conn.request(apiKey, apiVersion, body);
+    return await conn.request(apiKey, apiVersion, body, options);
   }
 
   /**

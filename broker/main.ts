@@ -63,7 +63,7 @@ const link = new CoordinatorLink(broker, {
 });
 const server = serveFrames(
   // No abort signal for parked fetches: on shutdown the server closes their connections.
-  createBrokerHandler(broker, { forward: (k, v, b) => link.forward(k, v, b) }),
+  createBrokerHandler(broker, { forward: (k, v, b, o) => link.forward(k, v, b, o) }),
   {
     hostname: values.host,
     port,

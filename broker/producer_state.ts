@@ -34,8 +34,14 @@ import {
 } from "@kafka-analog/lib/limits";
 import { type BatchHeader, isControlBatch } from "@kafka-analog/lib/protocol";
 
-/** What {@linkcode ProducerStateTable.check} decides about a batch. */
-export type SequenceCheck = { kind: "new" } | { kind: "duplicate"; baseOffset: bigint };
+/**
+ * What {@linkcode ProducerStateTable.check} decides about a batch. A
+ * duplicate carries the original batch's offsets: answer with `baseOffset`,
+ * and for acks=all wait until the high watermark passes `lastOffset`.
+ */
+export type SequenceCheck =
+  | { kind: "new" }
+  | { kind: "duplicate"; baseOffset: bigint; lastOffset: bigint };
 
 /** One cached batch of a producer. */
 export interface CachedBatch {
@@ -148,7 +154,7 @@ export class ProducerStateTable {
     const lastSequence = lastSequenceOf(baseSequence, recordCount);
     for (const cached of entry.batches) {
       if (cached.firstSequence === baseSequence && cached.lastSequence === lastSequence) {
-        return { kind: "duplicate", baseOffset: cached.baseOffset };
+        return { kind: "duplicate", baseOffset: cached.baseOffset, lastOffset: cached.lastOffset };
       }
     }
     const latest = entry.batches.at(-1);

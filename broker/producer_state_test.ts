@@ -57,8 +57,16 @@ Deno.test("ProducerStateTable answers a retried batch with its original base off
   const end = { offset: 0n };
   assert.deepEqual(append(table, header(1n, 0, 0, 3), end), { kind: "new", baseOffset: 0n });
   assert.deepEqual(append(table, header(1n, 0, 3, 2), end), { kind: "new", baseOffset: 3n });
-  assert.deepEqual(table.check(header(1n, 0, 0, 3)), { kind: "duplicate", baseOffset: 0n });
-  assert.deepEqual(table.check(header(1n, 0, 3, 2)), { kind: "duplicate", baseOffset: 3n });
+  assert.deepEqual(table.check(header(1n, 0, 0, 3)), {
+    kind: "duplicate",
+    baseOffset: 0n,
+    lastOffset: 2n,
+  });
+  assert.deepEqual(table.check(header(1n, 0, 3, 2)), {
+    kind: "duplicate",
+    baseOffset: 3n,
+    lastOffset: 4n,
+  });
   assert.deepEqual(append(table, header(1n, 0, 5, 1), end), { kind: "new", baseOffset: 5n });
   assert.equal(end.offset, 6n);
 });
@@ -88,7 +96,11 @@ Deno.test("ProducerStateTable keeps only the last 5 batches: an older retry is o
   const end = { offset: 0n };
   for (let seq = 0; seq < 6; seq++) append(table, header(9n, 0, seq), end);
   assert.equal(table.entry(9n)!.batches.length, 5);
-  assert.deepEqual(table.check(header(9n, 0, 1)), { kind: "duplicate", baseOffset: 1n });
+  assert.deepEqual(table.check(header(9n, 0, 1)), {
+    kind: "duplicate",
+    baseOffset: 1n,
+    lastOffset: 1n,
+  });
   assert.throws(
     () => table.check(header(9n, 0, 0)),
     (e) => isKaError(e, "OUT_OF_ORDER_SEQUENCE_NUMBER"),
@@ -171,7 +183,11 @@ Deno.test("ProducerStateTable.rebuildFrom() recovers duplicates from real log ba
   const follower = new ProducerStateTable();
   follower.rebuildFrom(log);
   assert.deepEqual(follower.entry(77n), leader.entry(77n));
-  assert.deepEqual(follower.check(header(77n, 0, 2, 3)), { kind: "duplicate", baseOffset: 2n });
+  assert.deepEqual(follower.check(header(77n, 0, 2, 3)), {
+    kind: "duplicate",
+    baseOffset: 2n,
+    lastOffset: 4n,
+  });
   assert.deepEqual(follower.check(header(77n, 0, 6)), { kind: "new" });
   // Rebuilding from a truncated log forgets what was cut.
   follower.rebuildFrom(log.slice(0, 2));

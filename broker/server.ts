@@ -34,13 +34,39 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.DeleteTopics,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
+  ApiKey.FindCoordinator,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+  ApiKey.OffsetCommit,
+  ApiKey.OffsetFetch,
+  ApiKey.DescribeGroups,
+  ApiKey.ListGroups,
+  ApiKey.InitProducerId,
+  ApiKey.SchemaRegistry,
 ];
+
+/** Owned by the coordinator process (groups, producer ids, schemas): forwarded as they are. */
+const FORWARDED: ReadonlySet<number> = new Set([
+  ApiKey.InitProducerId,
+  ApiKey.SchemaRegistry,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+  ApiKey.OffsetCommit,
+  ApiKey.OffsetFetch,
+  ApiKey.DescribeGroups,
+  ApiKey.ListGroups,
+]);
 
 /** Sends a request the coordinator owns and returns its answer. */
 export type ForwardToCoordinator = <K extends ImplementedApiKey>(
   apiKey: K,
   apiVersion: number,
   body: RequestBodies[K],
+  options?: { clientId?: string | null; timeoutMs?: number },
 ) => Promise<ResponseBodies[K]>;
 
 /** Builds the frame handler for `broker`. */
@@ -65,7 +91,43 @@ export function createBrokerHandler(
     const { header } = request;
     const reply = <K extends ImplementedApiKey>(apiKey: K, body: ResponseBodies[K]) =>
       encodeResponse(apiKey, header.apiVersion, header.correlationId, body);
+    if (FORWARDED.has(request.apiKey)) {
+      // JoinGroup waits for the whole rebalance: give the forward that long.
+      const timeoutMs = request.apiKey === ApiKey.JoinGroup
+        ? Math.max((request.body as { rebalanceTimeoutMs?: number }).rebalanceTimeoutMs ?? 0, 0) +
+          30_000
+        : 30_000;
+      const body = await options.forward(request.apiKey, header.apiVersion, request.body as never, {
+        clientId: header.clientId,
+        timeoutMs,
+      });
+      return encodeResponse(request.apiKey, header.apiVersion, header.correlationId, body as never);
+    }
     switch (request.apiKey) {
+      case ApiKey.FindCoordinator: {
+        // This broker is the group coordinator as far as clients know; it forwards to the real one.
+        const self = broker.snapshot?.brokers.find((b) => b.id === broker.id);
+        return reply(
+          ApiKey.FindCoordinator,
+          self
+            ? {
+              throttleTimeMs: 0,
+              errorCode: 0,
+              errorMessage: null,
+              nodeId: self.id,
+              host: self.host,
+              port: self.port,
+            }
+            : {
+              throttleTimeMs: 0,
+              errorCode: ERRORS.COORDINATOR_NOT_AVAILABLE.code,
+              errorMessage: `Broker ${broker.id} is not registered yet`,
+              nodeId: -1,
+              host: "",
+              port: -1,
+            },
+        );
+      }
       case ApiKey.ApiVersions:
         return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
       case ApiKey.Metadata: {

@@ -5,7 +5,7 @@
  * @module
  */
 import { KaError } from "@kafka-analog/lib/errors";
-import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
+import { type Connector, KafkaConnection, messageOf } from "@kafka-analog/lib/net";
 import { ApiKey, ERRORS, type MetadataResponse } from "@kafka-analog/lib/protocol";
 import type { BrokerDescription, TopicDescription } from "./types.ts";
 
@@ -17,6 +17,8 @@ export interface ClusterOptions {
   requestTimeoutMs?: number;
   /** Metadata older than this is refreshed before use. */
   metadataMaxAgeMs?: number;
+  /** Opens TCP connections; replaced in tests (e.g. to cut connections on purpose). */
+  connect?: Connector;
 }
 
 /** Versions our client speaks (the newest classic ones the cluster serves). */
@@ -27,6 +29,8 @@ export const VERSIONS = {
   metadata: 8,
   createTopics: 4,
   deleteTopics: 3,
+  apiVersions: 2,
+  initProducerId: 1,
 } as const;
 
 /** The metadata cache plus connections. */
@@ -55,10 +59,23 @@ export class ClusterView {
     conn = KafkaConnection.open(address, {
       clientId: this.options.clientId ?? "kafka-analog-client",
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      ...(this.options.connect ? { connect: this.options.connect } : {}),
     });
     this.#conns.set(address, conn);
     conn.catch(() => this.#conns.delete(address));
     return await conn;
+  }
+
+  /**
+   * A new connection of its own to `address`, not shared: for requests that
+   * park at the server (JoinGroup waits for a whole rebalance).
+   */
+  dedicatedConnection(address: string): Promise<KafkaConnection> {
+    return KafkaConnection.open(address, {
+      clientId: this.options.clientId ?? "kafka-analog-client",
+      requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      ...(this.options.connect ? { connect: this.options.connect } : {}),
+    });
   }
 
   /** A connection to broker `nodeId` as the metadata says. */
@@ -124,6 +141,12 @@ export class ClusterView {
       }]),
     );
     this.#fetchedAtMs = Date.now();
+  }
+
+  /** Cached topic metadata when present and fresh, without any I/O; else null. */
+  cachedTopic(name: string): TopicDescription | null {
+    if (Date.now() - this.#fetchedAtMs > (this.options.metadataMaxAgeMs ?? 300_000)) return null;
+    return this.#topics.get(name) ?? null;
   }
 
   /** Cached topic metadata, refreshed when missing or stale. */

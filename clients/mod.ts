@@ -6,33 +6,111 @@
  * ```ts
  * const client = createClient({ bootstrap: ["127.0.0.1:9092"] });
  * await client.admin.createTopic({ name: "orders", partitions: 10 });
- * const producer = client.producer({ acks: "all" });
+ * const producer = client.producer({ acks: "all", lingerMs: 5, compression: "gzip" });
  * await producer.send("orders", [{ key: "user-1", value: "hello" }]);
  * const { messages } = await client.consumer().fetch({ topic: "orders", partition: 0, offset: 0n });
  * await client.close();
  * ```
+ *
+ * Typed values go through serializers, e.g. Avro with the coordinator's
+ * schema registry:
+ *
+ * ```ts
+ * const users = client.producer({
+ *   valueSerializer: avroSerde({ registry: client.schemaRegistry, schema: USER_SCHEMA }),
+ * });
+ * const reader = client.consumer({ valueDeserializer: avroSerde({ registry: client.schemaRegistry }) });
+ * ```
  * @module
  */
 import { Admin } from "./admin.ts";
+import { GroupConsumer, type GroupConsumerOptions } from "./group_consumer.ts";
 import { type ClusterOptions, ClusterView } from "./cluster.ts";
-import { PartitionReader } from "./consumer.ts";
+import { PartitionReader, type ReaderOptions } from "./consumer.ts";
 import { Producer, type ProducerOptions } from "./producer.ts";
+import { SchemaRegistryClient } from "./schema_registry.ts";
+import type { Payload } from "./types.ts";
 
 export * from "./types.ts";
+export {
+  type ConsumerBatch,
+  type DeliveryMode,
+  GroupConsumer,
+  type GroupConsumerOptions,
+  type RunOptions,
+  type TopicPartition,
+} from "./group_consumer.ts";
+export {
+  type Assignor,
+  assignorByName,
+  rangeAssignor,
+  roundRobinAssignor,
+  stickyAssignor,
+} from "./assignors/mod.ts";
 export { Admin } from "./admin.ts";
 export { type ClusterOptions, ClusterView } from "./cluster.ts";
-export { type FetchOptions, type FetchResult, PartitionReader } from "./consumer.ts";
-export { Producer, type ProducerOptions, toBytes } from "./producer.ts";
-export { defaultPartitioner, keyPartition, murmur2, type Partitioner } from "./partitioner.ts";
+export {
+  type FetchOptions,
+  type FetchResult,
+  PartitionReader,
+  type ReaderOptions,
+} from "./consumer.ts";
+export { Producer, type ProducerOptions, producerOptionsFromConfig, toBytes } from "./producer.ts";
+export {
+  checkPartition,
+  defaultPartitioner,
+  keyHashPartitioner,
+  keyPartition,
+  murmur2,
+  type Partitioner,
+  type PartitionerInput,
+  type PartitionSelector,
+  roundRobinPartitioner,
+} from "./partitioner.ts";
+export {
+  binarySerde,
+  DeserializationError,
+  type DeserializeContext,
+  type Deserializer,
+  jsonSerde,
+  payloadSerde,
+  type Serde,
+  type SerdePart,
+  type SerializeContext,
+  type Serializer,
+  stringSerde,
+} from "./serde.ts";
+export {
+  AvroCodec,
+  type AvroSchema,
+  avroSerde,
+  type AvroSerdeOptions,
+  encodeAvroWire,
+  parseAvroSchema,
+  parseAvroWire,
+} from "./avro.ts";
+export {
+  type SchemaEntry,
+  type SchemaRegistryApi,
+  SchemaRegistryClient,
+} from "./schema_registry.ts";
+export { COMPRESSION_TYPES, type CompressionType } from "./compression.ts";
+export { backoffMs, type ProducerClock } from "./retry.ts";
 
 /** A connected client: one metadata cache shared by its parts. */
 export interface Client {
   readonly cluster: ClusterView;
   readonly admin: Admin;
+  /** The coordinator's Avro schema registry (register, look up by id, list). */
+  readonly schemaRegistry: SchemaRegistryClient;
   /** A new producer; producers share the client's connections. */
-  producer(options?: ProducerOptions): Producer;
+  producer<K = Payload, V = Payload>(options?: ProducerOptions<K, V>): Producer<K, V>;
   /** A partition reader with its own connections, so long polls never delay produce requests. */
-  consumer(): PartitionReader;
+  consumer<K = Uint8Array | null, V = Uint8Array | null>(
+    options?: ReaderOptions<K, V>,
+  ): PartitionReader<K, V>;
+  /** A member of consumer group `options.groupId` (call `subscribe`, then `run` or `poll`). */
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
   /** Flushes nothing; closes every connection. */
   close(): Promise<void>;
 }
@@ -41,16 +119,24 @@ export interface Client {
 export function createClient(options: ClusterOptions): Client {
   const cluster = new ClusterView(options);
   const readers: ClusterView[] = [];
+  const groupConsumers: GroupConsumer[] = [];
   return {
     cluster,
     admin: new Admin(cluster),
+    schemaRegistry: new SchemaRegistryClient(cluster),
     producer: (producerOptions) => new Producer(cluster, producerOptions),
-    consumer: () => {
+    consumer: (readerOptions) => {
       const view = new ClusterView(options);
       readers.push(view);
-      return new PartitionReader(view);
+      return new PartitionReader(view, readerOptions);
+    },
+    groupConsumer: (consumerOptions) => {
+      const consumer = new GroupConsumer(options, consumerOptions);
+      groupConsumers.push(consumer);
+      return consumer;
     },
     close: async () => {
+      await Promise.all(groupConsumers.map((c) => c.close()));
       await Promise.all([cluster.close(), ...readers.map((r) => r.close())]);
     },
   };

@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { isKaError } from "@kafka-analog/lib/errors";
-import { checkPartition, defaultPartitioner, keyPartition, murmur2 } from "./partitioner.ts";
+import {
+  checkPartition,
+  defaultPartitioner,
+  keyHashPartitioner,
+  keyPartition,
+  murmur2,
+  roundRobinPartitioner,
+} from "./partitioner.ts";
 
 const ENCODER = new TextEncoder();
 
@@ -150,4 +157,54 @@ Deno.test("checkPartition() rejects out-of-range and non-integer partitions, nam
       `partition ${partition} of ${count}`,
     );
   }
+});
+
+Deno.test("keyPartition() spreads 100,000 keys over 10 partitions within ±5% of even", () => {
+  const counts = new Array(10).fill(0);
+  for (let i = 0; i < 100_000; i++) counts[keyPartition(ENCODER.encode(`key-${i}`), 10)]++;
+  for (const [partition, n] of counts.entries()) {
+    assert.ok(n >= 9_500 && n <= 10_500, `partition ${partition} got ${n} of 100,000 keys`);
+  }
+  // Random-looking keys too: distinct hex ids from a seeded mulberry32.
+  let seed = 12345;
+  const hex = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return ((t ^ (t >>> 14)) >>> 0).toString(16);
+  };
+  counts.fill(0);
+  for (let i = 0; i < 100_000; i++) {
+    counts[keyPartition(ENCODER.encode(`${hex()}-${i.toString(16)}`), 10)]++;
+  }
+  assert.ok(counts.every((n) => n >= 9_500 && n <= 10_500), counts.join(","));
+});
+
+Deno.test("roundRobinPartitioner() ignores keys; keyHashPartitioner() needs one", () => {
+  const rr = roundRobinPartitioner();
+  const key = ENCODER.encode("same");
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => rr({ topic: "t", key, partitionCount: 3 })),
+    [0, 1, 2, 0, 1],
+  );
+  const hash = keyHashPartitioner();
+  assert.equal(hash({ topic: "t", key, partitionCount: 7 }), keyPartition(key, 7));
+  assert.throws(
+    () => hash({ topic: "t", key: null, partitionCount: 7 }),
+    (e) => isKaError(e, "INVALID_REQUEST") && /no key/.test(e.message),
+  );
+});
+
+Deno.test("checkPartition() blames a selector's or partitioner's bad choice with INVALID_PARTITIONS", () => {
+  assert.throws(
+    () => checkPartition("orders", 12, 10, "selector"),
+    (e) =>
+      isKaError(e, "INVALID_PARTITIONS") &&
+      /partition selector chose partition 12/.test(e.message) &&
+      /0\.\.9/.test(e.message),
+  );
+  assert.throws(
+    () => checkPartition("orders", 0.5, 10, "partitioner"),
+    (e) => isKaError(e, "INVALID_PARTITIONS") && /partitioner chose partition 0.5/.test(e.message),
+  );
 });

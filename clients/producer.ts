@@ -1,55 +1,154 @@
 /**
- * The producer: picks a partition for each message, accumulates per
- * partition up to `batchBytes` or `lingerMs`, sends one Produce request per
- * leader broker carrying every ready partition, and retries retriable
- * failures (refreshing metadata) with exponential backoff.
+ * The producer. For each message it serializes key and value, picks a
+ * partition (explicit, a custom selector, or the partitioner), reserves room
+ * in a bounded buffer and appends the record to its partition's batch in the
+ * {@linkcode RecordAccumulator}. A sender drains batches that are full or
+ * have lingered, and sends one Produce request per leader broker carrying a
+ * batch for each of its ready partitions.
+ *
+ * **Back-pressure.** Unsent records hold at most `bufferBytes` (estimated);
+ * `send` waits for room (batches are then sent without lingering) and fails
+ * with BUFFER_EXHAUSTED after `maxBlockMs`. Nothing grows without bound.
+ *
+ * **Acks.** 0: the send resolves once the request is written (offset -1);
+ * 1: once the leader appended; "all": once every in-sync replica has it.
+ *
+ * **Retries.** A retriable error (`KaError.retriable`: not leader, connection
+ * lost, not enough replicas, timeout, ...; CORRUPT_MESSAGE is not retried,
+ * as the same bytes would be refused again) is retried up to `retries` times,
+ * each after an exponential backoff with jitter (`retry.ts`) and a metadata
+ * refresh, while the batch's `deliveryTimeoutMs` (counted from its first
+ * record) allows. Other errors fail the batch's records at once.
+ *
+ * **Ordering and idempotence.** At most one batch per partition is in flight
+ * (awaiting its answer, or its retry): a later batch of a partition is only
+ * sent after the earlier one succeeded or failed for good, so retries never
+ * reorder a partition's messages. With idempotence (the default when acks
+ * is "all") the producer gets a producer id and epoch (InitProducerId, sent to
+ * any bootstrap address) and stamps each batch with a per-partition sequence
+ * number, fixed at its first send: a retry resends the same bytes, and the
+ * broker answers a duplicate with the original offset instead of appending it
+ * again. When a batch fails for good and the broker surely did not append it,
+ * the partition's sequence is rolled back to it; when the outcome is unknown
+ * (connection lost, timed out) or the broker reports OUT_OF_ORDER_SEQUENCE_NUMBER
+ * or UNKNOWN_PRODUCER_ID, the producer takes a new producer id so later
+ * batches start cleanly at sequence 0 (the failed send's error says the
+ * records may have been written). INVALID_PRODUCER_EPOCH (fenced) is fatal.
+ * If the cluster does not serve InitProducerId, an explicit `idempotence:
+ * true` fails every send with UNSUPPORTED_VERSION, while the default quietly
+ * runs without it ({@linkcode Producer.idempotent} says which).
+ *
+ * **Compression.** "gzip" compresses each batch's records (attributes bits);
+ * brokers store the compressed batch as it comes.
  * @module
  */
 import {
   ApiKey,
   encodeRecordBatch,
+  ERRORS,
   type ProduceRequest,
   type RecordInput,
 } from "@kafka-analog/lib/protocol";
-import { isKaError, KaError } from "@kafka-analog/lib/errors";
-import { sleep } from "@kafka-analog/lib/async";
+import { KaError } from "@kafka-analog/lib/errors";
+import { withTimeout } from "@kafka-analog/lib/async";
+import { BATCH_BYTES_MAX } from "@kafka-analog/lib/limits";
+import { messageOf } from "@kafka-analog/lib/net";
+import type { Config } from "@kafka-analog/lib/config";
+import { type AccumulatedRecord, type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
 import type { ClusterView } from "./cluster.ts";
 import { VERSIONS } from "./cluster.ts";
-import { checkPartition, defaultPartitioner, type Partitioner } from "./partitioner.ts";
+import { compressBatch, type CompressionType } from "./compression.ts";
+import {
+  checkPartition,
+  defaultPartitioner,
+  type Partitioner,
+  type PartitionSelector,
+} from "./partitioner.ts";
+import { backoffMs, type ProducerClock, SYSTEM_CLOCK } from "./retry.ts";
+import { payloadSerde, type SerializeContext, type Serializer } from "./serde.ts";
 import type { Acks, Payload, ProducerMessage, RecordMetadata } from "./types.ts";
 
 /** Producer settings; defaults match `config.yaml`'s `producer` section. */
-export interface ProducerOptions {
+export interface ProducerOptions<K = Payload, V = Payload> {
+  /** 0, 1 or "all" (default "all"). */
   acks?: Acks;
+  /** `linger_ms` (default 5). */
   lingerMs?: number;
-  /** Bytes per partition batch before it is sent without waiting for linger. */
+  /** `batch_size`: estimated bytes per partition batch (default 16384; 0 = no batching). */
   batchBytes?: number;
-  retries?: number;
-  retryBackoffMs?: number;
-  requestTimeoutMs?: number;
-  /** Bytes of unsent messages at most; `send` waits for room beyond it. */
+  /** `buffer_memory`: estimated bytes of unsent records at most (default 32 MiB). */
   bufferBytes?: number;
+  /** `max_block_ms`: longest `send` waits for buffer room or metadata (default 60000). */
+  maxBlockMs?: number;
+  /** `retries` (default 5). */
+  retries?: number;
+  /** `retry_backoff_ms` (default 100). */
+  retryBackoffMs?: number;
+  /** `retry_backoff_max_ms` (default 1000). */
+  retryBackoffMaxMs?: number;
+  /** `request_timeout_ms` (default 30000). */
+  requestTimeoutMs?: number;
+  /** `delivery_timeout_ms` (default the larger of 120000 and linger + request timeout). */
+  deliveryTimeoutMs?: number;
+  /**
+   * `idempotence`: true requires it (acks must be "all"), false turns it off;
+   * by default it is on when acks is "all" and the cluster supports it.
+   */
+  idempotence?: boolean;
+  /** `compression` (default "none"). */
+  compression?: CompressionType;
+  /** Chooses partitions from the serialized key (default: murmur2 for keys, else round-robin). */
   partitioner?: Partitioner;
+  /** Chooses partitions from the message as given; wins over `partitioner`. */
+  partitionSelector?: PartitionSelector<K, V>;
+  /** Default: strings as UTF-8, bytes as is. */
+  keySerializer?: Serializer<K>;
+  /** Default: strings as UTF-8, bytes as is. */
+  valueSerializer?: Serializer<V>;
+  /** Source of jitter in [0, 1) (default Math.random). */
+  random?: () => number;
+  /** Clock for deadlines and backoff sleeps (linger uses real timers). */
+  clock?: ProducerClock;
 }
 
-interface Pending {
-  record: RecordInput;
-  bytes: number;
+/** Producer options from a validated config's `producer` section. */
+export function producerOptionsFromConfig(producer: Config["producer"]): ProducerOptions {
+  return {
+    acks: producer.acks === "all" ? "all" : producer.acks === "1" ? 1 : 0,
+    lingerMs: producer.lingerMs,
+    batchBytes: producer.batchSize,
+    bufferBytes: producer.bufferMemory,
+    maxBlockMs: producer.maxBlockMs,
+    retries: producer.retries,
+    retryBackoffMs: producer.retryBackoffMs,
+    retryBackoffMaxMs: producer.retryBackoffMaxMs,
+    requestTimeoutMs: producer.requestTimeoutMs,
+    deliveryTimeoutMs: producer.deliveryTimeoutMs,
+    idempotence: producer.idempotence,
+    compression: producer.compression,
+  };
+}
+
+interface RecordHandle {
   resolve(meta: RecordMetadata): void;
   reject(err: unknown): void;
 }
 
-interface PartitionQueue {
-  topic: string;
-  partition: number;
-  records: Pending[];
+type Batch = ProducerBatch<RecordHandle>;
+
+interface RoomWaiter {
   bytes: number;
-  attempts: number;
+  resolve(): void;
+  reject(err: unknown): void;
+  timer: ReturnType<typeof setTimeout>;
 }
 
-const ENCODER = new TextEncoder();
+/** How sure we are that a failed batch was not appended. */
+type Outcome = "not-appended" | "unknown";
+
 /** Bytes a record costs beyond its key and value (varints, attributes, deltas). */
 const RECORD_OVERHEAD_BYTES = 24;
+const ENCODER = new TextEncoder();
 
 /** Encodes a key or value given as a string or bytes. */
 export function toBytes(payload: Payload | undefined): Uint8Array | null {
@@ -57,166 +156,458 @@ export function toBytes(payload: Payload | undefined): Uint8Array | null {
   return typeof payload === "string" ? ENCODER.encode(payload) : payload;
 }
 
+function estimateBytes(record: RecordInput): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const h of record.headers ?? []) bytes += h.key.length + (h.value?.length ?? 0) + 8;
+  return bytes;
+}
+
+function asKaError(err: unknown): KaError {
+  if (err instanceof KaError) return err;
+  return KaError.of("UNKNOWN_SERVER_ERROR", `Unexpected producer failure: ${messageOf(err)}`, {
+    cause: err,
+  });
+}
+
+/** Errors after which the batch may have been appended although it failed. */
+const APPENDED_MAYBE = new Set<number>([
+  ERRORS.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code,
+  ERRORS.REQUEST_TIMED_OUT.code,
+]);
+/** Errors after which the broker's and our sequences disagree: take a new producer id. */
+const SEQUENCE_RESET = new Set<number>([
+  ERRORS.OUT_OF_ORDER_SEQUENCE_NUMBER.code,
+  ERRORS.UNKNOWN_PRODUCER_ID.code,
+]);
+
 /** Sends messages to partition leaders. */
-export class Producer {
+export class Producer<K = Payload, V = Payload> {
   #cluster: ClusterView;
   #acks: number;
-  #lingerMs: number;
-  #batchBytes: number;
   #retries: number;
   #retryBackoffMs: number;
-  #timeoutMs: number;
+  #retryBackoffMaxMs: number;
+  #requestTimeoutMs: number;
   #bufferBytes: number;
+  #maxBlockMs: number;
+  #compression: CompressionType;
   #partitioner: Partitioner;
-  #queues = new Map<string, PartitionQueue>();
-  #bufferedBytes = 0;
-  #roomWaiters: (() => void)[] = [];
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
-  #inFlight = new Set<Promise<void>>();
-  #closed = false;
+  #selector: PartitionSelector<K, V> | undefined;
+  #keySerializer: Serializer<K>;
+  #valueSerializer: Serializer<V>;
+  #random: () => number;
+  #clock: ProducerClock;
+  #acc: RecordAccumulator<RecordHandle>;
 
-  constructor(cluster: ClusterView, options: ProducerOptions = {}) {
+  #busy = new Set<string>();
+  #bufferedBytes = 0;
+  #roomWaiters: RoomWaiter[] = [];
+  #runScheduled = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerDueMs = Infinity;
+  #tasks = new Set<Promise<void>>();
+  #idleWaiters: (() => void)[] = [];
+  #forcing = 0;
+  #closed = false;
+  #fatal: KaError | null = null;
+
+  /** "on" = required, "auto" = when supported, "off". */
+  #idempotence: "on" | "auto" | "off";
+  #pid: { producerId: bigint; producerEpoch: number } | null = null;
+  #pidTask: Promise<void> | null = null;
+  #sequences = new Map<string, number>();
+  #initVersion: number | null = null;
+
+  constructor(cluster: ClusterView, options: ProducerOptions<K, V> = {}) {
     this.#cluster = cluster;
     const acks = options.acks ?? "all";
+    if (acks !== 0 && acks !== 1 && acks !== "all") {
+      throw KaError.of("INVALID_CONFIG", `Invalid producer option 'acks': ${String(acks)}`);
+    }
     this.#acks = acks === "all" ? -1 : acks;
-    this.#lingerMs = options.lingerMs ?? 5;
-    this.#batchBytes = options.batchBytes ?? 16_384;
+    const lingerMs = options.lingerMs ?? 5;
     this.#retries = options.retries ?? 5;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
-    this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.#bufferBytes = options.bufferBytes ?? 32 * 1024 * 1024;
-    this.#partitioner = options.partitioner ?? defaultPartitioner();
-  }
-
-  /** Sends `messages` to `topic`; resolves with each one's partition and offset, in order. */
-  async send(topic: string, messages: ProducerMessage[]): Promise<RecordMetadata[]> {
-    if (this.#closed) throw KaError.of("INVALID_REQUEST", "The producer is closed");
-    const partitionCount = (await this.#cluster.topic(topic)).partitions.length;
-    const results: Promise<RecordMetadata>[] = [];
-    for (const message of messages) {
-      const key = toBytes(message.key);
-      const partition = message.partition !== undefined
-        ? checkPartition(topic, message.partition, partitionCount)
-        : checkPartition(topic, this.#partitioner({ topic, key, partitionCount }), partitionCount);
-      const record: RecordInput = {
-        key,
-        value: toBytes(message.value),
-        headers: (message.headers ?? []).map((h) => ({ key: h.key, value: toBytes(h.value) })),
-        timestamp: message.timestamp ?? Date.now(),
-      };
-      const bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) +
-        (record.value?.length ?? 0) +
-        record.headers!.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0);
-      while (this.#bufferedBytes + bytes > this.#bufferBytes && this.#bufferedBytes > 0) {
-        await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
-      }
-      results.push(
-        new Promise<RecordMetadata>((resolve, reject) => {
-          const queue = this.#queue(topic, partition);
-          queue.records.push({ record, bytes, resolve, reject });
-          queue.bytes += bytes;
-          this.#bufferedBytes += bytes;
-          if (queue.bytes >= this.#batchBytes) this.#drain(false);
-        }),
+    this.#retryBackoffMaxMs = options.retryBackoffMaxMs ??
+      Math.max(1000, this.#retryBackoffMs);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const deliveryTimeoutMs = options.deliveryTimeoutMs ??
+      Math.max(120_000, lingerMs + this.#requestTimeoutMs);
+    if (deliveryTimeoutMs < lingerMs + this.#requestTimeoutMs) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid producer option 'deliveryTimeoutMs': must be at least lingerMs + requestTimeoutMs (${
+          lingerMs + this.#requestTimeoutMs
+        }), got ${deliveryTimeoutMs}`,
       );
     }
-    this.#scheduleLinger();
+    if (options.idempotence === true && acks !== "all") {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid producer option 'idempotence': it needs acks "all", got ${String(acks)}`,
+      );
+    }
+    if (options.idempotence === true && this.#retries < 1) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        "Invalid producer option 'idempotence': it needs retries >= 1",
+      );
+    }
+    this.#idempotence = options.idempotence === false || acks !== "all"
+      ? "off"
+      : options.idempotence === true
+      ? "on"
+      : "auto";
+    this.#bufferBytes = options.bufferBytes ?? 32 * 1024 * 1024;
+    this.#maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.#compression = options.compression ?? "none";
+    if (this.#compression !== "none" && this.#compression !== "gzip") {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid producer option 'compression': must be "none" or "gzip", got ${
+          String(this.#compression)
+        }`,
+      );
+    }
+    this.#partitioner = options.partitioner ?? defaultPartitioner();
+    this.#selector = options.partitionSelector;
+    this.#keySerializer = options.keySerializer ?? (payloadSerde as Serializer<K>);
+    this.#valueSerializer = options.valueSerializer ?? (payloadSerde as Serializer<V>);
+    this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#acc = new RecordAccumulator({
+      batchBytes: options.batchBytes ?? 16_384,
+      lingerMs,
+      deliveryTimeoutMs,
+    });
+  }
+
+  /** True when batches carry a producer id, false when not, null until the cluster was asked. */
+  get idempotent(): boolean | null {
+    if (this.#idempotence === "off") return false;
+    return this.#pid === null ? null : true;
+  }
+
+  /** The producer id and epoch in use, or null. */
+  get producerId(): { producerId: bigint; producerEpoch: number } | null {
+    return this.#pid === null ? null : { ...this.#pid };
+  }
+
+  /** Estimated bytes of records buffered and not yet acknowledged. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /**
+   * Sends `messages` to `topic`; resolves with each one's partition and
+   * offset, in order. A message that cannot be serialized or partitioned
+   * fails the whole call before anything is buffered. When the buffer stays
+   * full past max_block_ms the call fails with BUFFER_EXHAUSTED; messages of
+   * the call buffered before that are still sent.
+   */
+  async send(topic: string, messages: ProducerMessage<K, V>[]): Promise<RecordMetadata[]> {
+    if (this.#closed) throw KaError.of("INVALID_REQUEST", "The producer is closed");
+    if (this.#fatal) throw this.#fatal;
+    const metadata = this.#cluster.cachedTopic(topic) ?? await withTimeout(
+      this.#cluster.topic(topic),
+      this.#maxBlockMs,
+      () =>
+        KaError.of(
+          "REQUEST_TIMED_OUT",
+          `Topic '${topic}' metadata was not available within max_block_ms ${this.#maxBlockMs}`,
+        ),
+    );
+    const partitionCount = metadata.partitions.length;
+    const prepared: { partition: number; record: RecordInput; bytes: number }[] = [];
+    const keyContext: SerializeContext = { topic, part: "key" };
+    const valueContext: SerializeContext = { topic, part: "value" };
+    const now = this.#clock.now();
+    for (const message of messages) {
+      let key = this.#keySerializer.serialize((message.key ?? null) as K, keyContext);
+      if (key instanceof Promise) key = await key;
+      let value = this.#valueSerializer.serialize(message.value, valueContext);
+      if (value instanceof Promise) value = await value;
+      let partition: number;
+      if (message.partition !== undefined) {
+        partition = checkPartition(topic, message.partition, partitionCount, "explicit");
+      } else if (this.#selector !== undefined) {
+        partition = checkPartition(
+          topic,
+          this.#selector(message, partitionCount, metadata),
+          partitionCount,
+          "selector",
+        );
+      } else {
+        partition = checkPartition(
+          topic,
+          this.#partitioner({ topic, key, partitionCount }),
+          partitionCount,
+          "partitioner",
+        );
+      }
+      const timestamp = message.timestamp ?? now;
+      if (!Number.isSafeInteger(timestamp)) {
+        throw KaError.of(
+          "INVALID_TIMESTAMP",
+          `Invalid timestamp ${timestamp} for topic '${topic}'`,
+        );
+      }
+      const record: RecordInput = {
+        key,
+        value,
+        headers: (message.headers ?? []).map((h) => ({ key: h.key, value: toBytes(h.value) })),
+        timestamp,
+      };
+      const bytes = estimateBytes(record);
+      const limit = Math.min(BATCH_BYTES_MAX, this.#bufferBytes);
+      if (bytes > limit) {
+        throw KaError.of(
+          "MESSAGE_TOO_LARGE",
+          `A message to '${topic}' of about ${bytes} bytes exceeds the ${limit} bytes a batch or the producer's buffer holds`,
+        );
+      }
+      prepared.push({ partition, record, bytes });
+    }
+    const results: Promise<RecordMetadata>[] = [];
+    try {
+      for (const { partition, record, bytes } of prepared) {
+        const wait = this.#reserve(bytes);
+        if (wait !== null) await wait;
+        results.push(
+          new Promise<RecordMetadata>((resolve, reject) => {
+            const entry: AccumulatedRecord<RecordHandle> = {
+              record,
+              bytes,
+              handle: { resolve, reject },
+            };
+            if (this.#acc.append(topic, partition, entry, this.#clock.now()).batchFull) {
+              this.#wake();
+            }
+          }),
+        );
+      }
+    } catch (err) {
+      // Messages buffered before the failure are still sent; their outcome is not reported.
+      for (const r of results) r.catch(() => {});
+      this.#wake();
+      throw err;
+    }
+    this.#wake();
     return await Promise.all(results);
   }
 
-  /** Sends everything buffered now and waits for the answers. */
+  /** Sends everything buffered now (no lingering) and waits until all of it is answered. */
   async flush(): Promise<void> {
-    this.#drain(true);
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-  }
-
-  /** Flushes, then refuses further sends. */
-  async close(): Promise<void> {
-    await this.flush();
-    this.#closed = true;
-  }
-
-  #queue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}/${partition}`;
-    let queue = this.#queues.get(key);
-    if (!queue) {
-      this.#queues.set(key, queue = { topic, partition, records: [], bytes: 0, attempts: 0 });
-    }
-    return queue;
-  }
-
-  #scheduleLinger(): void {
-    if (this.#lingerTimer !== null || this.#bufferedBytes === 0) return;
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerTimer = null;
-      this.#drain(true);
-    }, this.#lingerMs);
-  }
-
-  /** Takes ready batches (all of them when `all`) and sends them, one request per leader. */
-  #drain(all: boolean): void {
-    const ready: PartitionQueue[] = [];
-    for (const [key, queue] of this.#queues) {
-      if (queue.records.length === 0 || (!all && queue.bytes < this.#batchBytes)) continue;
-      // Split the queue into batches of about batchBytes each.
-      let chunk: Pending[] = [];
-      let chunkBytes = 0;
-      for (const pending of queue.records) {
-        if (chunk.length > 0 && chunkBytes + pending.bytes > this.#batchBytes) {
-          ready.push({ ...queue, records: chunk, bytes: chunkBytes });
-          chunk = [];
-          chunkBytes = 0;
-        }
-        chunk.push(pending);
-        chunkBytes += pending.bytes;
+    this.#forcing++;
+    try {
+      this.#wake();
+      while (!this.#isIdle()) {
+        await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       }
-      ready.push({ ...queue, records: chunk, bytes: chunkBytes });
-      this.#queues.delete(key);
+    } finally {
+      this.#forcing--;
     }
-    if (ready.length === 0) return;
-    const task = this.#send(ready).finally(() => this.#inFlight.delete(task));
-    this.#inFlight.add(task);
-    if (this.#bufferedBytes > 0) this.#scheduleLinger();
   }
 
-  async #send(batches: PartitionQueue[]): Promise<void> {
-    const byLeader = new Map<number, PartitionQueue[]>();
-    for (const batch of batches) {
+  /** Flushes, then refuses further sends and stops its timers. */
+  async close(): Promise<void> {
+    if (!this.#closed) await this.flush();
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await Promise.allSettled([...this.#tasks]);
+  }
+
+  // --- buffer ------------------------------------------------------------
+
+  #reserve(bytes: number): Promise<void> | null {
+    if (this.#roomWaiters.length === 0 && this.#bufferedBytes + bytes <= this.#bufferBytes) {
+      this.#bufferedBytes += bytes;
+      return null;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = {
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.#roomWaiters.indexOf(waiter);
+          if (i >= 0) this.#roomWaiters.splice(i, 1);
+          reject(
+            KaError.of(
+              "BUFFER_EXHAUSTED",
+              `The producer's buffer (${this.#bufferBytes} bytes) stayed full for max_block_ms ${this.#maxBlockMs}`,
+            ),
+          );
+          this.#grantRoom();
+        }, this.#maxBlockMs),
+      };
+      this.#roomWaiters.push(waiter);
+      this.#wake(); // a full buffer sends lingering batches at once
+    });
+  }
+
+  #release(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    this.#grantRoom();
+  }
+
+  #grantRoom(): void {
+    while (this.#roomWaiters.length > 0) {
+      const next = this.#roomWaiters[0];
+      if (this.#bufferedBytes + next.bytes > this.#bufferBytes && this.#bufferedBytes > 0) break;
+      this.#roomWaiters.shift();
+      clearTimeout(next.timer);
+      this.#bufferedBytes += next.bytes;
+      next.resolve();
+    }
+  }
+
+  // --- sender ------------------------------------------------------------
+
+  #isBusy = (key: string): boolean => this.#busy.has(key);
+
+  #isIdle(): boolean {
+    return this.#acc.batchCount === 0 && this.#busy.size === 0;
+  }
+
+  #notifyIdle(): void {
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  #wake(): void {
+    if (this.#runScheduled) return;
+    this.#runScheduled = true;
+    queueMicrotask(() => {
+      this.#runScheduled = false;
+      this.#run();
+    });
+  }
+
+  #track(task: Promise<void>): void {
+    const tracked = task.catch(() => {/* every path fails its batches itself */}).finally(() =>
+      this.#tasks.delete(tracked)
+    );
+    this.#tasks.add(tracked);
+  }
+
+  #run(): void {
+    const now = this.#clock.now();
+    for (const batch of this.#acc.expire(now)) {
+      this.#fail(
+        batch,
+        KaError.of(
+          "DELIVERY_TIMEOUT",
+          `${batch.records.length} record(s) for ${batch.topic}-${batch.partition} expired: not sent within delivery_timeout_ms`,
+        ),
+        "not-appended",
+      );
+    }
+    if (this.#fatal) {
+      for (const batch of this.#acc.takeAll()) this.#fail(batch, this.#fatal, "not-appended");
+      this.#notifyIdle();
+      return;
+    }
+    if (this.#idempotence !== "off" && this.#pid === null) {
+      if (this.#acc.batchCount > 0) this.#ensureProducerId();
+    } else {
+      const batches = this.#acc.drain(now, {
+        force: this.#forcing > 0 || this.#roomWaiters.length > 0 || this.#closed,
+        isBusy: this.#isBusy,
+      });
+      for (const batch of batches) this.#busy.add(batch.key);
+      if (batches.length > 0) this.#track(this.#dispatch(batches));
+    }
+    // While the producer id is pending nothing can be sent: wake only for deadlines.
+    const waitingForId = this.#idempotence !== "off" && this.#pid === null;
+    this.#armTimer(this.#acc.nextWakeMs(waitingForId ? () => true : this.#isBusy), now);
+    this.#notifyIdle();
+  }
+
+  #armTimer(atMs: number | null, nowMs: number): void {
+    if (atMs === null || this.#closed) return;
+    if (this.#timer !== null && this.#timerDueMs <= atMs) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerDueMs = atMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#timerDueMs = Infinity;
+      this.#run();
+    }, Math.max(0, atMs - nowMs));
+  }
+
+  /** Seals each batch (sequence, encoding, compression), then sends one request per leader. */
+  async #dispatch(batches: Batch[]): Promise<void> {
+    const sealed = await Promise.all(batches.map(async (batch) => {
+      try {
+        await this.#seal(batch);
+        return batch;
+      } catch (err) {
+        this.#fail(batch, asKaError(err), "not-appended");
+        return null;
+      }
+    }));
+    const byLeader = new Map<number, Batch[]>();
+    for (const batch of sealed) {
+      if (batch === null) continue;
       try {
         const leader = await this.#cluster.leaderOf(batch.topic, batch.partition);
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), batch]);
       } catch (err) {
-        this.#failOrRetry(batch, err);
+        this.#onError(batch, err, "not-appended");
       }
     }
     await Promise.all([...byLeader].map(([leader, list]) => this.#sendToLeader(leader, list)));
   }
 
-  async #sendToLeader(leader: number, batches: PartitionQueue[]): Promise<void> {
+  async #seal(batch: Batch): Promise<void> {
+    if (batch.encoded !== null) return;
+    const options: Parameters<typeof encodeRecordBatch>[1] = { timestamp: this.#clock.now() };
+    if (this.#idempotence !== "off" && this.#pid !== null) {
+      const sequence = this.#sequences.get(batch.key) ?? 0;
+      batch.producerId = this.#pid.producerId;
+      batch.producerEpoch = this.#pid.producerEpoch;
+      batch.baseSequence = sequence;
+      this.#sequences.set(batch.key, (sequence + batch.records.length) % 0x80000000);
+      options.producerId = batch.producerId;
+      options.producerEpoch = batch.producerEpoch;
+      options.baseSequence = batch.baseSequence;
+    }
+    const encoded = encodeRecordBatch(batch.records.map((r) => r.record), options);
+    batch.encoded = await compressBatch(encoded, this.#compression);
+  }
+
+  async #sendToLeader(leader: number, batches: Batch[]): Promise<void> {
     const topics = new Map<string, ProduceRequest["topicData"][number]>();
     for (const batch of batches) {
       let t = topics.get(batch.topic);
       if (!t) topics.set(batch.topic, t = { name: batch.topic, partitionData: [] });
-      t.partitionData.push({
-        index: batch.partition,
-        records: encodeRecordBatch(batch.records.map((p) => p.record), { timestamp: Date.now() }),
-      });
+      t.partitionData.push({ index: batch.partition, records: batch.encoded });
     }
     const request: ProduceRequest = {
       transactionalId: null,
       acks: this.#acks,
-      timeoutMs: this.#timeoutMs,
+      timeoutMs: this.#requestTimeoutMs,
       topicData: [...topics.values()],
     };
+    let conn;
     try {
-      const conn = await this.#cluster.brokerConnection(leader);
+      conn = await this.#cluster.brokerConnection(leader);
+    } catch (err) {
+      for (const batch of batches) this.#onError(batch, err, "not-appended");
+      return;
+    }
+    for (const batch of batches) batch.sent = true;
+    try {
       if (this.#acks === 0) {
         await conn.request(ApiKey.Produce, VERSIONS.produce, request, { expectResponse: false });
         for (const batch of batches) this.#complete(batch, -1n);
         return;
       }
       const response = await conn.request(ApiKey.Produce, VERSIONS.produce, request, {
-        timeoutMs: this.#timeoutMs,
+        timeoutMs: this.#requestTimeoutMs,
       });
       const results = new Map<
         string,
@@ -226,53 +617,188 @@ export class Producer {
         for (const p of t.partitionResponses) results.set(`${t.name}/${p.index}`, p);
       }
       for (const batch of batches) {
-        const result = results.get(`${batch.topic}/${batch.partition}`);
+        const result = results.get(batch.key);
         if (!result) {
-          this.#failOrRetry(
+          this.#onError(
             batch,
             KaError.of("INVALID_REQUEST", `No answer for ${batch.topic}-${batch.partition}`),
+            "unknown",
           );
         } else if (result.errorCode !== 0) {
-          this.#failOrRetry(batch, new KaError(result.errorCode, result.errorMessage ?? undefined));
+          const err = new KaError(
+            result.errorCode,
+            result.errorMessage ?? `${new KaError(result.errorCode).message} (${batch.key})`,
+          );
+          this.#onError(batch, err, APPENDED_MAYBE.has(err.code) ? "unknown" : "not-appended");
         } else {
           this.#complete(batch, result.baseOffset);
         }
       }
     } catch (err) {
-      for (const batch of batches) this.#failOrRetry(batch, err);
+      for (const batch of batches) this.#onError(batch, err, "unknown");
     }
   }
 
-  #complete(batch: PartitionQueue, baseOffset: bigint): void {
-    this.#release(batch);
-    batch.records.forEach((pending, i) =>
-      pending.resolve({
+  #complete(batch: Batch, baseOffset: bigint): void {
+    this.#release(batch.recordBytes);
+    this.#busy.delete(batch.key);
+    batch.records.forEach((r, i) =>
+      r.handle.resolve({
         topic: batch.topic,
         partition: batch.partition,
         offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
       })
     );
+    this.#wake();
   }
 
-  #failOrRetry(batch: PartitionQueue, err: unknown): void {
-    const retriable = isKaError(err) && err.retriable;
-    if (retriable && batch.attempts < this.#retries && !this.#closed) {
-      const attempt = batch.attempts + 1;
-      const delay = this.#retryBackoffMs * 2 ** (attempt - 1);
-      const task = (async () => {
-        await sleep(delay);
-        await this.#cluster.refresh().catch(() => {});
-        await this.#send([{ ...batch, attempts: attempt }]);
-      })().finally(() => this.#inFlight.delete(task));
-      this.#inFlight.add(task);
+  /** A batch failed: retry it when the error and its deadline allow, else fail it. */
+  #onError(batch: Batch, cause: unknown, outcome: Outcome): void {
+    const err = asKaError(cause);
+    if (outcome === "unknown") batch.maybeAppended = true;
+    if (err.code === ERRORS.INVALID_PRODUCER_EPOCH.code) {
+      this.#fatal = KaError.of(
+        "INVALID_PRODUCER_EPOCH",
+        `The producer was fenced: ${err.message}`,
+        { cause: err },
+      );
+      this.#fail(batch, this.#fatal, outcome);
       return;
     }
-    this.#release(batch);
-    for (const pending of batch.records) pending.reject(err);
+    const retriable = err.retriable && err.code !== ERRORS.CORRUPT_MESSAGE.code;
+    if (!retriable || batch.attempts >= this.#retries || this.#fatal !== null) {
+      this.#fail(batch, err, outcome);
+      return;
+    }
+    const attempt = batch.attempts + 1;
+    const delay = backoffMs(attempt, {
+      baseMs: this.#retryBackoffMs,
+      maxMs: this.#retryBackoffMaxMs,
+      random: this.#random,
+    });
+    if (this.#clock.now() + delay >= batch.deadlineMs) {
+      this.#fail(
+        batch,
+        KaError.of(
+          "DELIVERY_TIMEOUT",
+          `${batch.records.length} record(s) for ${batch.topic}-${batch.partition} were not acknowledged within delivery_timeout_ms after ${batch.attempts} retries; last error: ${err.message}`,
+          { cause: err },
+        ),
+        outcome,
+      );
+      return;
+    }
+    batch.attempts = attempt;
+    this.#track(this.#retry(batch, delay));
   }
 
-  #release(batch: PartitionQueue): void {
-    this.#bufferedBytes -= batch.bytes;
-    for (const wake of this.#roomWaiters.splice(0)) wake();
+  async #retry(batch: Batch, delayMs: number): Promise<void> {
+    await this.#clock.sleep(delayMs);
+    await this.#cluster.refresh().catch(() => {/* the send below reports what is wrong */});
+    let leader: number;
+    try {
+      leader = await this.#cluster.leaderOf(batch.topic, batch.partition);
+    } catch (err) {
+      this.#onError(batch, err, batch.sent ? "unknown" : "not-appended");
+      return;
+    }
+    await this.#sendToLeader(leader, [batch]);
+  }
+
+  #fail(batch: Batch, err: KaError, outcome: Outcome): void {
+    this.#release(batch.recordBytes);
+    this.#busy.delete(batch.key);
+    const sealed = batch.baseSequence >= 0;
+    const appendedMaybe = batch.sent && (outcome === "unknown" || batch.maybeAppended);
+    let reported = err;
+    if (sealed && this.#pid !== null && batch.producerId === this.#pid.producerId) {
+      if (!appendedMaybe && !SEQUENCE_RESET.has(err.code)) {
+        // Surely not written, and nothing after it has a sequence yet: reuse it.
+        this.#sequences.set(batch.key, batch.baseSequence);
+      } else {
+        // The broker may hold this batch, or disagrees with our sequences:
+        // later batches start over under a new producer id.
+        this.#pid = null;
+        this.#sequences.clear();
+      }
+    }
+    if (appendedMaybe) {
+      reported = new KaError(
+        err.code,
+        `${err.message} (the records may have been written)`,
+        { cause: err },
+      );
+    }
+    for (const r of batch.records) r.handle.reject(reported);
+    this.#wake();
+  }
+
+  // --- idempotence -------------------------------------------------------
+
+  #ensureProducerId(): void {
+    if (this.#pidTask !== null) return;
+    this.#pidTask = this.#initProducerIdLoop().finally(() => {
+      this.#pidTask = null;
+      this.#wake();
+    });
+    this.#track(this.#pidTask);
+  }
+
+  async #initProducerIdLoop(): Promise<void> {
+    for (let attempt = 1; !this.#closed || this.#acc.batchCount > 0; attempt++) {
+      try {
+        const pid = await this.#initProducerId();
+        if (pid === null) {
+          if (this.#idempotence === "on") {
+            this.#fatal = KaError.of(
+              "UNSUPPORTED_VERSION",
+              "Cannot enable idempotence: the cluster does not serve InitProducerId",
+            );
+          } else {
+            this.#idempotence = "off";
+          }
+        } else {
+          this.#pid = pid;
+          this.#sequences.clear();
+        }
+        return;
+      } catch (err) {
+        const e = asKaError(err);
+        if (!e.retriable) {
+          this.#fatal = new KaError(e.code, `Cannot get a producer id: ${e.message}`, { cause: e });
+          return;
+        }
+        if (this.#acc.batchCount === 0) return; // nothing waits: the next send tries again
+        await this.#clock.sleep(backoffMs(attempt, {
+          baseMs: this.#retryBackoffMs,
+          maxMs: this.#retryBackoffMaxMs,
+          random: this.#random,
+        }));
+        // Batches that waited too long expire meanwhile.
+        this.#run();
+      }
+    }
+  }
+
+  /** Asks any bootstrap address for a producer id; null when the cluster does not serve it. */
+  async #initProducerId(): Promise<{ producerId: bigint; producerEpoch: number } | null> {
+    const conn = await this.#cluster.anyConnection();
+    if (this.#initVersion === null) {
+      const versions = await conn.request(ApiKey.ApiVersions, VERSIONS.apiVersions, {});
+      const range = versions.apiKeys.find((k) => k.apiKey === ApiKey.InitProducerId);
+      if (range === undefined || range.minVersion > VERSIONS.initProducerId) return null;
+      this.#initVersion = Math.min(range.maxVersion, VERSIONS.initProducerId);
+    }
+    const response = await conn.request(ApiKey.InitProducerId, this.#initVersion, {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+    });
+    if (response.errorCode !== ERRORS.NONE.code) {
+      throw new KaError(
+        response.errorCode,
+        `InitProducerId failed: ${new KaError(response.errorCode).message}`,
+      );
+    }
+    return { producerId: response.producerId, producerEpoch: response.producerEpoch };
   }
 }

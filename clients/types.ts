@@ -13,10 +13,13 @@ export interface MessageHeader {
   value: Payload;
 }
 
-/** A message to produce. */
-export interface ProducerMessage {
-  key?: Payload;
-  value: Payload;
+/**
+ * A message to produce. `K` and `V` are what the producer's key and value
+ * serializers take; by default strings (UTF-8), bytes or null.
+ */
+export interface ProducerMessage<K = Payload, V = Payload> {
+  key?: K | null;
+  value: V;
   headers?: MessageHeader[];
   /** Explicit partition; overrides the partitioner. */
   partition?: number;
@@ -34,14 +37,17 @@ export interface RecordMetadata {
 /** Acknowledgement level: 0 = none, 1 = leader, "all" = every in-sync replica. */
 export type Acks = 0 | 1 | "all";
 
-/** A message read back from a partition. */
-export interface ConsumedMessage {
+/**
+ * A message read back from a partition. `K` and `V` are what the reader's
+ * deserializers return; by default the stored bytes (or null).
+ */
+export interface ConsumedMessage<K = Uint8Array | null, V = Uint8Array | null> {
   topic: string;
   partition: number;
   offset: bigint;
   timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
+  key: K;
+  value: V;
   headers: { key: string; value: Uint8Array | null }[];
 }
 

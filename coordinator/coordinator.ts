@@ -20,6 +20,7 @@ import {
   ApiKey,
   type CreateTopicsRequest,
   type CreateTopicsResponse,
+  decodeConsumerProtocolAssignment,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
   ERRORS,
@@ -27,11 +28,16 @@ import {
 import type {
   BrokerListing,
   ConsoleBackend,
+  GroupDescription,
+  GroupListing,
   ServiceState,
   ServiceStatus,
   TopicListing,
 } from "./console/backend.ts";
 import type { MetadataStore } from "./metadata/store.ts";
+import { GroupCoordinator } from "./groups/group_coordinator.ts";
+import { type ProducerIdEvent, ProducerIdManager } from "./producer_ids.ts";
+import { type SchemaRegisteredEvent, SchemaRegistry } from "./schema_registry.ts";
 import type { ServiceProcess, Supervisor } from "./supervisor.ts";
 
 /** Settings the coordinator runs with. */
@@ -42,6 +48,8 @@ export interface CoordinatorSettings {
   replicationFactor: number;
   /** Brokers the cluster is meant to have (ids 0..n−1). */
   brokerIds: number[];
+  /** How long the first join of an empty group waits for more members. */
+  groupInitialRebalanceDelayMs?: number;
 }
 
 /** Options for {@linkcode Coordinator}. */
@@ -76,6 +84,12 @@ const GATEWAY_SERVICE = { producer: "producer", consumer: "consumer" } as const;
 /** Coordinates the cluster. */
 export class Coordinator implements ConsoleBackend {
   readonly store: MetadataStore;
+  /** Consumer groups and committed offsets. */
+  readonly groups: GroupCoordinator;
+  /** Producer ids and epochs for idempotent (and transactional) producers. */
+  readonly producerIds: ProducerIdManager;
+  /** The Avro schema registry. */
+  readonly schemaRegistry: SchemaRegistry;
   #settings: CoordinatorSettings;
   #logger: Logger;
   #now: () => number;
@@ -101,6 +115,24 @@ export class Coordinator implements ConsoleBackend {
       ((address) => KafkaConnection.open(address, { clientId: "coordinator" }));
     this.#onShutdown = options.onShutdown ?? (() => Promise.resolve());
     this.#startedAtMs = this.#now();
+    this.groups = new GroupCoordinator({
+      now: this.#now,
+      newMemberId: (clientId) => `${clientId || "member"}-${crypto.randomUUID()}`,
+      persistOffsets: (group, offsets) => this.store.commitOffsets(group, offsets),
+      initialRebalanceDelayMs: options.settings.groupInitialRebalanceDelayMs ?? 300,
+    });
+    for (const [group, offsets] of this.store.committedOffsets()) {
+      this.groups.loadOffsets(group, offsets);
+    }
+    const foreign = this.store.foreignEvents();
+    this.producerIds = new ProducerIdManager({
+      persist: (e) => this.store.journalForeign(e),
+      events: foreign.filter((e): e is ProducerIdEvent => e.type !== "schema_registered"),
+    });
+    this.schemaRegistry = new SchemaRegistry({
+      persist: (e) => this.store.journalForeign(e),
+      events: foreign.filter((e): e is SchemaRegisteredEvent => e.type === "schema_registered"),
+    });
   }
 
   // ---- liveness -------------------------------------------------------------
@@ -118,9 +150,15 @@ export class Coordinator implements ConsoleBackend {
 
   /** Runs TCP checks and heartbeat expiry until `signal` aborts. */
   async watch(signal: AbortSignal, intervalMs = 500): Promise<void> {
-    while (!signal.aborted) {
-      await this.checkHealth();
-      await sleep(intervalMs, signal);
+    // Groups need a finer clock than health checks: joins complete and sessions expire on ticks.
+    const ticker = setInterval(() => this.groups.tick(), 100);
+    try {
+      while (!signal.aborted) {
+        await this.checkHealth();
+        await sleep(intervalMs, signal);
+      }
+    } finally {
+      clearInterval(ticker);
     }
   }
 
@@ -597,6 +635,124 @@ export class Coordinator implements ConsoleBackend {
     }
   }
 
+  async groupList(): Promise<GroupListing[]> {
+    return this.groups.groups().map((g) => ({
+      group: g.groupId,
+      state: g.state,
+      members: g.members.size,
+    }));
+  }
+
+  async groupDescribe(name: string): Promise<GroupDescription> {
+    const group = this.groups.group(name);
+    if (!group) throw KaError.of("GROUP_ID_NOT_FOUND", `Unknown group '${name}'`);
+    const members = [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      assignment: decodeAssignment(m.assignment),
+    }));
+    // Every partition the group owns or has committed, with its end offset and lag.
+    const parts = new Map<string, { topic: string; partition: number }>();
+    for (const m of members) {
+      for (const tp of m.assignment) parts.set(`${tp.topic}/${tp.partition}`, tp);
+    }
+    const committed = this.groups.committed(name, null);
+    for (const o of committed) {
+      parts.set(`${o.topic}/${o.partition}`, { topic: o.topic, partition: o.partition });
+    }
+    const sorted = [...parts.values()].sort((a, b) =>
+      a.topic.localeCompare(b.topic) || a.partition - b.partition
+    );
+    const ends = await this.endOffsets(sorted);
+    const byKey = new Map(committed.map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    return {
+      group: name,
+      state: group.state,
+      generation: group.generationId,
+      protocol: group.protocolName ?? "",
+      members,
+      offsets: sorted.map((tp) => {
+        const k = `${tp.topic}/${tp.partition}`;
+        const c = byKey.get(k);
+        const end = ends.get(k) ?? -1n;
+        return {
+          topic: tp.topic,
+          partition: tp.partition,
+          committed: c === undefined ? null : Number(c),
+          end: Number(end),
+          lag: c === undefined || end < 0n ? null : Number(end > c ? end - c : 0n),
+        };
+      }),
+    };
+  }
+
+  async groupReset(
+    name: string,
+    options: { topic: string; to: "earliest" | "latest" | bigint },
+  ): Promise<GroupDescription> {
+    const topic = this.store.topic(options.topic);
+    const partitions = topic.partitions.map((p) => ({ topic: topic.name, partition: p.partition }));
+    let offsets: { topic: string; partition: number; offset: bigint }[];
+    if (typeof options.to === "bigint") {
+      offsets = partitions.map((tp) => ({ ...tp, offset: options.to as bigint }));
+    } else {
+      const found = await this.endOffsets(partitions, options.to === "earliest" ? -2n : -1n);
+      offsets = partitions.map((tp) => ({
+        ...tp,
+        offset: found.get(`${tp.topic}/${tp.partition}`) ?? 0n,
+      }));
+    }
+    this.groups.resetOffsets(name, offsets);
+    return await this.groupDescribe(name);
+  }
+
+  /** Log end (high watermark) — or, with −2, start — offsets from the partitions' leaders. */
+  async endOffsets(
+    partitions: { topic: string; partition: number }[],
+    timestamp = -1n,
+  ): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const byLeader = new Map<number, { topic: string; partition: number }[]>();
+    for (const tp of partitions) {
+      const p = this.store.hasTopic(tp.topic)
+        ? this.store.topic(tp.topic).partitions[tp.partition]
+        : undefined;
+      if (!p || p.leader < 0) continue;
+      byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), tp]);
+    }
+    await Promise.all([...byLeader].map(async ([leader, list]) => {
+      const endpoint = this.liveBrokers().find((b) => b.id === leader);
+      if (!endpoint) return;
+      try {
+        const conn = await this.#pushConn(endpoint);
+        const topics = new Map<string, number[]>();
+        for (const tp of list) {
+          topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition]);
+        }
+        const response = await conn.request(ApiKey.ListOffsets, 5, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [...topics].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((partitionIndex) => ({
+              partitionIndex,
+              currentLeaderEpoch: -1,
+              timestamp,
+            })),
+          })),
+        }, { timeoutMs: 5_000 });
+        for (const t of response.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode === 0) out.set(`${t.name}/${p.partitionIndex}`, p.offset);
+          }
+        }
+      } catch (err) {
+        this.#logger.warn("could not read end offsets", { broker: leader, reason: messageOf(err) });
+      }
+    }));
+    return out;
+  }
+
   shutdown(): Promise<void> {
     return this.#onShutdown();
   }
@@ -631,5 +787,18 @@ export class Coordinator implements ConsoleBackend {
       await sleep(100);
     }
     throw KaError.of("REQUEST_TIMED_OUT", `${name} did not become alive within 15 s`);
+  }
+}
+
+/** A member's assignment bytes (consumer protocol) as topic partitions; [] when unreadable. */
+function decodeAssignment(bytes: Uint8Array): { topic: string; partition: number }[] {
+  if (bytes.length === 0) return [];
+  try {
+    return decodeConsumerProtocolAssignment(bytes).assignedPartitions.flatMap((t) =>
+      t.partitions.map((partition) => ({ topic: t.topic, partition }))
+    );
+  } catch (err) {
+    if (isKaError(err)) return [];
+    throw err;
   }
 }

@@ -93,6 +93,8 @@ const coordinator: Coordinator = new Coordinator({
 let consoleServer;
 try {
   serveFrames(createCoordinatorHandler(coordinator), {
+    // Brokers forward many clients' group requests over one connection; JoinGroup parks.
+    concurrent: true,
     hostname: config.coordinator.host,
     port: config.coordinator.port,
     signal: controller.signal,

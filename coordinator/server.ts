@@ -16,6 +16,18 @@ import {
 } from "@kafka-analog/lib/protocol";
 import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import type { Coordinator } from "./coordinator.ts";
+import { handleInitProducerId } from "./producer_ids.ts";
+import { handleSchemaRegistryRequest } from "./schema_registry.ts";
+import {
+  describeGroups,
+  heartbeat,
+  joinGroup,
+  leaveGroup,
+  listGroups,
+  offsetCommit,
+  offsetFetch,
+  syncGroup,
+} from "./groups/requests.ts";
 
 /** APIs the coordinator answers on its cluster port. */
 export const COORDINATOR_API_KEYS: readonly number[] = [
@@ -27,6 +39,17 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
   ApiKey.AlterPartition,
+  ApiKey.InitProducerId,
+  ApiKey.SchemaRegistry,
+  ApiKey.FindCoordinator,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+  ApiKey.OffsetCommit,
+  ApiKey.OffsetFetch,
+  ApiKey.DescribeGroups,
+  ApiKey.ListGroups,
 ];
 
 /** Builds the frame handler for the cluster port. */
@@ -66,6 +89,59 @@ export function createCoordinatorHandler(
         return reply(ApiKey.BrokerHeartbeat, {
           payload: coordinator.heartbeat(request.body.payload),
         });
+      case ApiKey.InitProducerId:
+        return reply(
+          ApiKey.InitProducerId,
+          handleInitProducerId(coordinator.producerIds, request.body),
+        );
+      case ApiKey.SchemaRegistry:
+        return reply(ApiKey.SchemaRegistry, {
+          payload: handleSchemaRegistryRequest(coordinator.schemaRegistry, request.body.payload),
+        });
+      case ApiKey.FindCoordinator: {
+        // Kafka clients only talk to brokers: name a live one; it forwards group requests here.
+        const live = coordinator.liveBrokers();
+        const broker = live[0];
+        return reply(
+          ApiKey.FindCoordinator,
+          broker
+            ? {
+              throttleTimeMs: 0,
+              errorCode: 0,
+              errorMessage: null,
+              nodeId: broker.id,
+              host: broker.host,
+              port: broker.port,
+            }
+            : {
+              throttleTimeMs: 0,
+              errorCode: ERRORS.COORDINATOR_NOT_AVAILABLE.code,
+              errorMessage: "No live broker",
+              nodeId: -1,
+              host: "",
+              port: -1,
+            },
+        );
+      }
+      case ApiKey.JoinGroup:
+        return reply(
+          ApiKey.JoinGroup,
+          await joinGroup(coordinator.groups, request.body, header.clientId ?? ""),
+        );
+      case ApiKey.SyncGroup:
+        return reply(ApiKey.SyncGroup, await syncGroup(coordinator.groups, request.body));
+      case ApiKey.Heartbeat:
+        return reply(ApiKey.Heartbeat, heartbeat(coordinator.groups, request.body));
+      case ApiKey.LeaveGroup:
+        return reply(ApiKey.LeaveGroup, leaveGroup(coordinator.groups, request.body));
+      case ApiKey.OffsetCommit:
+        return reply(ApiKey.OffsetCommit, offsetCommit(coordinator.groups, request.body));
+      case ApiKey.OffsetFetch:
+        return reply(ApiKey.OffsetFetch, offsetFetch(coordinator.groups, request.body));
+      case ApiKey.DescribeGroups:
+        return reply(ApiKey.DescribeGroups, describeGroups(coordinator.groups, request.body));
+      case ApiKey.ListGroups:
+        return reply(ApiKey.ListGroups, listGroups(coordinator.groups));
       case ApiKey.AlterPartition:
         return reply(ApiKey.AlterPartition, {
           payload: await coordinator.alterPartition(request.body.payload),

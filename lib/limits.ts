@@ -86,3 +86,5 @@ assert(
   DECOMPRESSED_BATCH_BYTES_MAX >= BATCH_BYTES_MAX,
   "an uncompressed full batch must be inflatable",
 );
+/** Members one consumer group may have. */
+export const GROUP_MEMBERS_MAX = 1000;

@@ -118,7 +118,7 @@ export class KafkaConnection {
     apiKey: K,
     apiVersion: number,
     body: RequestBodies[K],
-    options: { timeoutMs?: number; expectResponse?: boolean } = {},
+    options: { timeoutMs?: number; expectResponse?: boolean; clientId?: string | null } = {},
   ): Promise<ResponseBodies[K]> {
     while (this.#pending.size >= this.#inFlightMax && !this.#closed) {
       await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
@@ -130,7 +130,12 @@ export class KafkaConnection {
     const correlationId = this.#nextCorrelationId;
     this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
     const frame = encodeRequest(
-      { apiKey, apiVersion, correlationId, clientId: this.#clientId },
+      {
+        apiKey,
+        apiVersion,
+        correlationId,
+        clientId: options.clientId !== undefined ? options.clientId : this.#clientId,
+      },
       body,
     );
     if (options.expectResponse === false) {
@@ -240,6 +245,13 @@ export interface ServeOptions {
   signal?: AbortSignal;
   logger?: Logger;
   connectionsMax?: number;
+  /**
+   * Handle a connection's requests concurrently and answer each as it is
+   * ready (out of order). Only for our own internal links, whose client
+   * matches responses by correlation id: the coordinator parks JoinGroup
+   * requests that brokers forward over one shared connection.
+   */
+  concurrent?: boolean;
   frameBytesMax?: number;
   /** Replaces Deno.listen (tests, simulation). */
   listen?: (options: { hostname: string; port: number }) => Deno.TcpListener;
@@ -284,19 +296,40 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     const peer = `${addr.hostname}:${addr.port}`;
     const decoder = new FrameDecoder({ frameBytesMax });
     const buf = new Uint8Array(64 * 1024);
+    const pending = new Set<Promise<void>>();
+    let writes: Promise<void> = Promise.resolve();
+    // Writes are chained so concurrent answers never interleave their bytes.
+    const send = (response: Uint8Array): Promise<void> => {
+      writes = writes.then(async () => {
+        let written = 0;
+        while (written < response.length) written += await conn.write(response.subarray(written));
+      });
+      return writes;
+    };
     try {
       conn.setNoDelay(true);
       while (true) {
         const n = await conn.read(buf);
         if (n === null) break;
         for (const frame of decoder.push(buf.subarray(0, n))) {
-          const response = await handler(frame, peer);
-          if (response) {
-            let written = 0;
-            while (written < response.length) {
-              written += await conn.write(response.subarray(written));
-            }
+          if (options.concurrent) {
+            const task = Promise.resolve().then(() => handler(frame, peer)).then(
+              (response) => (response ? send(response) : undefined),
+            ).catch((err) => {
+              if (!closing && !isDisconnect(err)) {
+                options.logger?.warn("closing connection", { peer, reason: messageOf(err) });
+              }
+              try {
+                conn.close();
+              } catch { /* already closed */ }
+            });
+            pending.add(task);
+            task.finally(() => pending.delete(task));
+            if (pending.size >= IN_FLIGHT_REQUESTS_MAX) await Promise.race(pending);
+            continue;
           }
+          const response = await handler(frame, peer);
+          if (response) await send(response);
         }
       }
     } catch (err) {

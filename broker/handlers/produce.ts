@@ -118,7 +118,16 @@ function appendPartition(
   let baseOffset = -1n;
   let lastOffset = -1n;
   for (const { header, bytes } of batches) {
+    // Idempotence: a batch is new, a duplicate of one we have, or out of order (throws).
+    const seen = hosted.replica.producers.check(header);
+    if (seen.kind === "duplicate") {
+      // A retry of a batch we already have: answer with its original offsets, append nothing.
+      if (baseOffset < 0n) baseOffset = seen.baseOffset;
+      if (seen.lastOffset > lastOffset) lastOffset = seen.lastOffset;
+      continue;
+    }
     const result = hosted.replica.appendAsLeader(bytes, header);
+    hosted.replica.producers.record(header, result.baseOffset);
     if (baseOffset < 0n) baseOffset = result.baseOffset;
     lastOffset = result.lastOffset;
   }

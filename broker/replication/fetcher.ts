@@ -133,6 +133,7 @@ export class ReplicaFetchers {
         const before = replica.log.logEndOffset;
         const end = replica.log.truncateTo(target);
         replica.epochCache.truncateFromEnd(end);
+        replica.rebuildProducerState();
         if (replica.highWatermark > end) replica.highWatermark = end;
         this.#broker.logger.warn("truncated divergent tail", {
           partition: key,
@@ -244,6 +245,7 @@ export class ReplicaFetchers {
         // Overlaps our tail with different batch boundaries: ours diverged; take the leader's.
         replica.log.truncateTo(header.baseOffset);
         replica.epochCache.truncateFromEnd(header.baseOffset);
+        replica.rebuildProducerState();
       }
       if (header.baseOffset !== replica.log.logEndOffset) {
         replica.needsTruncation = true; // a gap: re-check against the leader
@@ -251,6 +253,7 @@ export class ReplicaFetchers {
       }
       replica.log.appendReplica(bytes.slice(), header);
       replica.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
+      replica.producers.record(header, header.baseOffset);
     }
   }
 }

@@ -13,6 +13,8 @@ import { KaError } from "@kafka-analog/lib/errors";
 import { assert } from "@kafka-analog/lib/assert";
 import type { PartitionLog } from "../log/partition_log.ts";
 import { LeaderEpochCache } from "../log/leader_epoch_cache.ts";
+import { ProducerStateTable } from "../producer_state.ts";
+import { readBatchHeader } from "@kafka-analog/lib/protocol";
 
 /** What the leader knows of one follower. */
 export interface FollowerState {
@@ -38,6 +40,8 @@ export class Replica {
   readonly brokerId: number;
   readonly log: PartitionLog;
   readonly epochCache = new LeaderEpochCache();
+  /** Idempotent producers' last batches; rebuilt from the log when this replica becomes leader. */
+  readonly producers = new ProducerStateTable();
   state: PartitionState;
   /** Offsets below this are committed (on every ISR member). */
   highWatermark = 0n;
@@ -83,6 +87,7 @@ export class Replica {
       if (epochChanged) {
         // Becoming leader: this epoch starts at our log end; followers must prove where they are.
         this.epochCache.assign(state.leaderEpoch, this.log.logEndOffset);
+        this.rebuildProducerState();
         this.followers.clear();
         this.needsTruncation = false;
       }
@@ -207,6 +212,12 @@ export class Replica {
     }
     if (!changed) return null;
     return this.state.replicas.filter((id) => isr.has(id));
+  }
+
+  /** Rebuilds the idempotence table from the batches in the log (after truncation or on becoming leader). */
+  rebuildProducerState(): void {
+    const { batches } = this.log.read(this.log.logStartOffset, Number.MAX_SAFE_INTEGER);
+    this.producers.rebuildFrom(batches.map((b) => readBatchHeader(b)));
   }
 
   /** Start offset of the current leader epoch. */

@@ -1,17 +1,38 @@
 /**
  * An in-memory {@linkcode ConsoleBackend} for the console's tests: three
- * brokers, two gateways, topics placed round-robin. It records every call so
- * tests can check what a command did.
+ * brokers, two gateways, topics placed round-robin, consumer groups with
+ * committed offsets. It records every call so tests can check what a command
+ * did. Group operations behave like the coordinator's: describe lists every
+ * assigned or committed partition with its end offset and lag, and reset
+ * refuses a group with members and creates an unknown one.
  * @module
  */
 import { KaError } from "@kafka-analog/lib/errors";
 import type {
   BrokerListing,
   ConsoleBackend,
+  GroupDescription,
+  GroupListing,
   ServiceState,
   ServiceStatus,
   TopicListing,
 } from "./backend.ts";
+
+/** A consumer group as the fake keeps it. */
+export interface FakeGroup {
+  state: string;
+  generation: number;
+  protocol: string;
+  members: GroupDescription["members"];
+  /** Committed offsets by `topic/partition`. */
+  committed: Map<string, number>;
+}
+
+/** Start and end offset of one partition's log. */
+export interface FakeLogRange {
+  start: number;
+  end: number;
+}
 
 /** The fake, with its call log and state open for assertions. */
 export interface FakeBackend extends ConsoleBackend {
@@ -19,11 +40,19 @@ export interface FakeBackend extends ConsoleBackend {
   brokers: Map<number, ServiceState>;
   gateways: Map<"producer" | "consumer", ServiceState>;
   topics: Map<string, TopicListing>;
+  groups: Map<string, FakeGroup>;
+  /** Log ranges by topic, one per partition; partitions not listed are empty (0..0). */
+  logRanges: Map<string, FakeLogRange[]>;
   /** Set by `shutdown()`. */
   shutDown: boolean;
 }
 
-/** A fake backend with brokers 1..3 alive and topic `orders` (2 partitions, factor 2). */
+/**
+ * A fake backend with brokers 1..3 alive, topic `orders` (2 partitions,
+ * factor 2, logs 0..10 and 2..4), group `billing` (Stable, two members on
+ * `orders`, partition 0 committed at 5) and group `audit` (Empty, `orders`
+ * partition 0 committed at 2).
+ */
 export function createFakeBackend(): FakeBackend {
   const calls: string[] = [];
   const brokers = new Map<number, ServiceState>([[1, "alive"], [2, "alive"], [3, "alive"]]);
@@ -32,6 +61,49 @@ export function createFakeBackend(): FakeBackend {
     ["consumer", "stopped"],
   ]);
   const topics = new Map<string, TopicListing>();
+  const groups = new Map<string, FakeGroup>();
+  const logRanges = new Map<string, FakeLogRange[]>();
+
+  function endOf(topic: string, partition: number): number {
+    if (!topics.has(topic)) return -1;
+    return logRanges.get(topic)?.[partition]?.end ?? 0;
+  }
+
+  function describe(name: string, group: FakeGroup): GroupDescription {
+    const parts = new Map<string, { topic: string; partition: number }>();
+    for (const m of group.members) {
+      for (const tp of m.assignment) parts.set(`${tp.topic}/${tp.partition}`, tp);
+    }
+    for (const key of group.committed.keys()) {
+      const slash = key.lastIndexOf("/");
+      parts.set(key, { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)) });
+    }
+    const sorted = [...parts.values()].sort((a, b) =>
+      a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
+    );
+    return {
+      group: name,
+      state: group.state,
+      generation: group.generation,
+      protocol: group.protocol,
+      members: group.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        assignment: m.assignment.map((tp) => ({ ...tp })),
+      })),
+      offsets: sorted.map(({ topic, partition }) => {
+        const committed = group.committed.get(`${topic}/${partition}`) ?? null;
+        const end = endOf(topic, partition);
+        return {
+          topic,
+          partition,
+          committed,
+          end,
+          lag: committed === null || end < 0 ? null : Math.max(end - committed, 0),
+        };
+      }),
+    };
+  }
 
   function knownBroker(id: number): void {
     if (!brokers.has(id)) throw KaError.of("UNKNOWN_BROKER", `Unknown broker ${id}`);
@@ -59,12 +131,32 @@ export function createFakeBackend(): FakeBackend {
   }
 
   topics.set("orders", place("orders", 2, 2, { "retention.ms": "1000" }));
+  logRanges.set("orders", [{ start: 0, end: 10 }, { start: 2, end: 4 }]);
+  groups.set("billing", {
+    state: "Stable",
+    generation: 3,
+    protocol: "range",
+    members: [
+      { memberId: "m-1", clientId: "billing-a", assignment: [{ topic: "orders", partition: 0 }] },
+      { memberId: "m-2", clientId: "billing-b", assignment: [{ topic: "orders", partition: 1 }] },
+    ],
+    committed: new Map([["orders/0", 5]]),
+  });
+  groups.set("audit", {
+    state: "Empty",
+    generation: 0,
+    protocol: "",
+    members: [],
+    committed: new Map([["orders/0", 2]]),
+  });
 
   const backend: FakeBackend = {
     calls,
     brokers,
     gateways,
     topics,
+    groups,
+    logRanges,
     shutDown: false,
     status(): ServiceStatus[] {
       calls.push("status");
@@ -197,6 +289,53 @@ export function createFakeBackend(): FakeBackend {
         );
       }
       return Promise.resolve();
+    },
+    groupList(): Promise<GroupListing[]> {
+      calls.push("groupList");
+      return Promise.resolve(
+        [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([group, g]) => ({
+          group,
+          state: g.state,
+          members: g.members.length,
+        })),
+      );
+    },
+    groupDescribe(name: string): Promise<GroupDescription> {
+      calls.push(`groupDescribe ${name}`);
+      const group = groups.get(name);
+      if (group === undefined) {
+        return Promise.reject(KaError.of("GROUP_ID_NOT_FOUND", `Unknown group '${name}'`));
+      }
+      return Promise.resolve(describe(name, group));
+    },
+    groupReset(name, options): Promise<GroupDescription> {
+      calls.push(`groupReset ${name} ${options.topic} ${String(options.to)}`);
+      const topic = topics.get(options.topic);
+      if (topic === undefined) {
+        return Promise.reject(
+          KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${options.topic}'`),
+        );
+      }
+      let group = groups.get(name);
+      if (group !== undefined && group.members.length > 0) {
+        return Promise.reject(
+          KaError.of(
+            "NON_EMPTY_GROUP",
+            `Group '${name}' has ${group.members.length} member(s): stop them first`,
+          ),
+        );
+      }
+      if (group === undefined) {
+        group = { state: "Empty", generation: 0, protocol: "", members: [], committed: new Map() };
+        groups.set(name, group);
+      }
+      for (const p of topic.partitions) {
+        const range = logRanges.get(topic.name)?.[p.partition] ?? { start: 0, end: 0 };
+        const to = options.to;
+        const offset = to === "earliest" ? range.start : to === "latest" ? range.end : Number(to);
+        group.committed.set(`${topic.name}/${p.partition}`, offset);
+      }
+      return Promise.resolve(describe(name, group));
     },
     shutdown(): Promise<void> {
       calls.push("shutdown");

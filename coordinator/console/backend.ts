@@ -48,6 +48,33 @@ export interface TopicListing {
   configs: Record<string, string>;
 }
 
+/** One row of `group list` (JSON shape is part of the public interface). */
+export interface GroupListing {
+  group: string;
+  state: string;
+  members: number;
+}
+
+/** `group describe` JSON shape (public interface). */
+export interface GroupDescription {
+  group: string;
+  state: string;
+  generation: number;
+  protocol: string;
+  members: {
+    memberId: string;
+    clientId: string;
+    assignment: { topic: string; partition: number }[];
+  }[];
+  offsets: {
+    topic: string;
+    partition: number;
+    committed: number | null;
+    end: number;
+    lag: number | null;
+  }[];
+}
+
 /** The operations behind the console commands. Errors are thrown as KaError. */
 export interface ConsoleBackend {
   status(): ServiceStatus[];
@@ -68,6 +95,13 @@ export interface ConsoleBackend {
   topicList(): TopicListing[];
   topicDescribe(name: string): TopicListing;
   topicDelete(name: string): Promise<void>;
+  groupList(): Promise<GroupListing[]>;
+  groupDescribe(name: string): Promise<GroupDescription>;
+  /** Sets committed offsets of an empty group: every partition of `topic` to earliest, latest or an offset. */
+  groupReset(
+    name: string,
+    options: { topic: string; to: "earliest" | "latest" | bigint },
+  ): Promise<GroupDescription>;
   /** Asks the coordinator to shut down (console `quit` on the terminal). */
   shutdown(): Promise<void>;
 }

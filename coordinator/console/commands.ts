@@ -11,11 +11,13 @@
  */
 import { KaError } from "@kafka-analog/lib/errors";
 import { validateTopicName } from "@kafka-analog/lib/cluster";
-import { BROKERS_MAX, PARTITIONS_MAX } from "@kafka-analog/lib/limits";
+import { BROKERS_MAX, PARTITIONS_MAX, STRING_BYTES_MAX } from "@kafka-analog/lib/limits";
 import type { ConsoleBackend } from "./backend.ts";
 import {
   renderBrokers,
   renderColumns,
+  renderGroup,
+  renderGroupList,
   renderStatus,
   renderTopic,
   renderTopicList,
@@ -26,6 +28,8 @@ import {
 export type ServiceAction = "stop" | "start" | "restart";
 /** The two gateways the coordinator supervises. */
 export type GatewayKind = "producer" | "consumer";
+/** Where `group reset` moves committed offsets: a partition's start, its end, or one offset. */
+export type ResetTarget = "earliest" | "latest" | bigint;
 
 /** A parsed console command. */
 export type Command =
@@ -44,6 +48,9 @@ export type Command =
   | { kind: "topicList" }
   | { kind: "topicDescribe"; name: string }
   | { kind: "topicDelete"; name: string }
+  | { kind: "groupList" }
+  | { kind: "groupDescribe"; name: string }
+  | { kind: "groupReset"; name: string; topic: string; to: ResetTarget }
   | { kind: "help"; words: string[] }
   | { kind: "quit" };
 
@@ -56,7 +63,13 @@ export interface CommandResult {
 }
 
 /** What a positional argument is, for tab completion. */
-export type ArgumentKind = "brokerId" | "topicName" | "newTopicName" | "helpWords";
+export type ArgumentKind =
+  | "brokerId"
+  | "topicName"
+  | "newTopicName"
+  | "groupName"
+  | "resetTarget"
+  | "helpWords";
 
 /** One row of the command table. */
 export interface CommandSpec {
@@ -70,6 +83,8 @@ export interface CommandSpec {
   readonly argumentKinds: readonly ArgumentKind[];
   /** Options (`--x`) the command accepts, for completion. */
   readonly options: readonly string[];
+  /** What the value after an option is, for completion; free text when absent. */
+  readonly optionValueKinds: Readonly<Record<string, ArgumentKind>>;
   /** Builds the command from the words after `words`; throws INVALID_COMMAND. */
   readonly build: (args: readonly string[], usage: string) => Command;
 }
@@ -78,6 +93,10 @@ export interface CommandSpec {
 const BROKER_ID_MAX = 2_147_483_647;
 const CONFIG_KEY_PATTERN = /^[a-zA-Z0-9._-]+$/;
 const TOPIC_CREATE_OPTIONS = ["--partitions", "--replication-factor", "--config"] as const;
+const GROUP_RESET_OPTIONS = ["--topic", "--to"] as const;
+/** Largest offset `group reset --to` accepts (Kafka's offsets are int64). */
+const OFFSET_MAX = 9_223_372_036_854_775_807n;
+const RESET_TARGET_WORDS = ["earliest", "latest"] as const;
 
 function invalid(message: string, usage?: string): KaError {
   return KaError.of(
@@ -86,7 +105,9 @@ function invalid(message: string, usage?: string): KaError {
   );
 }
 
-function noArguments(kind: "status" | "brokerList" | "restartAll" | "topicList" | "quit") {
+function noArguments(
+  kind: "status" | "brokerList" | "restartAll" | "topicList" | "groupList" | "quit",
+) {
   return (args: readonly string[], usage: string): Command => {
     if (args.length > 0) throw invalid(`Unexpected argument '${args[0]}'`, usage);
     return { kind } as Command;
@@ -196,6 +217,71 @@ function buildTopicCreate(args: readonly string[], usage: string): Command {
   if (partitions !== undefined) command.partitions = partitions;
   if (replicationFactor !== undefined) command.replicationFactor = replicationFactor;
   return command;
+}
+
+function parseGroupName(text: string | undefined, usage: string): string {
+  if (text === undefined || text.startsWith("--")) throw invalid("Missing group name", usage);
+  // Kafka allows any non-empty group id that fits a protocol STRING.
+  if (text === "" || new TextEncoder().encode(text).length > STRING_BYTES_MAX) {
+    throw invalid(
+      `Invalid group name: must be 1 to ${STRING_BYTES_MAX} bytes`,
+      usage,
+    );
+  }
+  return text;
+}
+
+function buildGroupDescribe(args: readonly string[], usage: string): Command {
+  const name = parseGroupName(args[0], usage);
+  if (args.length > 1) throw invalid(`Unexpected argument '${args[1]}'`, usage);
+  return { kind: "groupDescribe", name };
+}
+
+function parseResetTarget(text: string, usage: string): ResetTarget {
+  if (text === "earliest" || text === "latest") return text;
+  const offset = /^[0-9]{1,19}$/.test(text) ? BigInt(text) : -1n;
+  if (offset < 0n || offset > OFFSET_MAX) {
+    throw invalid(
+      `Invalid reset target '${text}': must be earliest, latest or an offset from 0 to ${OFFSET_MAX}`,
+      usage,
+    );
+  }
+  return offset;
+}
+
+function buildGroupReset(args: readonly string[], usage: string): Command {
+  const name = parseGroupName(args[0], usage);
+  let topic: string | undefined;
+  let to: ResetTarget | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf("=");
+    const isOption = arg.startsWith("--");
+    const option = isOption && eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!isOption || !(GROUP_RESET_OPTIONS as readonly string[]).includes(option)) {
+      throw invalid(
+        isOption ? `Unknown option '${option}'` : `Unexpected argument '${arg}'`,
+        usage,
+      );
+    }
+    let value: string;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= args.length) throw invalid(`Missing value for '${option}'`, usage);
+      value = args[++i];
+    }
+    if (option === "--topic") {
+      if (topic !== undefined) throw invalid("'--topic' given twice", usage);
+      topic = parseTopicName(value, usage);
+    } else {
+      if (to !== undefined) throw invalid("'--to' given twice", usage);
+      to = parseResetTarget(value, usage);
+    }
+  }
+  if (topic === undefined) throw invalid("Missing '--topic'", usage);
+  if (to === undefined) throw invalid("Missing '--to'", usage);
+  return { kind: "groupReset", name, topic, to };
 }
 
 function buildHelp(args: readonly string[], usage: string): Command {
@@ -309,6 +395,29 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
     topicNameOnly("topicDelete"),
   ),
   spec(
+    ["group", "list"],
+    "",
+    "List the consumer groups with their state and member count",
+    [],
+    noArguments("groupList"),
+  ),
+  spec(
+    ["group", "describe"],
+    "NAME",
+    "Show a group's members, assignments, committed offsets and lag",
+    ["groupName"],
+    buildGroupDescribe,
+  ),
+  spec(
+    ["group", "reset"],
+    "NAME --topic T --to earliest|latest|OFFSET",
+    "Move an empty group's offsets on every partition of topic T",
+    ["groupName"],
+    buildGroupReset,
+    GROUP_RESET_OPTIONS,
+    { "--topic": "topicName", "--to": "resetTarget" },
+  ),
+  spec(
     ["help"],
     "[COMMAND]",
     "List the commands, or those starting with COMMAND",
@@ -331,8 +440,17 @@ function spec(
   argumentKinds: readonly ArgumentKind[],
   build: CommandSpec["build"],
   options: readonly string[] = [],
+  optionValueKinds: Readonly<Record<string, ArgumentKind>> = {},
 ): CommandSpec {
-  return Object.freeze({ words, args, description, argumentKinds, options, build });
+  return Object.freeze({
+    words,
+    args,
+    description,
+    argumentKinds,
+    options,
+    optionValueKinds: Object.freeze({ ...optionValueKinds }),
+    build,
+  });
 }
 
 /** The usage line of a command, e.g. `broker stop N`. */
@@ -475,6 +593,24 @@ export async function executeCommand(
         action: "topic delete",
         topic: command.name,
       });
+    case "groupList": {
+      const listings = await backend.groupList();
+      // Exactly the public fields, whatever else a backend returns.
+      const groups = listings.map((g) => ({ group: g.group, state: g.state, members: g.members }));
+      return { text: renderGroupList(groups), json: { groups } };
+    }
+    case "groupDescribe": {
+      const group = await backend.groupDescribe(command.name);
+      return { text: renderGroup(group), json: group };
+    }
+    case "groupReset": {
+      const { name, topic, to } = command;
+      const group = await backend.groupReset(name, { topic, to });
+      return ok(
+        `Reset group '${name}' on topic '${topic}' to ${String(to)}.\n${renderGroup(group)}`,
+        { action: "group reset", group },
+      );
+    }
     case "help": {
       const commands = specsWithPrefix(command.words).map((c) => ({
         usage: usageOf(c),
@@ -515,12 +651,60 @@ export function formatError(err: unknown): string {
 }
 
 /** What completion may ask the cluster for; a subset of {@linkcode ConsoleBackend}. */
-export type CompletionSource = Pick<ConsoleBackend, "topicList" | "brokerList">;
+export type CompletionSource = Pick<ConsoleBackend, "topicList" | "brokerList" | "groupList">;
+
+interface GroupNameCache {
+  names: string[];
+  refresh: Promise<void> | null;
+}
+
+/**
+ * Group names per completion source. `groupList()` is async but readline's
+ * completer here is sync, so completion offers the last list fetched and
+ * every completion call refreshes it in the background (one fetch at a time).
+ */
+const GROUP_NAME_CACHES = new WeakMap<CompletionSource, GroupNameCache>();
+
+function groupNameCache(source: CompletionSource): GroupNameCache {
+  let cache = GROUP_NAME_CACHES.get(source);
+  if (cache === undefined) {
+    cache = { names: [], refresh: null };
+    GROUP_NAME_CACHES.set(source, cache);
+  }
+  return cache;
+}
+
+/**
+ * Fetches the group names that {@linkcode completeLine} offers for `source`.
+ * {@linkcode completeLine} calls it itself; call it once when a console
+ * starts so the first Tab after `group describe ` has names. Never rejects:
+ * a backend that cannot answer leaves nothing to offer.
+ */
+export function refreshGroupNames(source: CompletionSource): Promise<void> {
+  const cache = groupNameCache(source);
+  if (cache.refresh !== null) return cache.refresh;
+  // Through then(): a backend that throws synchronously still only rejects.
+  const refresh = Promise.resolve()
+    .then(() => source.groupList())
+    .then((groups) => {
+      cache.names = groups.map((g) => g.group);
+    })
+    .catch(() => {
+      cache.names = [];
+    })
+    .finally(() => {
+      cache.refresh = null;
+    });
+  cache.refresh = refresh;
+  return refresh;
+}
 
 function argumentCandidates(kind: ArgumentKind, source: CompletionSource): string[] {
   try {
     if (kind === "brokerId") return source.brokerList().map((b) => String(b.id));
     if (kind === "topicName") return source.topicList().map((t) => t.name);
+    if (kind === "groupName") return [...groupNameCache(source).names];
+    if (kind === "resetTarget") return [...RESET_TARGET_WORDS];
   } catch {
     // Completion is a convenience: a backend that cannot answer offers nothing.
   }
@@ -539,18 +723,24 @@ function completeArgument(
     return argumentCandidates(command.argumentKinds[args.length], source);
   }
   if (command.options.length === 0) return [];
-  // After an option that takes a separate value, offer nothing: the value is free text.
+  // After an option that takes a separate value, offer what that value may be, if known.
   const previous = args.at(-1);
-  if (previous !== undefined && command.options.includes(previous)) return [];
+  if (previous !== undefined && command.options.includes(previous)) {
+    const kind = command.optionValueKinds[previous];
+    return kind === undefined ? [] : argumentCandidates(kind, source);
+  }
   return [...command.options];
 }
 
 /**
  * Tab completion for `line` (the text before the cursor), in node:readline's
  * completer form: the candidates and the partial word they would replace. A
- * single candidate comes with a trailing space.
+ * single candidate comes with a trailing space. Broker ids and topic names
+ * are read as it runs; group names come from the list the previous call
+ * fetched (see {@linkcode refreshGroupNames}), since fetching them is async.
  */
 export function completeLine(line: string, source: CompletionSource): [string[], string] {
+  void refreshGroupNames(source);
   const words = line.split(/\s+/).filter((w) => w !== "");
   const partial = /\s$/.test(line) || line === "" ? "" : words.pop() ?? "";
   let candidates: string[];

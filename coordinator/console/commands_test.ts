@@ -15,11 +15,12 @@ import {
   formatError,
   parseCommand,
   quoteWord,
+  refreshGroupNames,
   tokenize,
   usageOf,
 } from "./commands.ts";
 import { createFakeBackend } from "./_fake_backend.ts";
-import { formatUptime } from "./render.ts";
+import { formatUptime, renderGroup } from "./render.ts";
 
 Deno.test("parseCommand() parses every command", () => {
   const cases: [string, Command][] = [
@@ -64,6 +65,25 @@ Deno.test("parseCommand() parses every command", () => {
     ["topic list", { kind: "topicList" }],
     ["topic describe orders", { kind: "topicDescribe", name: "orders" }],
     ["topic delete orders", { kind: "topicDelete", name: "orders" }],
+    ["group list", { kind: "groupList" }],
+    ["group describe billing", { kind: "groupDescribe", name: "billing" }],
+    [`group describe "my group"`, { kind: "groupDescribe", name: "my group" }],
+    [
+      "group reset audit --topic orders --to earliest",
+      { kind: "groupReset", name: "audit", topic: "orders", to: "earliest" },
+    ],
+    [
+      "group reset audit --to latest --topic orders",
+      { kind: "groupReset", name: "audit", topic: "orders", to: "latest" },
+    ],
+    [
+      "group reset audit --topic=orders --to=0",
+      { kind: "groupReset", name: "audit", topic: "orders", to: 0n },
+    ],
+    [
+      "group reset audit --topic orders --to 9223372036854775807",
+      { kind: "groupReset", name: "audit", topic: "orders", to: 9_223_372_036_854_775_807n },
+    ],
     ["help", { kind: "help", words: [] }],
     ["help topic", { kind: "help", words: ["topic"] }],
     ["help broker stop", { kind: "help", words: ["broker", "stop"] }],
@@ -128,6 +148,34 @@ Deno.test("parseCommand() rejects bad input with INVALID_COMMAND, what was wrong
   assertInvalid("topic describe", "Missing topic name", "usage: topic describe NAME");
   assertInvalid("topic delete a b", "Unexpected argument 'b'");
   assertInvalid("help nothing", "No command starts with 'nothing'");
+  assertInvalid("group", "Missing subcommand", "group list | group describe NAME | group reset");
+  assertInvalid("group lsit", "Unknown subcommand 'lsit'", "group list");
+  assertInvalid("group list billing", "Unexpected argument 'billing'", "usage: group list");
+  assertInvalid("group describe", "Missing group name", "usage: group describe NAME");
+  assertInvalid(`group describe ""`, "Invalid group name", "1 to 32767 bytes");
+  assertInvalid(`group describe ${"g".repeat(32_768)}`, "Invalid group name");
+  assertInvalid("group describe a b", "Unexpected argument 'b'");
+  const resetUsage = "usage: group reset NAME --topic T --to earliest|latest|OFFSET";
+  assertInvalid("group reset", "Missing group name", resetUsage);
+  assertInvalid("group reset --topic orders --to latest", "Missing group name", resetUsage);
+  assertInvalid("group reset g", "Missing '--topic'", resetUsage);
+  assertInvalid("group reset g --to latest", "Missing '--topic'");
+  assertInvalid("group reset g --topic orders", "Missing '--to'", resetUsage);
+  assertInvalid("group reset g --topic orders --to", "Missing value for '--to'");
+  assertInvalid("group reset g --to latest --topic", "Missing value for '--topic'");
+  assertInvalid("group reset g --topic --to latest", "Missing topic name");
+  assertInvalid("group reset g --topic bad/t --to latest", "Invalid topic name 'bad/t'");
+  assertInvalid("group reset g --topic t --to newest", "Invalid reset target 'newest'", resetUsage);
+  assertInvalid("group reset g --topic t --to -1", "Invalid reset target '-1'");
+  assertInvalid("group reset g --topic t --to 1.5", "Invalid reset target '1.5'");
+  assertInvalid("group reset g --topic t --to 1e3", "Invalid reset target '1e3'");
+  assertInvalid("group reset g --topic t --to ''", "Invalid reset target ''");
+  assertInvalid("group reset g --topic t --to 9223372036854775808", "Invalid reset target");
+  assertInvalid("group reset g --topic t --to 12345678901234567890", "Invalid reset target");
+  assertInvalid("group reset g --topic t --topic u --to 0", "'--topic' given twice");
+  assertInvalid("group reset g --topic t --to 0 --to=1", "'--to' given twice");
+  assertInvalid("group reset g --topic t --to 0 --force", "Unknown option '--force'");
+  assertInvalid("group reset g extra --topic t --to 0", "Unexpected argument 'extra'");
   assertInvalid(`topic create "t`, "Unclosed double quote");
   assertInvalid("topic create 't", "Unclosed single quote");
 });
@@ -267,6 +315,177 @@ Deno.test("executeCommand() topic create, list, describe, delete", async () => {
   assert.equal((await executeCommand(parseCommand("topic list"), backend)).text, "No topics.");
 });
 
+Deno.test("executeCommand() group list: table text and the public JSON shape", async () => {
+  const backend = createFakeBackend();
+  const list = await executeCommand(parseCommand("group list"), backend);
+  assert.deepEqual(list.json, {
+    groups: [
+      { group: "audit", state: "Empty", members: 0 },
+      { group: "billing", state: "Stable", members: 2 },
+    ],
+  });
+  assert.match(list.text, /GROUP\s*│\s*STATE\s*│\s*MEMBERS/);
+  assert.match(list.text, /audit\s*│\s*Empty\s*│\s*0/);
+  assert.match(list.text, /billing\s*│\s*Stable\s*│\s*2/);
+
+  // Only the public fields reach JSON, whatever else a backend adds.
+  backend.groupList = () =>
+    Promise.resolve([{ group: "g", state: "Dead", members: 0, extra: true }]);
+  const extra = await executeCommand(parseCommand("group list"), backend);
+  assert.deepEqual(extra.json, { groups: [{ group: "g", state: "Dead", members: 0 }] });
+
+  backend.groupList = () => Promise.resolve([]);
+  const none = await executeCommand(parseCommand("group list"), backend);
+  assert.equal(none.text, "No groups.");
+  assert.deepEqual(none.json, { groups: [] });
+});
+
+Deno.test("executeCommand() group describe: header, members and offsets; JSON as returned", async () => {
+  const backend = createFakeBackend();
+  const result = await executeCommand(parseCommand("group describe billing"), backend);
+  const expected = {
+    group: "billing",
+    state: "Stable",
+    generation: 3,
+    protocol: "range",
+    members: [
+      { memberId: "m-1", clientId: "billing-a", assignment: [{ topic: "orders", partition: 0 }] },
+      { memberId: "m-2", clientId: "billing-b", assignment: [{ topic: "orders", partition: 1 }] },
+    ],
+    offsets: [
+      { topic: "orders", partition: 0, committed: 5, end: 10, lag: 5 },
+      { topic: "orders", partition: 1, committed: null, end: 4, lag: null },
+    ],
+  };
+  assert.deepEqual(result.json, expected);
+  assert.deepEqual(Object.keys(result.json as object), Object.keys(expected));
+  const lines = result.text.split("\n");
+  assert.equal(
+    lines[0],
+    "Group: billing  State: Stable  Generation: 3  Protocol: range  Members: 2",
+  );
+  assert.match(result.text, /MEMBER ID\s*│\s*CLIENT ID\s*│\s*PARTITIONS/);
+  assert.match(result.text, /m-1\s*│\s*billing-a\s*│\s*orders-0\s/);
+  assert.match(result.text, /TOPIC\s*│\s*PARTITION\s*│\s*COMMITTED\s*│\s*END\s*│\s*LAG/);
+  assert.match(result.text, /orders\s*│\s*0\s*│\s*5\s*│\s*10\s*│\s*5\s/);
+  assert.match(result.text, /orders\s*│\s*1\s*│\s*-\s*│\s*4\s*│\s*-\s/);
+  assert.equal(backend.calls.at(-1), "groupDescribe billing");
+
+  const empty = await executeCommand(parseCommand("group describe audit"), backend);
+  assert.ok(
+    empty.text.startsWith("Group: audit  State: Empty  Generation: 0  Protocol: -  Members: 0\n"),
+  );
+  assert.ok(!empty.text.includes("MEMBER ID"), "no members table for an empty group");
+
+  await assert.rejects(
+    executeCommand(parseCommand("group describe nobody"), backend),
+    (err: unknown) => isKaError(err, "GROUP_ID_NOT_FOUND"),
+  );
+});
+
+Deno.test("renderGroup() joins partitions, and shows '-' for unknown values and no offsets", () => {
+  const text = renderGroup({
+    group: "g",
+    state: "PreparingRebalance",
+    generation: 7,
+    protocol: "roundrobin",
+    members: [
+      {
+        memberId: "a",
+        clientId: "",
+        assignment: [{ topic: "t", partition: 0 }, { topic: "t", partition: 1 }, {
+          topic: "u",
+          partition: 3,
+        }],
+      },
+      { memberId: "b", clientId: "cb", assignment: [] },
+    ],
+    offsets: [],
+  });
+  assert.match(text, /a\s*│\s*-\s*│\s*t-0,t-1,u-3\s/);
+  assert.match(text, /b\s*│\s*cb\s*│\s*-\s/);
+  assert.ok(text.endsWith("\nNo offsets."));
+  const unknownEnd = renderGroup({
+    group: "g",
+    state: "Empty",
+    generation: 0,
+    protocol: "",
+    members: [],
+    offsets: [{ topic: "t", partition: 0, committed: 3, end: -1, lag: null }],
+  });
+  assert.match(unknownEnd, /t\s*│\s*0\s*│\s*3\s*│\s*-\s*│\s*-\s/);
+});
+
+Deno.test("executeCommand() group reset: earliest, latest, an offset; JSON and describe text", async () => {
+  const backend = createFakeBackend();
+  const earliest = await executeCommand(
+    parseCommand("group reset audit --topic orders --to earliest"),
+    backend,
+  );
+  assert.equal(backend.calls.at(-1), "groupReset audit orders earliest");
+  const audit = (offsets: unknown[]) => ({
+    group: "audit",
+    state: "Empty",
+    generation: 0,
+    protocol: "",
+    members: [],
+    offsets,
+  });
+  assert.deepEqual(earliest.json, {
+    ok: true,
+    action: "group reset",
+    group: audit([
+      { topic: "orders", partition: 0, committed: 0, end: 10, lag: 10 },
+      { topic: "orders", partition: 1, committed: 2, end: 4, lag: 2 },
+    ]),
+  });
+  assert.deepEqual(Object.keys(earliest.json as object), ["ok", "action", "group"]);
+  const [first, ...rest] = earliest.text.split("\n");
+  assert.equal(first, "Reset group 'audit' on topic 'orders' to earliest.");
+  assert.equal(
+    rest.join("\n"),
+    renderGroup((earliest.json as { group: Parameters<typeof renderGroup>[0] }).group),
+  );
+  assert.match(earliest.text, /orders\s*│\s*1\s*│\s*2\s*│\s*4\s*│\s*2\s/);
+
+  const latest = await executeCommand(
+    parseCommand("group reset audit --topic orders --to latest"),
+    backend,
+  );
+  assert.deepEqual(
+    (latest.json as { group: unknown }).group,
+    audit([
+      { topic: "orders", partition: 0, committed: 10, end: 10, lag: 0 },
+      { topic: "orders", partition: 1, committed: 4, end: 4, lag: 0 },
+    ]),
+  );
+
+  const offset = await executeCommand(
+    parseCommand("group reset fresh --topic orders --to 3"),
+    backend,
+  );
+  assert.equal(backend.calls.at(-1), "groupReset fresh orders 3");
+  assert.match(offset.text, /^Reset group 'fresh' on topic 'orders' to 3\.\nGroup: fresh/);
+  assert.deepEqual((offset.json as { group: { offsets: unknown } }).group.offsets, [
+    { topic: "orders", partition: 0, committed: 3, end: 10, lag: 7 },
+    { topic: "orders", partition: 1, committed: 3, end: 4, lag: 1 },
+  ]);
+
+  await assert.rejects(
+    executeCommand(parseCommand("group reset billing --topic orders --to 0"), backend),
+    (err: unknown) => isKaError(err, "NON_EMPTY_GROUP"),
+  );
+  await assert.rejects(
+    executeCommand(parseCommand("group reset audit --topic nope --to 0"), backend),
+    (err: unknown) => isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION"),
+  );
+  const answer = await answerLine("group reset billing --topic orders --to latest", backend);
+  assert.equal(answer.ok, false);
+  assert.equal(answer.error?.error, "NON_EMPTY_GROUP");
+  const bad = await answerLine("group reset audit --topic orders --to soon", backend);
+  assert.equal(bad.error?.error, "INVALID_COMMAND");
+});
+
 Deno.test("executeCommand() help lists every command with its description", async () => {
   const backend = createFakeBackend();
   const help = await executeCommand(parseCommand("help"), backend);
@@ -310,6 +529,7 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
   assert.deepEqual(words(""), [
     "broker",
     "consumer",
+    "group",
     "help",
     "producer",
     "quit",
@@ -340,10 +560,49 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
   assert.deepEqual(words("help topic "), ["create", "delete", "describe", "list"]);
   assert.deepEqual(words("status "), []);
   assert.deepEqual(words("nope "), []);
+  assert.deepEqual(words("group "), ["describe", "list", "reset"]);
+  assert.deepEqual(words("group reset g "), ["--to", "--topic"]);
+  assert.deepEqual(words("group reset g --topic "), ["orders", "other"]);
+  assert.deepEqual(words("group reset g --topic orders --to "), ["earliest", "latest"]);
+  assert.deepEqual(words("group reset g --topic orders --to l"), ["latest "]);
   backend.topicList = () => {
     throw new Error("down");
   };
   assert.deepEqual(words("topic describe "), [], "a failing backend offers nothing");
+});
+
+Deno.test("completeLine() offers group names from a list refreshed in the background", async () => {
+  const backend = createFakeBackend();
+  const words = (line: string) => completeLine(line, backend)[0];
+  // Nothing fetched yet: the first call offers nothing and starts a fetch.
+  assert.deepEqual(words("group describe "), []);
+  await refreshGroupNames(backend);
+  assert.deepEqual(words("group describe "), ["audit", "billing"]);
+  assert.deepEqual(completeLine("group reset b", backend), [["billing "], "b"]);
+
+  // A change shows on the call after the one that fetched it.
+  backend.groups.delete("audit");
+  assert.deepEqual(words("group describe "), ["audit", "billing"], "stale until refreshed");
+  await refreshGroupNames(backend);
+  assert.deepEqual(words("group describe "), ["billing "]);
+  assert.equal(words("group describe billing ").length, 0);
+
+  // One fetch at a time, however often Tab is pressed.
+  const before = backend.calls.filter((c) => c === "groupList").length;
+  for (let i = 0; i < 5; i++) words("group describe ");
+  await refreshGroupNames(backend);
+  assert.equal(backend.calls.filter((c) => c === "groupList").length, before + 1);
+
+  // A failing backend (rejecting or throwing) offers nothing and completion carries on.
+  backend.groupList = () => Promise.reject(new Error("down"));
+  await refreshGroupNames(backend);
+  assert.deepEqual(words("group describe "), []);
+  backend.groupList = () => {
+    throw new Error("down");
+  };
+  await refreshGroupNames(backend);
+  assert.deepEqual(words("group describe "), []);
+  assert.deepEqual(words("topic describe "), ["orders "]);
 });
 
 Deno.test("formatUptime() renders days, hours, minutes and seconds", () => {

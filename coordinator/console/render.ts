@@ -5,7 +5,13 @@
  * @module
  */
 import Table from "cli-table3";
-import type { BrokerListing, ServiceStatus, TopicListing } from "./backend.ts";
+import type {
+  BrokerListing,
+  GroupDescription,
+  GroupListing,
+  ServiceStatus,
+  TopicListing,
+} from "./backend.ts";
 
 /** Cell value accepted by {@linkcode renderTable}. */
 export type Cell = string | number;
@@ -153,4 +159,57 @@ export function renderTopic(topic: TopicListing): string {
   return `${header}\n${
     renderTable(["PARTITION", "LEADER", "REPLICAS", "ISR", "LEADER EPOCH"], rows)
   }`;
+}
+
+/** The `group list` table. */
+export function renderGroupList(groups: readonly GroupListing[]): string {
+  if (groups.length === 0) return "No groups.";
+  return renderTable(
+    ["GROUP", "STATE", "MEMBERS"],
+    groups.map((g) => [g.group, g.state, g.members]),
+  );
+}
+
+function nullableCell(value: number | null): Cell {
+  return value === null ? "-" : value;
+}
+
+/**
+ * The `group describe` header line, members table and offsets table. An empty
+ * members table is left out (the header gives the count); an unknown
+ * committed offset, end offset (negative) or lag shows as `-`.
+ */
+export function renderGroup(group: GroupDescription): string {
+  const header = `Group: ${group.group}  State: ${group.state}  ` +
+    `Generation: ${group.generation}  Protocol: ${group.protocol === "" ? "-" : group.protocol}  ` +
+    `Members: ${group.members.length}`;
+  const parts = [header];
+  if (group.members.length > 0) {
+    parts.push(renderTable(
+      ["MEMBER ID", "CLIENT ID", "PARTITIONS"],
+      group.members.map((m) => [
+        m.memberId,
+        m.clientId === "" ? "-" : m.clientId,
+        m.assignment.length === 0
+          ? "-"
+          : m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(","),
+      ]),
+    ));
+  }
+  if (group.offsets.length === 0) {
+    parts.push("No offsets.");
+  } else {
+    parts.push(renderTable(
+      ["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"],
+      group.offsets.map((o) => [
+        o.topic,
+        o.partition,
+        nullableCell(o.committed),
+        // The coordinator reports -1 when the partition's leader could not be asked.
+        o.end >= 0 ? o.end : "-",
+        nullableCell(o.lag),
+      ]),
+    ));
+  }
+  return parts.join("\n");
 }

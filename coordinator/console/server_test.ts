@@ -222,6 +222,23 @@ Deno.test("sendConsoleLine() returns answers and reports an unreachable console"
     assert.equal((created.json as { topic: { partitions: unknown[] } }).topic.partitions.length, 4);
     const failed = await ask(port, "topic create new-topic");
     assert.equal(failed.error?.error, "TOPIC_ALREADY_EXISTS");
+    const groups = await ask(port, "group list");
+    assert.deepEqual(groups.json, {
+      groups: [
+        { group: "audit", state: "Empty", members: 0 },
+        { group: "billing", state: "Stable", members: 2 },
+      ],
+    });
+    const reset = await ask(port, "group reset audit --topic orders --to 9");
+    assert.equal(reset.ok, true, reset.text);
+    const resetJson = reset.json as { action: string; group: { offsets: unknown[] } };
+    assert.equal(resetJson.action, "group reset");
+    assert.deepEqual(resetJson.group.offsets, [
+      { topic: "orders", partition: 0, committed: 9, end: 10, lag: 1 },
+      { topic: "orders", partition: 1, committed: 9, end: 4, lag: 0 },
+    ]);
+    const busy = await ask(port, "group reset billing --topic orders --to 0");
+    assert.equal(busy.error?.error, "NON_EMPTY_GROUP");
   } finally {
     await t.stop();
   }

@@ -15,11 +15,29 @@ import { KaError } from "@kafka-analog/lib/errors";
 import { validateTopicName } from "@kafka-analog/lib/cluster";
 import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
 import { placeTopic } from "./placement.ts";
+import type { ProducerIdEvent } from "../producer_ids.ts";
+import type { SchemaRegisteredEvent } from "../schema_registry.ts";
+
+/** Events other owners keep in the same journal (producer ids, schemas); the store only carries them. */
+export type ForeignEvent = ProducerIdEvent | SchemaRegisteredEvent;
 
 /** One durable change to the metadata. */
 export type MetadataEvent =
+  | ForeignEvent
   | { type: "topic_created"; topic: TopicState }
   | { type: "topic_deleted"; name: string }
+  | {
+    type: "offsets_committed";
+    group: string;
+    /** Offsets as decimal strings: JSON has no bigint. */
+    offsets: {
+      topic: string;
+      partition: number;
+      offset: string;
+      metadata: string | null;
+      commitTimestampMs: number;
+    }[];
+  }
   | {
     type: "partition_changed";
     topic: string;
@@ -72,6 +90,20 @@ export interface CreateTopicRequest {
 export class MetadataStore {
   readonly clusterId: string;
   #topics = new Map<string, TopicState>();
+  #foreign: ForeignEvent[] = [];
+  #offsets = new Map<
+    string,
+    Map<
+      string,
+      {
+        topic: string;
+        partition: number;
+        offset: bigint;
+        metadata: string | null;
+        commitTimestampMs: number;
+      }
+    >
+  >();
   #version = 0;
   #journal: MetadataJournal;
 
@@ -170,6 +202,59 @@ export class MetadataStore {
     return topic;
   }
 
+  /** The foreign events replayed from the journal, oldest first. */
+  foreignEvents(): ForeignEvent[] {
+    return [...this.#foreign];
+  }
+
+  /** Makes a foreign event durable (it is not applied here). */
+  journalForeign(event: ForeignEvent): void {
+    this.#journal.append(event);
+  }
+
+  /** Journals a group's committed offsets (before the commit is acknowledged). */
+  commitOffsets(
+    group: string,
+    offsets: {
+      topic: string;
+      partition: number;
+      offset: bigint;
+      metadata: string | null;
+      commitTimestampMs: number;
+    }[],
+  ): void {
+    this.#commit({
+      type: "offsets_committed",
+      group,
+      offsets: offsets.map((o) => ({ ...o, offset: o.offset.toString() })),
+    }, { bumpVersion: false });
+  }
+
+  /** Every group's committed offsets, as replayed from the journal. */
+  committedOffsets(): Map<
+    string,
+    {
+      topic: string;
+      partition: number;
+      offset: bigint;
+      metadata: string | null;
+      commitTimestampMs: number;
+    }[]
+  > {
+    const out = new Map<
+      string,
+      {
+        topic: string;
+        partition: number;
+        offset: bigint;
+        metadata: string | null;
+        commitTimestampMs: number;
+      }[]
+    >();
+    for (const [group, map] of this.#offsets) out.set(group, [...map.values()]);
+    return out;
+  }
+
   /** Journals a partition's new leader, epoch and ISR. */
   changePartition(topic: string, state: PartitionState): void {
     const current = this.topic(topic).partitions[state.partition];
@@ -215,13 +300,27 @@ export class MetadataStore {
     };
   }
 
-  #commit(event: MetadataEvent): void {
+  #commit(event: MetadataEvent, options: { bumpVersion?: boolean } = {}): void {
     this.#journal.append(event);
-    this.#apply(event);
+    this.#apply(event, options.bumpVersion ?? true);
   }
 
-  #apply(event: MetadataEvent): void {
+  #apply(event: MetadataEvent, bumpVersion = true): void {
     switch (event.type) {
+      case "producer_id_block":
+      case "transactional_producer":
+      case "schema_registered":
+        this.#foreign.push(event);
+        return;
+      case "offsets_committed": {
+        // Offsets are not cluster metadata brokers need: no version bump, no push.
+        let map = this.#offsets.get(event.group);
+        if (!map) this.#offsets.set(event.group, map = new Map());
+        for (const o of event.offsets) {
+          map.set(`${o.topic}/${o.partition}`, { ...o, offset: BigInt(o.offset) });
+        }
+        return;
+      }
       case "topic_created":
         this.#topics.set(event.topic.name, structuredClone(event.topic));
         break;
@@ -239,6 +338,6 @@ export class MetadataStore {
         break;
       }
     }
-    this.#version++;
+    if (bumpVersion) this.#version++;
   }
 }

@@ -11,7 +11,10 @@
  * Query of `messages`: `offset` (required: a 64-bit integer, `earliest` or
  * `latest`), `limit` (1..1000, default 100), `maxWaitMs` (0..30000, default
  * 0: answer at once), `format` (`json` default, or `binary`; see
- * `shared/payload.ts`). Each message is `{offset, timestamp, key, value,
+ * `shared/payload.ts`; or `avro`: values are decoded with their writer's
+ * schema from the coordinator's registry and returned as JSON — Avro bytes
+ * and fixed as base64, keys and headers by the json rules — and a value that
+ * is not Avro is a 422 DESERIALIZATION_ERROR naming its offset). Each message is `{offset, timestamp, key, value,
  * headers: [{key, value}]}`. `nextOffset` is the offset to ask for next (the
  * requested one when nothing came back). Offsets are JSON numbers up to
  * 2^53 − 1 and decimal strings above. Invalid parameters are 400s naming
@@ -20,11 +23,13 @@
  * @module
  */
 import type { Hono } from "hono";
+import { KaError } from "@kafka-analog/lib/errors";
 import { FETCH_WAIT_MS_MAX, GATEWAY_FETCH_MESSAGES_MAX } from "@kafka-analog/lib/limits";
 import type { ConsumedMessage, GatewayCluster } from "../shared/cluster.ts";
 import { createBaseApp, type GatewayAppOptions } from "../shared/http.ts";
 import {
   decodePayload,
+  encodeBase64,
   offsetToJson,
   PAYLOAD_FORMATS,
   type PayloadFormat,
@@ -39,6 +44,9 @@ import {
 
 /** Options for {@linkcode createReaderApp}. */
 export type ReaderAppOptions = GatewayAppOptions;
+
+/** `?format=` of the reader: the payload formats plus avro (values only). */
+const READER_FORMATS = [...PAYLOAD_FORMATS, "avro"] as const;
 
 /** Messages returned when `limit` is not given. */
 const LIMIT_DEFAULT = 100;
@@ -62,7 +70,8 @@ export function createReaderApp(cluster: GatewayCluster, options: ReaderAppOptio
       max: FETCH_WAIT_MS_MAX,
       fallback: 0,
     });
-    const format = enumParam(c.req.query("format"), "format", PAYLOAD_FORMATS, "json");
+    const readerFormat = enumParam(c.req.query("format"), "format", READER_FORMATS, "json");
+    const format = readerFormat === "avro" ? "json" : readerFormat;
     const offset = typeof requested === "bigint"
       ? requested
       : (await cluster.listOffsets(topic, partition))[requested];
@@ -70,8 +79,14 @@ export function createReaderApp(cluster: GatewayCluster, options: ReaderAppOptio
     // A broker answers with whole batches, which may start before `offset`.
     const messages = result.messages.filter((m) => m.offset >= offset).slice(0, limit);
     const last = messages.at(-1);
+    const json = messages.map((m) => messageToJson(m, format));
+    if (readerFormat === "avro") {
+      for (const [i, m] of messages.entries()) {
+        json[i].value = m.value === null ? null : toJsonValue(await avroOf(cluster, m));
+      }
+    }
     return c.json({
-      messages: messages.map((m) => messageToJson(m, format)),
+      messages: json,
       nextOffset: offsetToJson(last === undefined ? offset : last.offset + 1n),
       highWatermark: offsetToJson(result.highWatermark),
     });
@@ -85,6 +100,30 @@ export function createReaderApp(cluster: GatewayCluster, options: ReaderAppOptio
   });
 
   return app;
+}
+
+async function avroOf(cluster: GatewayCluster, m: ConsumedMessage): Promise<unknown> {
+  try {
+    return await cluster.decodeAvro(m.value!);
+  } catch (err) {
+    if (err instanceof KaError && err.retriable) throw err; // the registry is unreachable
+    const reason = err instanceof Error ? err.message : String(err);
+    throw KaError.of(
+      "DESERIALIZATION_ERROR",
+      `Cannot deserialize the value of ${m.topic}-${m.partition} at offset ${m.offset} as Avro: ${reason}`,
+    );
+  }
+}
+
+/** Avro values as JSON: records as objects, bytes as base64, big longs as strings. */
+function toJsonValue(value: unknown): unknown {
+  if (value instanceof Uint8Array) return encodeBase64(value);
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonValue(v)]));
+  }
+  return value;
 }
 
 function messageToJson(message: ConsumedMessage, format: PayloadFormat): {

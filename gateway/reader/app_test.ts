@@ -3,6 +3,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { KaError } from "@kafka-analog/lib/errors";
 import { createLogger } from "@kafka-analog/lib/log";
 import type { ConsumedMessage } from "../shared/cluster.ts";
@@ -194,7 +195,7 @@ Deno.test("invalid parameters answer 400 naming the parameter", async () => {
     [url("?offset=0&limit=ten"), "limit"],
     [url("?offset=0&maxWaitMs=30001"), "maxWaitMs"],
     [url("?offset=0&maxWaitMs=-1"), "maxWaitMs"],
-    [url("?offset=0&format=avro"), "format"],
+    [url("?offset=0&format=xml"), "format"],
     [url("?offset=0", "events", "x"), "partition"],
     [url("?offset=0", "events", "-1"), "partition"],
     [url("?offset=0", "events", "10000"), "partition"],
@@ -258,4 +259,31 @@ Deno.test("reader: health, cluster errors and request logs", async () => {
   assert.equal(lines.length, 4);
   const statuses = lines.map((l) => JSON.parse(l).status);
   assert.deepEqual(statuses, [200, 503, 504, 404]);
+});
+
+Deno.test("GET messages?format=avro decodes values with their writer schema", async () => {
+  const { app, cluster } = await setup();
+  const schema = {
+    type: "record",
+    name: "R",
+    fields: [{ name: "n", type: "long" }, { name: "raw", type: "bytes" }],
+  };
+  // avsc takes Node Buffers for Avro bytes.
+  const value = await cluster.encodeAvro("events", { n: 7, raw: Buffer.from([1, 2]) }, { schema });
+  await cluster.produce("events", { key: "k", value, partition: 0 }, { acks: 1 });
+  await cluster.produce("events", { value: null, partition: 0 }, { acks: 1 });
+  const res = await app.request(url("?offset=0&format=avro"));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.deepEqual(body.messages.map((m: { key: unknown; value: unknown }) => [m.key, m.value]), [
+    ["k", { n: 7, raw: "AQI=" }],
+    [null, null],
+  ]);
+  // A value that is not Avro: 422 naming the offset.
+  await cluster.produce("events", { value: "plain text", partition: 0 }, { acks: 1 });
+  const bad = await app.request(url("?offset=0&format=avro"));
+  assert.equal(bad.status, 422);
+  const { error } = await bad.json();
+  assert.equal(error.name, "DESERIALIZATION_ERROR");
+  assert.match(error.message, /events-0 at offset 2/);
 });

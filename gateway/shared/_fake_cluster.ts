@@ -6,8 +6,11 @@
  * @module
  */
 import { KaError } from "@kafka-analog/lib/errors";
+import { AvroCodec } from "@kafka-analog/clients";
+import { MemoryRegistry } from "./_memory_registry.ts";
 import type {
   Acks,
+  AvroWriterSchema,
   ConsumedMessage,
   CreateTopicOptions,
   GatewayCluster,
@@ -58,6 +61,9 @@ export class FakeCluster implements GatewayCluster {
   #nowMs: number;
   #failures: Error[] = [];
   #healthy = true;
+  /** The in-memory schema registry behind encodeAvro/decodeAvro. */
+  readonly registry = new MemoryRegistry();
+  #avro = new AvroCodec(this.registry);
   #roundRobin = 0;
 
   constructor(options: { brokers?: number; nowMs?: number } = {}) {
@@ -118,6 +124,22 @@ export class FakeCluster implements GatewayCluster {
       }),
       configs: { ...topic.configs },
     };
+  }
+
+  async encodeAvro(topic: string, value: unknown, writer: AvroWriterSchema): Promise<Uint8Array> {
+    this.#maybeFail();
+    const { id, type } = "schemaId" in writer
+      ? { id: writer.schemaId, type: await this.#avro.typeOf(writer.schemaId) }
+      : await this.#avro.register(writer.subject ?? `${topic}-value`, writer.schema as never);
+    try {
+      return this.#avro.encodeWith(id, type, value);
+    } catch (err) {
+      throw KaError.of("SERIALIZATION_ERROR", `Cannot encode: ${(err as Error).message}`);
+    }
+  }
+
+  decodeAvro(bytes: Uint8Array): Promise<unknown> {
+    return this.#avro.decode(bytes);
   }
 
   produce(

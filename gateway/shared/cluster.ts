@@ -27,8 +27,21 @@ export type {
   TopicDescription,
 };
 
+/** Which Avro schema a written value uses: a registered id, or a schema to register. */
+export type AvroWriterSchema =
+  | { schemaId: number }
+  | { schema: unknown; subject?: string };
+
 /** The cluster as the writer and reader gateways use it. */
 export interface GatewayCluster {
+  /**
+   * Avro wire bytes (magic 0, schema id, body) of `value` for `topic`: with
+   * a `schema` it is registered under `subject` (default `<topic>-value`)
+   * first. INVALID_SCHEMA, SCHEMA_NOT_FOUND or SERIALIZATION_ERROR otherwise.
+   */
+  encodeAvro(topic: string, value: unknown, writer: AvroWriterSchema): Promise<Uint8Array>;
+  /** Decodes Avro wire bytes with the writer's schema from the registry. */
+  decodeAvro(bytes: Uint8Array): Promise<unknown>;
   /** Produces one message; with `acks: 0` the offset is -1 (unknown). */
   produce(
     topic: string,

@@ -34,6 +34,7 @@ import {
   GATEWAY_PENDING_READS_MAX,
   GATEWAY_READERS_MAX,
 } from "@kafka-analog/lib/limits";
+import { AvroCodec, type SchemaRegistryApi } from "@kafka-analog/clients";
 import type { GatewayCluster } from "./cluster.ts";
 
 /** A producer as the client library makes it. */
@@ -69,6 +70,8 @@ export interface ClusterClient {
     describeTopic(name: string): Promise<TopicDescription>;
   };
   producer(options?: { acks?: Acks; lingerMs?: number }): ClusterProducer;
+  /** The coordinator's schema registry. */
+  readonly schemaRegistry: SchemaRegistryApi;
   /** A new reader with its own connections. */
   consumer(): ClusterReader;
   close(): Promise<void>;
@@ -107,6 +110,8 @@ export function createClusterAdapter(
     pendingMax: options.pendingReadsMax ?? GATEWAY_PENDING_READS_MAX,
   });
 
+  const avro = new AvroCodec(client.schemaRegistry);
+
   function producerFor(acks: Acks): ClusterProducer {
     let producer = producers.get(acks);
     if (producer === undefined) {
@@ -119,6 +124,26 @@ export function createClusterAdapter(
   }
 
   return {
+    async encodeAvro(topic, value, writer) {
+      const { id, type } = "schemaId" in writer
+        ? { id: writer.schemaId, type: await avro.typeOf(writer.schemaId) }
+        : await avro.register(writer.subject ?? `${topic}-value`, writer.schema as never);
+      try {
+        return avro.encodeWith(id, type, value);
+      } catch (err) {
+        throw KaError.of(
+          "SERIALIZATION_ERROR",
+          `Cannot encode the value for topic '${topic}' with schema ${id}: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+        );
+      }
+    },
+
+    decodeAvro(bytes) {
+      return avro.decode(bytes);
+    },
+
     async produce(topic, message, { acks }) {
       const results = await producerFor(acks).send(topic, [message]);
       assert(results.length === 1, `send() of one message returned ${results.length} results`);

@@ -13,6 +13,7 @@ import type {
   TopicDescription,
 } from "./cluster.ts";
 import { type ClusterClient, type ClusterReader, createClusterAdapter } from "./cluster_client.ts";
+import { MemoryRegistry } from "./_memory_registry.ts";
 
 function topic(name: string): TopicDescription {
   return {
@@ -51,6 +52,7 @@ class StandIn {
   refresh: () => Promise<void> = () => Promise.resolve();
   brokerCount = 3;
   readersMade = 0;
+  registry = new MemoryRegistry();
 
   client(): ClusterClient {
     return {
@@ -88,6 +90,7 @@ class StandIn {
         };
       },
       consumer: () => this.#reader(this.readersMade++),
+      schemaRegistry: this.registry,
       close: () => {
         this.log.push("close client");
         return Promise.resolve();
@@ -194,4 +197,28 @@ Deno.test("createClusterAdapter() health refreshes the metadata, with a timeout"
   assert.deepEqual(await cluster.health(), { ok: false, brokers: 3 });
   standIn.refresh = () => new Promise(() => {});
   assert.deepEqual(await cluster.health(), { ok: false, brokers: 3 });
+});
+
+Deno.test("createClusterAdapter() encodes Avro values by schema or id and decodes them", async () => {
+  const standIn = new StandIn();
+  const adapter = createClusterAdapter(standIn.client());
+  const schema = { type: "record", name: "R", fields: [{ name: "n", type: "int" }] };
+  const bytes = await adapter.encodeAvro("orders", { n: 5 }, { schema });
+  assert.deepEqual([...bytes.subarray(0, 5)], [0, 0, 0, 0, 1]);
+  assert.deepEqual(await standIn.registry.list(), [{ subject: "orders-value", version: 1, id: 1 }]);
+  const byId = await adapter.encodeAvro("orders", { n: 6 }, { schemaId: 1 });
+  assert.deepEqual(structuredClone(await adapter.decodeAvro(bytes)), { n: 5 });
+  assert.deepEqual(structuredClone(await adapter.decodeAvro(byId)), { n: 6 });
+  await assert.rejects(
+    adapter.encodeAvro("orders", { n: "x" }, { schemaId: 1 }),
+    (e) => e instanceof KaError && e.errorName === "SERIALIZATION_ERROR",
+  );
+  await assert.rejects(
+    adapter.encodeAvro("orders", { n: 1 }, { schemaId: 9 }),
+    (e) => e instanceof KaError && e.errorName === "SCHEMA_NOT_FOUND",
+  );
+  await assert.rejects(
+    adapter.encodeAvro("orders", { n: 1 }, { schema: { type: "bogus" } }),
+    (e) => e instanceof KaError && e.errorName === "INVALID_SCHEMA",
+  );
 });

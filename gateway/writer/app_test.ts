@@ -263,7 +263,7 @@ Deno.test("POST /api/v1/messages?format=binary decodes base64 and names bad fiel
     });
   }
   await expectError(
-    await app.request("/api/v1/messages?format=avro", post({ topic: "bin", value: "x" })),
+    await app.request("/api/v1/messages?format=xml", post({ topic: "bin", value: "x" })),
     400,
     { name: "INVALID_REQUEST", field: "format" },
   );
@@ -443,4 +443,69 @@ Deno.test("each request is logged as one structured line", async () => {
   assert.equal(first.status, 200);
   assert.equal(typeof first.durationMs, "number");
   assert.equal(second.status, 404);
+});
+
+Deno.test("POST /api/v1/messages?format=avro registers the schema and stores Avro wire bytes", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "users");
+  const schema = {
+    type: "record",
+    name: "User",
+    fields: [{ name: "name", type: "string" }, { name: "age", type: "int" }],
+  };
+  let res = await app.request(
+    "/api/v1/messages?format=avro",
+    post({ topic: "users", key: "u1", value: { name: "ada", age: 36 }, schema }),
+  );
+  assert.equal(res.status, 201);
+  const bytes = cluster.produceCalls[0].message.value as Uint8Array;
+  assert.deepEqual([...bytes.subarray(0, 5)], [0, 0, 0, 0, 1]); // magic 0, schema id 1
+  assert.equal(decoder.decode(cluster.produceCalls[0].message.key as Uint8Array), "u1");
+  assert.deepEqual(await cluster.registry.list(), [{ subject: "users-value", version: 1, id: 1 }]);
+  assert.deepEqual(structuredClone(await cluster.decodeAvro(bytes)), { name: "ada", age: 36 });
+  // By id, and under an explicit subject; a null value stays a tombstone.
+  res = await app.request(
+    "/api/v1/messages?format=avro",
+    post({ topic: "users", value: { name: "bob", age: 1 }, schemaId: 1 }),
+  );
+  assert.equal(res.status, 201);
+  res = await app.request(
+    "/api/v1/messages?format=avro",
+    post({ topic: "users", value: null, schema, subject: "people" }),
+  );
+  assert.equal(res.status, 201);
+  assert.equal(cluster.produceCalls[2].message.value, null);
+});
+
+Deno.test("POST /api/v1/messages?format=avro names what is wrong", async () => {
+  const { app } = setup();
+  await createTopic(app, "users");
+  const schema = { type: "record", name: "U", fields: [{ name: "n", type: "int" }] };
+  const cases: [unknown, number, string, string | undefined][] = [
+    [{ topic: "users", value: { n: 1 } }, 400, "INVALID_REQUEST", "schemaId"],
+    [{ topic: "users", value: { n: 1 }, schema, schemaId: 1 }, 400, "INVALID_REQUEST", "schema"],
+    [{ topic: "users", value: { n: 1 }, schemaId: 0 }, 400, "INVALID_REQUEST", "schemaId"],
+    [{ topic: "users", value: { n: 1 }, schema: 5 }, 400, "INVALID_REQUEST", "schema"],
+    [{ topic: "users", value: { n: 1 }, schema, subject: "" }, 400, "INVALID_REQUEST", "subject"],
+    [{ topic: "users", value: { n: "x" }, schema }, 400, "SERIALIZATION_ERROR", undefined],
+    [
+      { topic: "users", value: { n: 1 }, schema: { type: "nope" } },
+      400,
+      "INVALID_SCHEMA",
+      undefined,
+    ],
+    [{ topic: "users", value: { n: 1 }, schemaId: 42 }, 404, "SCHEMA_NOT_FOUND", undefined],
+  ];
+  for (const [body, status, name, field] of cases) {
+    await expectError(await app.request("/api/v1/messages?format=avro", post(body)), status, {
+      name,
+      field,
+    });
+  }
+  // schema fields belong to format=avro only.
+  await expectError(
+    await app.request("/api/v1/messages", post({ topic: "users", value: 1, schemaId: 1 })),
+    400,
+    { name: "INVALID_REQUEST", field: "schemaId" },
+  );
 });

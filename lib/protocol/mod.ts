@@ -104,6 +104,78 @@ import {
   type ProduceRequest,
   type ProduceResponse,
 } from "./messages/produce.ts";
+import {
+  decodeOffsetCommitRequest,
+  decodeOffsetCommitResponse,
+  encodeOffsetCommitRequest,
+  encodeOffsetCommitResponse,
+  type OffsetCommitRequest,
+  type OffsetCommitResponse,
+} from "./messages/offset_commit.ts";
+import {
+  decodeOffsetFetchRequest,
+  decodeOffsetFetchResponse,
+  encodeOffsetFetchRequest,
+  encodeOffsetFetchResponse,
+  type OffsetFetchRequest,
+  type OffsetFetchResponse,
+} from "./messages/offset_fetch.ts";
+import {
+  decodeFindCoordinatorRequest,
+  decodeFindCoordinatorResponse,
+  encodeFindCoordinatorRequest,
+  encodeFindCoordinatorResponse,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from "./messages/find_coordinator.ts";
+import {
+  decodeJoinGroupRequest,
+  decodeJoinGroupResponse,
+  encodeJoinGroupRequest,
+  encodeJoinGroupResponse,
+  type JoinGroupRequest,
+  type JoinGroupResponse,
+} from "./messages/join_group.ts";
+import {
+  decodeHeartbeatRequest,
+  decodeHeartbeatResponse,
+  encodeHeartbeatRequest,
+  encodeHeartbeatResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+} from "./messages/heartbeat.ts";
+import {
+  decodeLeaveGroupRequest,
+  decodeLeaveGroupResponse,
+  encodeLeaveGroupRequest,
+  encodeLeaveGroupResponse,
+  type LeaveGroupRequest,
+  type LeaveGroupResponse,
+} from "./messages/leave_group.ts";
+import {
+  decodeSyncGroupRequest,
+  decodeSyncGroupResponse,
+  encodeSyncGroupRequest,
+  encodeSyncGroupResponse,
+  type SyncGroupRequest,
+  type SyncGroupResponse,
+} from "./messages/sync_group.ts";
+import {
+  decodeDescribeGroupsRequest,
+  decodeDescribeGroupsResponse,
+  type DescribeGroupsRequest,
+  type DescribeGroupsResponse,
+  encodeDescribeGroupsRequest,
+  encodeDescribeGroupsResponse,
+} from "./messages/describe_groups.ts";
+import {
+  decodeListGroupsRequest,
+  decodeListGroupsResponse,
+  encodeListGroupsRequest,
+  encodeListGroupsResponse,
+  type ListGroupsRequest,
+  type ListGroupsResponse,
+} from "./messages/list_groups.ts";
 
 export * from "./api_keys.ts";
 export * from "./codec.ts";
@@ -120,6 +192,16 @@ export * from "./messages/list_offsets.ts";
 export * from "./messages/metadata.ts";
 export * from "./messages/offset_for_leader_epoch.ts";
 export * from "./messages/produce.ts";
+export * from "./consumer_protocol.ts";
+export * from "./messages/offset_commit.ts";
+export * from "./messages/offset_fetch.ts";
+export * from "./messages/find_coordinator.ts";
+export * from "./messages/join_group.ts";
+export * from "./messages/heartbeat.ts";
+export * from "./messages/leave_group.ts";
+export * from "./messages/sync_group.ts";
+export * from "./messages/describe_groups.ts";
+export * from "./messages/list_groups.ts";
 
 /** Bytes of request header v1 before `clientId`: apiKey, apiVersion, correlationId. */
 export const REQUEST_HEADER_FIXED_BYTES = 8;
@@ -144,6 +226,15 @@ export interface RequestBodies {
   1: FetchRequest;
   2: ListOffsetsRequest;
   3: MetadataRequest;
+  8: OffsetCommitRequest;
+  9: OffsetFetchRequest;
+  10: FindCoordinatorRequest;
+  11: JoinGroupRequest;
+  12: HeartbeatRequest;
+  13: LeaveGroupRequest;
+  14: SyncGroupRequest;
+  15: DescribeGroupsRequest;
+  16: ListGroupsRequest;
   18: ApiVersionsRequest;
   19: CreateTopicsRequest;
   20: DeleteTopicsRequest;
@@ -164,6 +255,15 @@ export interface ResponseBodies {
   1: FetchResponse;
   2: ListOffsetsResponse;
   3: MetadataResponse;
+  8: OffsetCommitResponse;
+  9: OffsetFetchResponse;
+  10: FindCoordinatorResponse;
+  11: JoinGroupResponse;
+  12: HeartbeatResponse;
+  13: LeaveGroupResponse;
+  14: SyncGroupResponse;
+  15: DescribeGroupsResponse;
+  16: ListGroupsResponse;
   18: ApiVersionsResponse;
   19: CreateTopicsResponse;
   20: DeleteTopicsResponse;
@@ -249,6 +349,60 @@ const CODECS: { [K in ImplementedApiKey]: Codec<RequestBodies[K], ResponseBodies
     decodeRequest: decodeMetadataRequest,
     encodeResponse: encodeMetadataResponse,
     decodeResponse: decodeMetadataResponse,
+  },
+  8: {
+    encodeRequest: encodeOffsetCommitRequest,
+    decodeRequest: decodeOffsetCommitRequest,
+    encodeResponse: encodeOffsetCommitResponse,
+    decodeResponse: decodeOffsetCommitResponse,
+  },
+  9: {
+    encodeRequest: encodeOffsetFetchRequest,
+    decodeRequest: decodeOffsetFetchRequest,
+    encodeResponse: encodeOffsetFetchResponse,
+    decodeResponse: decodeOffsetFetchResponse,
+  },
+  10: {
+    encodeRequest: encodeFindCoordinatorRequest,
+    decodeRequest: decodeFindCoordinatorRequest,
+    encodeResponse: encodeFindCoordinatorResponse,
+    decodeResponse: decodeFindCoordinatorResponse,
+  },
+  11: {
+    encodeRequest: encodeJoinGroupRequest,
+    decodeRequest: decodeJoinGroupRequest,
+    encodeResponse: encodeJoinGroupResponse,
+    decodeResponse: decodeJoinGroupResponse,
+  },
+  12: {
+    encodeRequest: encodeHeartbeatRequest,
+    decodeRequest: decodeHeartbeatRequest,
+    encodeResponse: encodeHeartbeatResponse,
+    decodeResponse: decodeHeartbeatResponse,
+  },
+  13: {
+    encodeRequest: encodeLeaveGroupRequest,
+    decodeRequest: decodeLeaveGroupRequest,
+    encodeResponse: encodeLeaveGroupResponse,
+    decodeResponse: decodeLeaveGroupResponse,
+  },
+  14: {
+    encodeRequest: encodeSyncGroupRequest,
+    decodeRequest: decodeSyncGroupRequest,
+    encodeResponse: encodeSyncGroupResponse,
+    decodeResponse: decodeSyncGroupResponse,
+  },
+  15: {
+    encodeRequest: encodeDescribeGroupsRequest,
+    decodeRequest: decodeDescribeGroupsRequest,
+    encodeResponse: encodeDescribeGroupsResponse,
+    decodeResponse: decodeDescribeGroupsResponse,
+  },
+  16: {
+    encodeRequest: encodeListGroupsRequest,
+    decodeRequest: decodeListGroupsRequest,
+    encodeResponse: encodeListGroupsResponse,
+    decodeResponse: decodeListGroupsResponse,
   },
   18: {
     encodeRequest: encodeApiVersionsRequest,

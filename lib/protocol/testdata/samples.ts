@@ -294,6 +294,249 @@ function initProducerId(v: number): Sample<22> {
   };
 }
 
+function offsetCommit(v: number): Sample<8> {
+  return {
+    apiKey: 8,
+    version: v,
+    request: {
+      groupId: "billing",
+      generationIdOrMemberEpoch: 4,
+      memberId: "consumer-1-ab12",
+      groupInstanceId: v >= 7 ? "host-a" : null,
+      retentionTimeMs: v <= 4 ? 86_400_000n : -1n,
+      topics: [{
+        name: "orders",
+        partitions: [
+          {
+            partitionIndex: 0,
+            committedOffset: 12345678901n,
+            committedLeaderEpoch: v >= 6 ? 3 : -1,
+            committedMetadata: "m",
+          },
+          {
+            partitionIndex: 1,
+            committedOffset: 0n,
+            committedLeaderEpoch: -1,
+            committedMetadata: null,
+          },
+        ],
+      }],
+    },
+    response: {
+      throttleTimeMs: v >= 3 ? 2 : 0,
+      topics: [{
+        name: "orders",
+        partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 1, errorCode: 22 }],
+      }],
+    },
+  };
+}
+
+function offsetFetch(v: number): Sample<9> {
+  return {
+    apiKey: 9,
+    version: v,
+    request: {
+      groupId: "billing",
+      topics: v >= 2 && v % 2 === 0 ? null : [{ name: "orders", partitionIndexes: [0, 1] }],
+    },
+    response: {
+      throttleTimeMs: v >= 3 ? 1 : 0,
+      topics: [{
+        name: "orders",
+        partitions: [
+          {
+            partitionIndex: 0,
+            committedOffset: 42n,
+            committedLeaderEpoch: v >= 5 ? 3 : -1,
+            metadata: "",
+            errorCode: 0,
+          },
+          {
+            partitionIndex: 1,
+            committedOffset: -1n,
+            committedLeaderEpoch: -1,
+            metadata: null,
+            errorCode: 0,
+          },
+        ],
+      }],
+      errorCode: v >= 2 ? 14 : 0,
+    },
+  };
+}
+
+function findCoordinator(v: number): Sample<10> {
+  return {
+    apiKey: 10,
+    version: v,
+    request: { key: v === 2 ? "txn-1" : "billing", keyType: v === 2 ? 1 : 0 },
+    response: {
+      throttleTimeMs: v >= 1 ? 4 : 0,
+      errorCode: 0,
+      errorMessage: v === 0 ? "" : v === 1 ? null : "ok",
+      nodeId: 2,
+      host: "127.0.0.1",
+      port: 9094,
+    },
+  };
+}
+
+function joinGroup(v: number): Sample<11> {
+  return {
+    apiKey: 11,
+    version: v,
+    request: {
+      groupId: "billing",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: v >= 1 ? 30_000 : -1,
+      memberId: v % 2 === 0 ? "" : "consumer-1-ab12",
+      groupInstanceId: v >= 5 ? "host-a" : null,
+      protocolType: "consumer",
+      protocols: [
+        {
+          name: "range",
+          metadata: new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0x78, 0xff, 0xff, 0xff, 0xff]),
+        },
+        { name: "roundrobin", metadata: new Uint8Array() },
+      ],
+    },
+    response: {
+      throttleTimeMs: v >= 2 ? 5 : 0,
+      errorCode: 0,
+      generationId: 7,
+      protocolName: "range",
+      leader: "consumer-1-ab12",
+      memberId: "consumer-1-ab12",
+      members: [
+        {
+          memberId: "consumer-1-ab12",
+          groupInstanceId: v >= 5 ? "host-a" : null,
+          metadata: new Uint8Array([0, 1, 2]),
+        },
+        { memberId: "consumer-2-cd34", groupInstanceId: null, metadata: new Uint8Array() },
+      ],
+    },
+  };
+}
+
+function heartbeat(v: number): Sample<12> {
+  return {
+    apiKey: 12,
+    version: v,
+    request: {
+      groupId: "billing",
+      generationId: 7,
+      memberId: "consumer-1-ab12",
+      groupInstanceId: v >= 3 ? "host-a" : null,
+    },
+    response: { throttleTimeMs: v >= 1 ? 6 : 0, errorCode: v === 2 ? 27 : 0 },
+  };
+}
+
+function leaveGroup(v: number): Sample<13> {
+  return {
+    apiKey: 13,
+    version: v,
+    request: {
+      groupId: "billing",
+      memberId: v <= 2 ? "consumer-1-ab12" : "",
+      members: v >= 3
+        ? [
+          { memberId: "consumer-1-ab12", groupInstanceId: null },
+          { memberId: "", groupInstanceId: "host-b" },
+        ]
+        : [],
+    },
+    response: {
+      throttleTimeMs: v >= 1 ? 1 : 0,
+      errorCode: 0,
+      members: v >= 3
+        ? [
+          { memberId: "consumer-1-ab12", groupInstanceId: null, errorCode: 0 },
+          { memberId: "", groupInstanceId: "host-b", errorCode: 25 },
+        ]
+        : [],
+    },
+  };
+}
+
+function syncGroup(v: number): Sample<14> {
+  return {
+    apiKey: 14,
+    version: v,
+    request: {
+      groupId: "billing",
+      generationId: 7,
+      memberId: "consumer-1-ab12",
+      groupInstanceId: v >= 3 ? "host-a" : null,
+      assignments: v === 1 ? [] : [
+        { memberId: "consumer-1-ab12", assignment: new Uint8Array([0, 0, 0, 0, 0, 0]) },
+        { memberId: "consumer-2-cd34", assignment: new Uint8Array([1, 2, 3]) },
+      ],
+    },
+    response: {
+      throttleTimeMs: v >= 1 ? 3 : 0,
+      errorCode: 0,
+      assignment: new Uint8Array([0, 0, 0, 0, 0, 0]),
+    },
+  };
+}
+
+function describeGroups(v: number): Sample<15> {
+  return {
+    apiKey: 15,
+    version: v,
+    request: { groups: ["billing", "gone"], includeAuthorizedOperations: v >= 3 },
+    response: {
+      throttleTimeMs: v >= 1 ? 2 : 0,
+      groups: [
+        {
+          errorCode: 0,
+          groupId: "billing",
+          groupState: "Stable",
+          protocolType: "consumer",
+          protocolData: "range",
+          members: [{
+            memberId: "consumer-1-ab12",
+            groupInstanceId: v >= 4 ? "host-a" : null,
+            clientId: "app",
+            clientHost: "/127.0.0.1",
+            memberMetadata: new Uint8Array([0, 1]),
+            memberAssignment: new Uint8Array([2, 3, 4]),
+          }],
+          authorizedOperations: v >= 3 ? 8 : -2147483648,
+        },
+        {
+          errorCode: 0,
+          groupId: "gone",
+          groupState: "Dead",
+          protocolType: "",
+          protocolData: "",
+          members: [],
+          authorizedOperations: -2147483648,
+        },
+      ],
+    },
+  };
+}
+
+function listGroups(v: number): Sample<16> {
+  return {
+    apiKey: 16,
+    version: v,
+    request: {},
+    response: {
+      throttleTimeMs: v >= 1 ? 1 : 0,
+      errorCode: 0,
+      groups: [
+        { groupId: "billing", protocolType: "consumer" },
+        { groupId: "offsets-only", protocolType: "" },
+      ],
+    },
+  };
+}
+
 function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100): Sample {
   return {
     apiKey,
@@ -315,6 +558,15 @@ const BUILDERS: Record<number, (v: number) => Sample> = {
   [ApiKey.Fetch]: fetch,
   [ApiKey.ListOffsets]: listOffsets,
   [ApiKey.Metadata]: metadata,
+  [ApiKey.OffsetCommit]: offsetCommit,
+  [ApiKey.OffsetFetch]: offsetFetch,
+  [ApiKey.FindCoordinator]: findCoordinator,
+  [ApiKey.JoinGroup]: joinGroup,
+  [ApiKey.Heartbeat]: heartbeat,
+  [ApiKey.LeaveGroup]: leaveGroup,
+  [ApiKey.SyncGroup]: syncGroup,
+  [ApiKey.DescribeGroups]: describeGroups,
+  [ApiKey.ListGroups]: listGroups,
   [ApiKey.ApiVersions]: apiVersions,
   [ApiKey.CreateTopics]: createTopics,
   [ApiKey.DeleteTopics]: deleteTopics,
