@@ -67,6 +67,8 @@ export interface RunOptions {
   eachMessage?: (message: ConsumedMessage) => Promise<void> | void;
   eachBatch?: (batch: ConsumerBatch) => Promise<void> | void;
   signal?: AbortSignal;
+  /** Called after every poll, with or without messages (e.g. to watch rebalances). */
+  onPoll?: () => void;
 }
 
 const VERSIONS = {
@@ -232,6 +234,7 @@ export class GroupConsumer {
         }
         throw err;
       }
+      options.onPoll?.();
       for (const batch of batches) {
         if (options.eachBatch) await options.eachBatch(batch);
         else for (const m of batch.messages) await options.eachMessage!(m);

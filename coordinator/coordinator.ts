@@ -635,12 +635,14 @@ export class Coordinator implements ConsoleBackend {
     }
   }
 
-  async groupList(): Promise<GroupListing[]> {
-    return this.groups.groups().map((g) => ({
-      group: g.groupId,
-      state: g.state,
-      members: g.members.size,
-    }));
+  groupList(): Promise<GroupListing[]> {
+    return Promise.resolve(
+      this.groups.groups().map((g) => ({
+        group: g.groupId,
+        state: g.state,
+        members: g.members.size,
+      })),
+    );
   }
 
   async groupDescribe(name: string): Promise<GroupDescription> {

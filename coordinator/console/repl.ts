@@ -14,7 +14,13 @@
 import { createInterface } from "node:readline";
 import { createLogger, type Logger } from "@kafka-analog/lib/log";
 import type { ConsoleBackend } from "./backend.ts";
-import { completeLine, executeCommand, formatError, parseCommand } from "./commands.ts";
+import {
+  completeLine,
+  executeCommand,
+  formatError,
+  parseCommand,
+  refreshGroupNames,
+} from "./commands.ts";
 
 /** The prompt shown before each command, on the terminal and over TCP. */
 export const PROMPT = "kafka-analog> ";
@@ -56,6 +62,8 @@ export async function loadHistory(path: string): Promise<string[]> {
 /** Starts the console on `input`/`output`; see the module doc. */
 export function startRepl(backend: ConsoleBackend, options: ReplOptions): Repl {
   const logger = options.logger ?? createLogger("console");
+  // Group names complete from a cached list: fetch it once now so the first Tab has it.
+  void refreshGroupNames(backend);
   const historyFile = options.historyFile ?? null;
   const output = options.output;
   const history: string[] = [];
