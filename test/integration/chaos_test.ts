@@ -1,10 +1,10 @@
 /**
- * Chaos: an acks=all producer writes sequence-numbered messages to a
+ * Chaos: an idempotent acks=all producer writes sequence-numbered messages to a
  * 6-partition, RF-2 topic while the broker that leads the most partitions is
  * SIGKILLed every ~5 s and restarted through the console. Afterwards every
- * acknowledged message must be readable (none lost), offsets must strictly
- * increase, and every partition must have a leader and a full ISR again
- * within 30 s.
+ * acknowledged message must be readable exactly once (none lost, none
+ * duplicated: the producer is idempotent), offsets must strictly increase,
+ * and every partition must have a leader and a full ISR again within 30 s.
  *
  * CI runs a short version; the long one is
  * `CHAOS_SECONDS=120 deno task test test/integration/chaos_test.ts`.
@@ -47,6 +47,7 @@ Deno.test({
       });
       const producer = client.producer({
         acks: "all",
+        idempotence: true,
         lingerMs: 5,
         retries: 50,
         retryBackoffMs: 50,
@@ -156,7 +157,9 @@ Deno.test({
         `chaos ${SECONDS} s: ${kills.length} kills (brokers ${
           kills.join(",")
         }), ${acked.size} acknowledged, ` +
-          `${seen.size} distinct read, lost ${lost.length}, duplicated ${duplicates} (producer retries without idempotence), ` +
+          `${seen.size} distinct read, lost ${lost.length}, duplicated ${duplicates} (idempotent producer ${
+            producer.idempotent ? "on" : "OFF"
+          }), ` +
           `${failedSends} sends failed after retries; leader re-elected after ${
             recoveries.map((ms) => ms.toFixed(0)).join("/")
           } ms; ` +
@@ -167,6 +170,8 @@ Deno.test({
         "the chaos actually happened",
       );
       assert.deepEqual(lost.slice(0, 20), [], `acknowledged messages lost: ${lost.length}`);
+      assert.ok(producer.idempotent, "the producer ran with idempotence");
+      assert.equal(duplicates, 0, "an idempotent producer's retries never duplicate");
     } finally {
       await cluster.stop();
     }
