@@ -575,10 +575,53 @@ export class Coordinator implements ConsoleBackend {
     await this.gatewayStart(kind);
   }
 
+  /**
+   * A rolling restart: one broker at a time, each after the previous one is
+   * back in every ISR, so a partition never loses its last in-sync copy
+   * (with memory storage a restarted broker comes back empty and must copy
+   * first).
+   */
   async restartAll(): Promise<void> {
-    for (const id of this.#settings.brokerIds) await this.brokerRestart(id);
+    for (const id of this.#settings.brokerIds) {
+      await this.brokerRestart(id);
+      await this.#waitFullyReplicated(60_000);
+    }
     await this.gatewayRestart("producer");
     await this.gatewayRestart("consumer");
+  }
+
+  /** Waits until no partition with a live leader is under-replicated (or `timeoutMs`). */
+  async #waitFullyReplicated(timeoutMs: number): Promise<void> {
+    const deadline = this.#now() + timeoutMs;
+    while (this.#now() < deadline) {
+      const lagging = this.store.topics().flatMap((t) => t.partitions).filter((p) =>
+        p.leader >= 0 && p.isr.length < p.replicas.filter((id) => this.#liveBrokerIds.includes(id)).length
+      );
+      if (lagging.length === 0) return;
+      await sleep(100);
+    }
+    this.#logger.warn("rolling restart goes on with under-replicated partitions", { timeoutMs });
+  }
+
+  /**
+   * After a coordinator start: partitions whose recorded leader has not come
+   * back fail over to a live in-sync replica (or go offline), as if that
+   * broker had just died.
+   */
+  reconcileLeaders(): void {
+    const missing = new Set<number>();
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        if (p.leader >= 0 && !this.#liveBrokerIds.includes(p.leader)) missing.add(p.leader);
+        for (const id of p.isr) if (!this.#liveBrokerIds.includes(id) && p.isr.length > 1) missing.add(id);
+      }
+    }
+    let changed = 0;
+    for (const id of missing) changed += this.#failOver(id);
+    if (changed > 0) {
+      this.store.bump();
+      this.pushMetadata().catch((err) => this.#logger.warn("metadata push failed", { reason: messageOf(err) }));
+    }
   }
 
   async topicCreate(options: {

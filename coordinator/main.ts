@@ -139,6 +139,8 @@ await Promise.all(
 await supervisor.start("producer");
 await supervisor.start("consumer");
 const ready = await waitForCluster(30_000);
+// Leaders recorded before a restart that did not come back: fail their partitions over now.
+coordinator.reconcileLeaders();
 const startupMs = Math.round(performance.now() - startedAt);
 const banner = ready
   ? `kafka-analog: cluster ready in ${startupMs} ms — ${config.coordinator.brokerCount} brokers on ${config.broker.basePort}..${
