@@ -102,6 +102,7 @@ export class GroupConsumer {
   #coordinator: KafkaConnection | null = null;
   #heartbeatTask: Promise<void> | null = null;
   #closed = false;
+  #stopHeartbeats = new AbortController();
   #lastPollMs = Date.now();
   #lastCommitMs = Date.now();
   #rebalances = 0;
@@ -313,6 +314,7 @@ export class GroupConsumer {
       }
     } finally {
       this.#closed = true;
+      this.#stopHeartbeats.abort();
       await this.#heartbeatTask?.catch(() => {});
       this.#coordinator?.close();
       await this.#cluster.close();
@@ -558,7 +560,7 @@ export class GroupConsumer {
 
   async #heartbeatLoop(): Promise<void> {
     while (!this.#closed) {
-      await sleep(this.#options.heartbeatIntervalMs);
+      await sleep(this.#options.heartbeatIntervalMs, this.#stopHeartbeats.signal);
       if (this.#closed || this.#needsJoin || this.#generationId < 0) continue;
       try {
         const conn = await this.#coordinatorConn();

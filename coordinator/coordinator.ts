@@ -595,7 +595,8 @@ export class Coordinator implements ConsoleBackend {
     const deadline = this.#now() + timeoutMs;
     while (this.#now() < deadline) {
       const lagging = this.store.topics().flatMap((t) => t.partitions).filter((p) =>
-        p.leader >= 0 && p.isr.length < p.replicas.filter((id) => this.#liveBrokerIds.includes(id)).length
+        p.leader >= 0 &&
+        p.isr.length < p.replicas.filter((id) => this.#liveBrokerIds.includes(id)).length
       );
       if (lagging.length === 0) return;
       await sleep(100);
@@ -613,14 +614,18 @@ export class Coordinator implements ConsoleBackend {
     for (const topic of this.store.topics()) {
       for (const p of topic.partitions) {
         if (p.leader >= 0 && !this.#liveBrokerIds.includes(p.leader)) missing.add(p.leader);
-        for (const id of p.isr) if (!this.#liveBrokerIds.includes(id) && p.isr.length > 1) missing.add(id);
+        for (const id of p.isr) {
+          if (!this.#liveBrokerIds.includes(id) && p.isr.length > 1) missing.add(id);
+        }
       }
     }
     let changed = 0;
     for (const id of missing) changed += this.#failOver(id);
     if (changed > 0) {
       this.store.bump();
-      this.pushMetadata().catch((err) => this.#logger.warn("metadata push failed", { reason: messageOf(err) }));
+      this.pushMetadata().catch((err) =>
+        this.#logger.warn("metadata push failed", { reason: messageOf(err) })
+      );
     }
   }
 

@@ -140,13 +140,17 @@ export class GroupCoordinator {
     if (group.members.size > 0 && group.protocolType !== request.protocolType) {
       return fail("INCONSISTENT_GROUP_PROTOCOL");
     }
-    const names = new Set(request.protocols.map((p) => p.name));
+    // Kafka's rule: a member may join only with a protocol every other member supports.
+    const others = [...group.members.values()].filter((m) => m.memberId !== request.memberId);
     if (
-      group.members.size > 0 &&
-      ![...group.members.values()].some((m) => m.protocols.some((p) => names.has(p.name)))
+      others.length > 0 &&
+      !request.protocols.some((p) =>
+        others.every((m) => m.protocols.some((q) => q.name === p.name))
+      )
     ) {
       return fail("INCONSISTENT_GROUP_PROTOCOL");
     }
+    const wasEmpty = group.state === "Empty" || group.members.size === 0;
     let member = request.memberId === "" ? undefined : group.members.get(request.memberId);
     if (request.memberId !== "" && !member) return fail("UNKNOWN_MEMBER_ID");
     if (!member) {
@@ -176,7 +180,8 @@ export class GroupCoordinator {
     const joined = member;
     const result = new Promise<JoinResult>((resolve) => (joined.joinWaiter = resolve));
     if (group.state !== "PreparingRebalance") {
-      this.#prepareRebalance(group, group.members.size === 1);
+      // Only an empty group waits for more members to arrive (Kafka's initial rebalance delay).
+      this.#prepareRebalance(group, wasEmpty);
     }
     this.tick();
     return result;
@@ -330,7 +335,10 @@ export class GroupCoordinator {
     for (const group of this.#groups.values()) {
       for (const member of [...group.members.values()]) {
         // A member parked in JoinGroup is alive; otherwise it must heartbeat.
-        if (member.joinWaiter === null && now - member.lastHeartbeatMs > member.sessionTimeoutMs) {
+        if (
+          member.joinWaiter === null && member.syncWaiter === null &&
+          now - member.lastHeartbeatMs > member.sessionTimeoutMs
+        ) {
           this.#remove(group, member, "session timeout");
         }
       }

@@ -449,7 +449,7 @@ Deno.test("GroupCoordinator never completes a generation with a member lacking t
 Deno.test({
   name:
     "GroupCoordinator refuses a joiner whose protocols not every current member supports, and keeps the group",
-  // BUG: group_coordinator.ts:144-149 admits a joiner that shares a protocol with *some*
+  // Was a bug (fixed): group_coordinator.ts:144-149 admits a joiner that shares a protocol with *some*
   // member (`.some`), where Kafka (GroupMetadata.supportsProtocols) requires a protocol
   // supported by *every* current member. With a:[range], b:[range,roundrobin] Stable and
   // c:[roundrobin] joining, c is admitted, the group rebalances, and #completeJoin (line 406)
@@ -458,7 +458,7 @@ Deno.test({
   // in every member). Fix: in join(), for a non-empty group require
   // `request.protocols.some((p) => [...group.members.values()].filter((m) => m !== member)
   //   .every((m) => m.protocols.some((q) => q.name === p.name)))`.
-  ignore: true,
+
   async fn() {
     const h = new Harness();
     const a = h.join("a", { protocols: [protocol("range", "a")] });
@@ -489,13 +489,13 @@ Deno.test({
 
 Deno.test({
   name: "GroupCoordinator.tick() keeps a follower alive while it waits in SyncGroup for the leader",
-  // BUG: group_coordinator.ts:333 exempts only members parked in JoinGroup from session
+  // Was a bug (fixed): group_coordinator.ts:333 exempts only members parked in JoinGroup from session
   // expiry. A follower parked in SyncGroup (syncWaiter set) cannot heartbeat, so if the
   // leader's SyncGroup takes longer than the follower's session timeout, the follower is
   // removed, its sync answered UNKNOWN_MEMBER_ID and the group rebalances again. Kafka
   // (MemberMetadata.hasSatisfiedHeartbeat) treats members awaiting join *or sync* as alive.
   // Fix: `member.joinWaiter === null && member.syncWaiter === null && now - ... > ...`.
-  ignore: true,
+
   async fn() {
     const h = new Harness();
     const joins = [h.join("a"), h.join("b")];
@@ -515,12 +515,12 @@ Deno.test({
 
 Deno.test({
   name: "GroupCoordinator: the only member of a Stable group rejoins without the initial delay",
-  // BUG (minor): group_coordinator.ts:179 applies the initial rebalance delay when
+  // Was a bug (fixed): group_coordinator.ts:179 applies the initial rebalance delay when
   // `group.members.size === 1`, so every rejoin of a one-member Stable group (new
   // subscription, heartbeat error) waits initialRebalanceDelayMs. Kafka applies the
   // initial delay only to a group in state Empty. Fix: pass `group.state === "Empty"`
   // (captured before the member is added) instead of `group.members.size === 1`.
-  ignore: true,
+
   async fn() {
     const h = new Harness();
     const { ids: [a], generationId } = await h.stable(["a"]);
