@@ -176,6 +176,46 @@ import {
   type ListGroupsRequest,
   type ListGroupsResponse,
 } from "./messages/list_groups.ts";
+import {
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
+  decodeAddPartitionsToTxnRequest,
+  decodeAddPartitionsToTxnResponse,
+  encodeAddPartitionsToTxnRequest,
+  encodeAddPartitionsToTxnResponse,
+} from "./messages/add_partitions_to_txn.ts";
+import {
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnResponse,
+  decodeAddOffsetsToTxnRequest,
+  decodeAddOffsetsToTxnResponse,
+  encodeAddOffsetsToTxnRequest,
+  encodeAddOffsetsToTxnResponse,
+} from "./messages/add_offsets_to_txn.ts";
+import {
+  decodeEndTxnRequest,
+  decodeEndTxnResponse,
+  encodeEndTxnRequest,
+  encodeEndTxnResponse,
+  type EndTxnRequest,
+  type EndTxnResponse,
+} from "./messages/end_txn.ts";
+import {
+  decodeWriteTxnMarkersRequest,
+  decodeWriteTxnMarkersResponse,
+  encodeWriteTxnMarkersRequest,
+  encodeWriteTxnMarkersResponse,
+  type WriteTxnMarkersRequest,
+  type WriteTxnMarkersResponse,
+} from "./messages/write_txn_markers.ts";
+import {
+  decodeTxnOffsetCommitRequest,
+  decodeTxnOffsetCommitResponse,
+  encodeTxnOffsetCommitRequest,
+  encodeTxnOffsetCommitResponse,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
+} from "./messages/txn_offset_commit.ts";
 
 export * from "./api_keys.ts";
 export * from "./codec.ts";
@@ -202,6 +242,12 @@ export * from "./messages/leave_group.ts";
 export * from "./messages/sync_group.ts";
 export * from "./messages/describe_groups.ts";
 export * from "./messages/list_groups.ts";
+export * from "./messages/add_partitions_to_txn.ts";
+export * from "./messages/add_offsets_to_txn.ts";
+export * from "./messages/end_txn.ts";
+export * from "./messages/write_txn_markers.ts";
+export * from "./messages/txn_offset_commit.ts";
+export * from "./control_record.ts";
 
 /** Bytes of request header v1 before `clientId`: apiKey, apiVersion, correlationId. */
 export const REQUEST_HEADER_FIXED_BYTES = 8;
@@ -240,6 +286,11 @@ export interface RequestBodies {
   20: DeleteTopicsRequest;
   22: InitProducerIdRequest;
   23: OffsetForLeaderEpochRequest;
+  24: AddPartitionsToTxnRequest;
+  25: AddOffsetsToTxnRequest;
+  26: EndTxnRequest;
+  27: WriteTxnMarkersRequest;
+  28: TxnOffsetCommitRequest;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -269,6 +320,11 @@ export interface ResponseBodies {
   20: DeleteTopicsResponse;
   22: InitProducerIdResponse;
   23: OffsetForLeaderEpochResponse;
+  24: AddPartitionsToTxnResponse;
+  25: AddOffsetsToTxnResponse;
+  26: EndTxnResponse;
+  27: WriteTxnMarkersResponse;
+  28: TxnOffsetCommitResponse;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -433,6 +489,36 @@ const CODECS: { [K in ImplementedApiKey]: Codec<RequestBodies[K], ResponseBodies
     decodeRequest: decodeOffsetForLeaderEpochRequest,
     encodeResponse: encodeOffsetForLeaderEpochResponse,
     decodeResponse: decodeOffsetForLeaderEpochResponse,
+  },
+  24: {
+    encodeRequest: encodeAddPartitionsToTxnRequest,
+    decodeRequest: decodeAddPartitionsToTxnRequest,
+    encodeResponse: encodeAddPartitionsToTxnResponse,
+    decodeResponse: decodeAddPartitionsToTxnResponse,
+  },
+  25: {
+    encodeRequest: encodeAddOffsetsToTxnRequest,
+    decodeRequest: decodeAddOffsetsToTxnRequest,
+    encodeResponse: encodeAddOffsetsToTxnResponse,
+    decodeResponse: decodeAddOffsetsToTxnResponse,
+  },
+  26: {
+    encodeRequest: encodeEndTxnRequest,
+    decodeRequest: decodeEndTxnRequest,
+    encodeResponse: encodeEndTxnResponse,
+    decodeResponse: decodeEndTxnResponse,
+  },
+  27: {
+    encodeRequest: encodeWriteTxnMarkersRequest,
+    decodeRequest: decodeWriteTxnMarkersRequest,
+    encodeResponse: encodeWriteTxnMarkersResponse,
+    decodeResponse: decodeWriteTxnMarkersResponse,
+  },
+  28: {
+    encodeRequest: encodeTxnOffsetCommitRequest,
+    decodeRequest: decodeTxnOffsetCommitRequest,
+    encodeResponse: encodeTxnOffsetCommitResponse,
+    decodeResponse: decodeTxnOffsetCommitResponse,
   },
   1000: INTERNAL_CODEC,
   1001: INTERNAL_CODEC,

@@ -537,6 +537,140 @@ function listGroups(v: number): Sample<16> {
   };
 }
 
+function addPartitionsToTxn(v: number): Sample<24> {
+  return {
+    apiKey: 24,
+    version: v,
+    request: {
+      v3AndBelowTransactionalId: "txn-1",
+      v3AndBelowProducerId: 4000n + BigInt(v),
+      v3AndBelowProducerEpoch: 3,
+      v3AndBelowTopics: [
+        { name: "orders", partitions: [0, 2] },
+        { name: "empty", partitions: [] },
+      ],
+    },
+    response: {
+      throttleTimeMs: v,
+      resultsByTopicV3AndBelow: [{
+        name: "orders",
+        resultsByPartition: [
+          { partitionIndex: 0, partitionErrorCode: 0 },
+          { partitionIndex: 2, partitionErrorCode: v >= 2 ? 90 : 47 },
+        ],
+      }],
+    },
+  };
+}
+
+function addOffsetsToTxn(v: number): Sample<25> {
+  return {
+    apiKey: 25,
+    version: v,
+    request: {
+      transactionalId: "txn-1",
+      producerId: 4000n,
+      producerEpoch: 3 + v,
+      groupId: "billing",
+    },
+    response: { throttleTimeMs: 1, errorCode: v >= 2 ? 90 : 0 },
+  };
+}
+
+function endTxn(v: number): Sample<26> {
+  return {
+    apiKey: 26,
+    version: v,
+    request: {
+      transactionalId: "txn-1",
+      producerId: 4000n,
+      producerEpoch: 3,
+      committed: v % 2 === 0,
+    },
+    response: { throttleTimeMs: 0, errorCode: v === 1 ? 48 : 0 },
+  };
+}
+
+function writeTxnMarkers(v: number): Sample<27> {
+  return {
+    apiKey: 27,
+    version: v,
+    request: {
+      markers: [
+        {
+          producerId: 4000n,
+          producerEpoch: 3,
+          transactionResult: true,
+          topics: [{ name: "orders", partitionIndexes: [0, 2] }, {
+            name: "__consumer_offsets",
+            partitionIndexes: [17],
+          }],
+          coordinatorEpoch: 5,
+        },
+        {
+          producerId: 4001n,
+          producerEpoch: 0,
+          transactionResult: false,
+          topics: [],
+          coordinatorEpoch: 5,
+        },
+      ],
+    },
+    response: {
+      markers: [
+        {
+          producerId: 4000n,
+          topics: [{
+            name: "orders",
+            partitions: [{ partitionIndex: 0, errorCode: 0 }, {
+              partitionIndex: 2,
+              errorCode: 6,
+            }],
+          }],
+        },
+        { producerId: 4001n, topics: [] },
+      ],
+    },
+  };
+}
+
+function txnOffsetCommit(v: number): Sample<28> {
+  return {
+    apiKey: 28,
+    version: v,
+    request: {
+      transactionalId: "txn-1",
+      groupId: "billing",
+      producerId: 4000n,
+      producerEpoch: 3,
+      topics: [{
+        name: "orders",
+        partitions: [
+          {
+            partitionIndex: 0,
+            committedOffset: 12345678901n,
+            committedLeaderEpoch: v >= 2 ? 4 : -1,
+            committedMetadata: "m",
+          },
+          {
+            partitionIndex: 2,
+            committedOffset: 0n,
+            committedLeaderEpoch: -1,
+            committedMetadata: null,
+          },
+        ],
+      }],
+    },
+    response: {
+      throttleTimeMs: v,
+      topics: [{
+        name: "orders",
+        partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 2, errorCode: 25 }],
+      }],
+    },
+  };
+}
+
 function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100): Sample {
   return {
     apiKey,
@@ -572,6 +706,11 @@ const BUILDERS: Record<number, (v: number) => Sample> = {
   [ApiKey.DeleteTopics]: deleteTopics,
   [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpoch,
   [ApiKey.InitProducerId]: initProducerId,
+  [ApiKey.AddPartitionsToTxn]: addPartitionsToTxn,
+  [ApiKey.AddOffsetsToTxn]: addOffsetsToTxn,
+  [ApiKey.EndTxn]: endTxn,
+  [ApiKey.WriteTxnMarkers]: writeTxnMarkers,
+  [ApiKey.TxnOffsetCommit]: txnOffsetCommit,
 };
 
 /** Samples for every implemented API key and every version we support. */
