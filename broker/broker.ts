@@ -6,9 +6,10 @@
  * @module
  */
 import type { ClusterSnapshot, PartitionState, TopicState } from "@kafka-analog/lib/cluster";
-import { KaError } from "@kafka-analog/lib/errors";
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { Logger } from "@kafka-analog/lib/log";
 import type { PartitionLog } from "./log/partition_log.ts";
+import type { LeaderEpochCache } from "./log/leader_epoch_cache.ts";
 import { MemoryLog } from "./log/memory_log.ts";
 import { PartitionWaiters } from "./partition_waiters.ts";
 import { Replica } from "./replication/replica.ts";
@@ -32,8 +33,10 @@ export interface BrokerOptions {
   settings: BrokerSettings;
   logger: Logger;
   now: () => number;
-  /** Makes the log for a partition this broker hosts. */
-  makeLog?: (topic: string, partition: number) => PartitionLog;
+  /** Makes (disk: opens and recovers) the log of a partition this broker hosts. */
+  makeLog?: (topic: string, partition: number, configs: Record<string, string>) => PartitionLog;
+  /** Makes the leader epoch cache of a partition whose log was just made (disk: from its checkpoint). */
+  makeEpochCache?: (topic: string, partition: number, log: PartitionLog) => LeaderEpochCache;
 }
 
 /** One hosted partition. */
@@ -61,7 +64,8 @@ export class Broker {
   #snapshot: ClusterSnapshot | null = null;
   #topics = new Map<string, TopicState>();
   #replicas = new Map<string, Replica>();
-  #makeLog: (topic: string, partition: number) => PartitionLog;
+  #makeLog: NonNullable<BrokerOptions["makeLog"]>;
+  #makeEpochCache: BrokerOptions["makeEpochCache"];
   #listeners: (() => void)[] = [];
 
   constructor(options: BrokerOptions) {
@@ -71,6 +75,7 @@ export class Broker {
     this.now = options.now;
     this.lastHeartbeatOkMs = options.now();
     this.#makeLog = options.makeLog ?? (() => new MemoryLog());
+    this.#makeEpochCache = options.makeEpochCache;
   }
 
   /** The newest snapshot from the coordinator, or null before registration. */
@@ -117,17 +122,8 @@ export class Broker {
           replica.update(p, now);
           if (wasLeader !== replica.isLeader) this.waiters.notify(key);
         } else {
-          this.#replicas.set(
-            key,
-            new Replica(
-              topic.name,
-              p.partition,
-              this.id,
-              this.#makeLog(topic.name, p.partition),
-              p,
-              now,
-            ),
-          );
+          const replica = this.#openReplica(topic, p, now);
+          if (replica) this.#replicas.set(key, replica);
         }
       }
     }
@@ -135,6 +131,8 @@ export class Broker {
       if (!hosted.has(key)) {
         replica.close(KaError.of("NOT_LEADER_OR_FOLLOWER", `${key} is no longer hosted here`));
         this.#replicas.delete(key);
+        // Deleted or moved away: its data goes too (a disk log removes its directory).
+        replica.delete();
         this.waiters.notify(key);
       }
     }
@@ -143,6 +141,32 @@ export class Broker {
       partitions: this.#replicas.size,
     });
     for (const fn of this.#listeners) fn();
+  }
+
+  /**
+   * Opens a newly hosted partition's log and epoch cache (disk: recovers
+   * them). A storage error is logged and the partition left unhosted —
+   * requests get NOT_LEADER_OR_FOLLOWER — until the next snapshot retries.
+   */
+  #openReplica(topic: TopicState, p: PartitionState, now: number): Replica | null {
+    let log: PartitionLog | null = null;
+    try {
+      log = this.#makeLog(topic.name, p.partition, topic.configs);
+      const epochCache = this.#makeEpochCache?.(topic.name, p.partition, log);
+      return new Replica(topic.name, p.partition, this.id, log, p, now, { epochCache });
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      try {
+        log?.close();
+      } catch {
+        // Already failing: the error below is the one worth reporting.
+      }
+      this.logger.error("cannot open partition log", {
+        partition: `${topic.name}-${p.partition}`,
+        reason: err.message,
+      });
+      return null;
+    }
   }
 
   /** The partition for a request that must be served by its leader. */

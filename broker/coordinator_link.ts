@@ -72,8 +72,19 @@ export class CoordinatorLink {
     body: RequestBodies[K],
     options: { clientId?: string | null; timeoutMs?: number } = {},
   ): Promise<ResponseBodies[K]> {
-    let conn = await (this.#forwardConn ??= this.#open());
-    if (conn.closed) conn = await (this.#forwardConn = this.#open());
+    let pending = this.#forwardConn;
+    let conn = pending ? await pending.catch(() => null) : null;
+    if (!conn || conn.closed) {
+      // A failed or closed connection is never cached: the next forward dials again.
+      if (this.#forwardConn === pending) {
+        pending = this.#open();
+        this.#forwardConn = pending;
+        pending.catch(() => {
+          if (this.#forwardConn === pending) this.#forwardConn = null;
+        });
+      }
+      conn = await (this.#forwardConn ?? this.#open());
+    }
     return await conn.request(apiKey, apiVersion, body, options);
   }
 

@@ -18,6 +18,8 @@ import { watchParent } from "@kafka-analog/lib/process";
 import { Broker } from "./broker.ts";
 import { CoordinatorLink } from "./coordinator_link.ts";
 import { createBrokerHandler } from "./server.ts";
+import { runLogMaintenance } from "./log/retention.ts";
+import { diskStorage, memoryStorage } from "./log/storage.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,6 +44,14 @@ if (!Number.isInteger(id) || id < 0 || !Number.isInteger(port) || !values.coordi
 const config = parseConfig(values["config-json"], { file: "--config-json" });
 const logger = createLogger(`broker-${id}`);
 const controller = new AbortController();
+const dataDir = values["data-dir"];
+if (config.broker.storage === "disk" && !dataDir) {
+  console.error("Invalid config 'broker.storage': disk storage needs --data-dir");
+  Deno.exit(2);
+}
+const storage = config.broker.storage === "disk"
+  ? diskStorage({ dataDir: dataDir!, segmentBytes: config.broker.segmentBytes, logger })
+  : memoryStorage();
 const broker = new Broker({
   id,
   settings: {
@@ -52,6 +62,8 @@ const broker = new Broker({
   },
   logger,
   now: Date.now,
+  makeLog: storage.makeLog,
+  makeEpochCache: storage.makeEpochCache,
 });
 const link = new CoordinatorLink(broker, {
   coordinator: values.coordinator,
@@ -85,6 +97,25 @@ const isrDone = (async () => {
   }
 })();
 
+// Retention every 5 s and flush.ms checks every second, for every hosted partition.
+const maintenanceDone = runLogMaintenance({
+  targets: () => {
+    const configs = new Map(broker.snapshot?.topics.map((t) => [t.name, t.configs]) ?? []);
+    return broker.replicas().map((r) => ({
+      name: `${r.topic}-${r.partition}`,
+      log: r.log,
+      configs: configs.get(r.topic) ?? {},
+      highWatermark: r.highWatermark,
+    }));
+  },
+  defaults: {
+    retentionMs: config.broker.retentionMs,
+    retentionBytes: config.broker.retentionBytes,
+  },
+  logger,
+  signal: controller.signal,
+});
+
 const stopWatching = values["no-parent-watch"]
   ? () => {}
   : watchParent((reason) => shutdown(reason));
@@ -94,8 +125,19 @@ async function shutdown(reason: string): Promise<void> {
   stopWatching();
   controller.abort();
   await Promise.race([
-    Promise.all([server.closed, linkDone, isrDone]),
+    Promise.all([server.closed, linkDone, isrDone, maintenanceDone]),
     new Promise((r) => setTimeout(r, 2000)),
   ]);
+  // A clean stop flushes every log (disk: fsync) and closes its files.
+  for (const replica of broker.replicas()) {
+    try {
+      replica.log.close();
+    } catch (err) {
+      logger.warn("cannot close partition log", {
+        partition: `${replica.topic}-${replica.partition}`,
+        reason: messageOf(err),
+      });
+    }
+  }
   Deno.exit(0);
 }

@@ -50,6 +50,8 @@ export interface CoordinatorSettings {
   brokerIds: number[];
   /** How long the first join of an empty group waits for more members. */
   groupInitialRebalanceDelayMs?: number;
+  /** Broker storage: with memory, a restarted broker has lost its data. Default memory. */
+  storage?: "memory" | "disk";
 }
 
 /** Options for {@linkcode Coordinator}. */
@@ -98,6 +100,8 @@ export class Coordinator implements ConsoleBackend {
   #connect: (address: string) => Promise<KafkaConnection>;
   #onShutdown: () => Promise<void>;
   #brokers = new Map<number, BrokerRecord>();
+  /** The last process incarnation each broker id registered with (kept across exits). */
+  #incarnations = new Map<number, string>();
   #health = new Map<string, Health>();
   #liveBrokerIds: number[] = [];
   #pushConns = new Map<number, Promise<KafkaConnection>>();
@@ -236,6 +240,41 @@ export class Coordinator implements ConsoleBackend {
     return changed;
   }
 
+  /**
+   * A broker id registers from a new process. Whatever the old process had
+   * is suspect: it leaves every ISR (it must catch up again) and loses its
+   * leaderships. With memory storage it has nothing at all, so it leaves
+   * even an ISR where it was the last member: that partition stays offline
+   * rather than electing an empty replica as if it were in sync.
+   */
+  #onNewProcess(brokerId: number): void {
+    if (this.#liveBrokerIds.includes(brokerId)) {
+      this.#brokers.delete(brokerId);
+      this.#refreshLiveBrokers(); // fails its partitions over
+    } else {
+      this.#failOver(brokerId);
+    }
+    if (this.#settings.storage === "disk") return;
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        if (!p.isr.includes(brokerId)) continue;
+        const isr = p.isr.filter((id) => id !== brokerId);
+        const leader = p.leader === brokerId ? -1 : p.leader;
+        this.store.changePartition(topic.name, {
+          ...p,
+          leader,
+          leaderEpoch: leader === p.leader ? p.leaderEpoch : p.leaderEpoch + 1,
+          isr,
+        });
+        this.#logger.warn("replica restarted empty (memory storage): out of the ISR", {
+          partition: `${topic.name}-${p.partition}`,
+          broker: brokerId,
+          isr,
+        });
+      }
+    }
+  }
+
   /** Gives partitions without a leader one, now that more brokers are live. */
   #electOffline(): void {
     const live = new Set(this.#liveBrokerIds);
@@ -271,7 +310,13 @@ export class Coordinator implements ConsoleBackend {
    * it is live. The change is journaled and pushed, then answered.
    */
   async alterPartition(payload: unknown): Promise<{ errorCode: number; message: string | null }> {
-    const request = readAlterPartitionRequest(payload);
+    let request;
+    try {
+      request = readAlterPartitionRequest(payload);
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      return { errorCode: err.code, message: err.message };
+    }
     const where = `${request.topic}-${request.partition}`;
     try {
       const p = this.store.topic(request.topic).partitions[request.partition];
@@ -322,15 +367,9 @@ export class Coordinator implements ConsoleBackend {
     payload: unknown,
   ): { errorCode: number; metadataVersion: number; snapshot: ClusterSnapshot | null } {
     const request = readRegisterRequest(payload);
-    const previous = this.#brokers.get(request.brokerId);
-    if (
-      previous && previous.incarnation !== request.incarnation &&
-      this.#liveBrokerIds.includes(request.brokerId)
-    ) {
-      // A new process under a live id: the old one is gone (and, in memory, its data with it).
-      this.#brokers.delete(request.brokerId);
-      this.#refreshLiveBrokers();
-    }
+    const known = this.#incarnations.get(request.brokerId);
+    if (known !== undefined && known !== request.incarnation) this.#onNewProcess(request.brokerId);
+    this.#incarnations.set(request.brokerId, request.incarnation);
     this.#brokers.set(request.brokerId, {
       endpoint: { id: request.brokerId, host: request.host, port: request.port },
       incarnation: request.incarnation,

@@ -31,13 +31,6 @@ try {
   Deno.exit(2);
 }
 const { config } = loaded;
-if (config.broker.storage !== "memory") {
-  // Refuse rather than silently run in memory: disk segments are not built yet.
-  console.error(
-    "Invalid config 'broker.storage': only 'memory' is implemented so far (disk storage is issue #7)",
-  );
-  Deno.exit(2);
-}
 const interactive = Deno.stdin.isTerminal() && !Deno.args.includes("--headless");
 const logger = createLogger("coordinator", {
   level: interactive ? "warn" : "info",
@@ -82,6 +75,7 @@ const coordinator: Coordinator = new Coordinator({
     defaultPartitions: config.topics.defaultPartitions,
     replicationFactor: config.topics.replicationFactor,
     brokerIds: brokerIdsOf(config),
+    storage: config.broker.storage,
   },
   store,
   logger,

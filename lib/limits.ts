@@ -57,6 +57,12 @@ export const SUBJECT_BYTES_MAX = 255;
 /** Largest records section a client inflates from one compressed batch (zip-bomb bound). */
 export const DECOMPRESSED_BATCH_BYTES_MAX = 64 * 1024 * 1024;
 
+/**
+ * Bytes one partition-log read gathers at most (a single larger batch is
+ * still returned whole), bounding the buffer a fetch or a scan allocates.
+ */
+export const LOG_READ_BYTES_MAX = 64 * 1024 * 1024;
+
 /** Largest HTTP request body a gateway reads; larger bodies get 413 before they are buffered. */
 export const GATEWAY_BODY_BYTES_MAX = 2 * 1024 * 1024;
 /** Messages one reader-gateway fetch may return. */
@@ -73,6 +79,7 @@ export const GATEWAY_READERS_MAX = 16;
 export const GATEWAY_PENDING_READS_MAX = 1000;
 
 assert(BATCH_BYTES_MAX + 1024 <= FRAME_BYTES_MAX, "a full batch plus headers must fit in a frame");
+assert(LOG_READ_BYTES_MAX >= BATCH_BYTES_MAX, "a log read must hold the largest batch");
 assert(CONSOLE_LINE_BYTES_MAX < FRAME_BYTES_MAX, "a console line must fit in a frame");
 assert(
   6 * CONSOLE_LINE_BYTES_MAX + 1024 <= CONSOLE_REQUEST_BYTES_MAX,

@@ -72,13 +72,52 @@ function baseOffsets(batches: Uint8Array[]): bigint[] {
   return batches.map((b) => readBatchHeader(b).baseOffset);
 }
 
+/** Options for {@linkcode runLogCases}. */
+export interface LogCaseOptions {
+  /**
+   * Closes `log` and opens it again from its storage (a restart). Engines
+   * that persist pass it, and the cases that check what survives a restart
+   * run too.
+   */
+  reopen?: (log: PartitionLog) => PartitionLog;
+}
+
 /**
  * Registers the shared PartitionLog cases as Deno tests named `${name}: …`.
- * `makeLog` must return a new, empty log on every call.
+ * `makeLog` must return a new, empty log on every call. Every log a case
+ * opens is deleted when the case ends, pass or fail (disk logs remove their
+ * directories).
  */
-export function runLogCases(name: string, makeLog: () => PartitionLog): void {
-  Deno.test(`${name}: an empty log starts at offset 0 and reads nothing`, () => {
+export function runLogCases(
+  name: string,
+  makeLog: () => PartitionLog,
+  options: LogCaseOptions = {},
+): void {
+  const opened: PartitionLog[] = [];
+  function make(): PartitionLog {
     const log = makeLog();
+    opened.push(log);
+    return log;
+  }
+  function test(title: string, body: () => void): void {
+    Deno.test(`${name}: ${title}`, () => {
+      try {
+        body();
+      } finally {
+        for (const log of opened.splice(0)) log.delete();
+      }
+    });
+  }
+  const reopenLog = options.reopen;
+  function reopen(log: PartitionLog): PartitionLog {
+    assert.ok(reopenLog);
+    const again = reopenLog(log);
+    opened.push(again);
+    return again;
+  }
+
+  test(`an empty log starts at offset 0 and reads nothing`, () => {
+    const log = make();
     assert.equal(log.logStartOffset, 0n);
     assert.equal(log.logEndOffset, 0n);
     assert.equal(log.sizeBytes, 0);
@@ -86,8 +125,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.equal(log.offsetForTimestamp(0), null);
   });
 
-  Deno.test(`${name}: append() assigns dense, increasing offsets across multi-record batches`, () => {
-    const log = makeLog();
+  test(`append() assigns dense, increasing offsets across multi-record batches`, () => {
+    const log = make();
     const results = [3, 1, 5, 2].map((count, i) => {
       const { bytes, header } = makeBatch(`b${i}`, count);
       return log.append(bytes, header, 0);
@@ -106,8 +145,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     }
   });
 
-  Deno.test(`${name}: append() ignores the producer's base offset`, () => {
-    const log = makeLog();
+  test(`append() ignores the producer's base offset`, () => {
+    const log = make();
     appendAll(log, [2]);
     const records = [{ value: ENCODER.encode("x") }];
     const bytes = encodeRecordBatch(records, { timestamp: BASE_TS, baseOffset: 777n });
@@ -116,14 +155,14 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(baseOffsets(log.read(2n, 1 << 20).batches), [2n]);
   });
 
-  Deno.test(`${name}: sizeBytes counts every appended byte`, () => {
-    const log = makeLog();
+  test(`sizeBytes counts every appended byte`, () => {
+    const log = make();
     const sizes = appendAll(log, [1, 4, 2]);
     assert.equal(log.sizeBytes, sizes.reduce((a, b) => a + b, 0));
   });
 
-  Deno.test(`${name}: stored batches carry the base offset and leader epoch, CRC still valid`, () => {
-    const log = makeLog();
+  test(`stored batches carry the base offset and leader epoch, CRC still valid`, () => {
+    const log = make();
     appendAll(log, [2], 3);
     const { bytes, header } = makeBatch("patched", 3);
     log.append(bytes, header, 7);
@@ -147,8 +186,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.equal(readBatchHeader(log.read(0n, 1).batches[0]).partitionLeaderEpoch, 3);
   });
 
-  Deno.test(`${name}: read() returns the whole stored batches, which split and verify`, () => {
-    const log = makeLog();
+  test(`read() returns the whole stored batches, which split and verify`, () => {
+    const log = make();
     const sizes = appendAll(log, [2, 3, 1]);
     const read = log.read(0n, 1 << 20);
     assert.equal(read.batches.length, 3);
@@ -166,8 +205,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(offsets, [0n, 1n, 2n, 3n, 4n, 5n]);
   });
 
-  Deno.test(`${name}: read() from the middle of a batch returns that whole batch`, () => {
-    const log = makeLog();
+  test(`read() from the middle of a batch returns that whole batch`, () => {
+    const log = make();
     appendAll(log, [3, 4, 2]); // offsets 0-2, 3-6, 7-8
     const cases: [bigint, bigint[]][] = [[1n, [0n, 3n, 7n]], [4n, [3n, 7n]], [6n, [3n, 7n]], [
       8n,
@@ -182,8 +221,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     }
   });
 
-  Deno.test(`${name}: read() respects maxBytes but returns at least one batch`, () => {
-    const log = makeLog();
+  test(`read() respects maxBytes but returns at least one batch`, () => {
+    const log = make();
     const [first, second] = appendAll(log, [3, 3, 3]);
     assert.deepEqual(baseOffsets(log.read(0n, 0).batches), [0n], "maxBytes 0 still gives one");
     assert.deepEqual(baseOffsets(log.read(0n, 1).batches), [0n], "smaller than one batch");
@@ -195,8 +234,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(baseOffsets(log.read(3n, 1).batches), [3n]);
   });
 
-  Deno.test(`${name}: read() stops before endOffset`, () => {
-    const log = makeLog();
+  test(`read() stops before endOffset`, () => {
+    const log = make();
     appendAll(log, [3, 2, 4]); // offsets 0-2, 3-4, 5-8
     assert.deepEqual(baseOffsets(log.read(0n, 1 << 20, 9n).batches), [0n, 3n, 5n]);
     assert.deepEqual(baseOffsets(log.read(0n, 1 << 20, 5n).batches), [0n, 3n]);
@@ -206,8 +245,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(log.read(5n, 1 << 20, 5n), { batches: [], bytes: 0 });
   });
 
-  Deno.test(`${name}: read() at or past the log end is empty`, () => {
-    const log = makeLog();
+  test(`read() at or past the log end is empty`, () => {
+    const log = make();
     appendAll(log, [3, 2]);
     assert.equal(log.logEndOffset, 5n);
     assert.deepEqual(log.read(5n, 1 << 20), { batches: [], bytes: 0 });
@@ -218,8 +257,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(baseOffsets(log.read(5n, 1 << 20).batches), [5n]);
   });
 
-  Deno.test(`${name}: offsetForTimestamp() finds the first batch whose max timestamp reaches it`, () => {
-    const log = makeLog();
+  test(`offsetForTimestamp() finds the first batch whose max timestamp reaches it`, () => {
+    const log = make();
     // Batch i has records timestamped BASE_TS + i*1000 + (0..count-1).
     appendAll(log, [3, 2, 4]); // offsets 0-2 (ts +0..+2), 3-4 (+1000..+1001), 5-8 (+2000..+2003)
     assert.equal(log.offsetForTimestamp(0), 0n);
@@ -233,8 +272,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.equal(log.offsetForTimestamp(BASE_TS + 2004), null);
   });
 
-  Deno.test(`${name}: appendReplica() keeps the leader's offsets, epoch and bytes`, () => {
-    const log = makeLog();
+  test(`appendReplica() keeps the leader's offsets, epoch and bytes`, () => {
+    const log = make();
     const first = leaderBatch("a", 3, 0n, 2);
     const second = leaderBatch("b", 2, 3n, 5);
     const copies = [first.bytes.slice(), second.bytes.slice()];
@@ -256,8 +295,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(log.append(bytes, header, 6), { baseOffset: 5n, lastOffset: 5n });
   });
 
-  Deno.test(`${name}: appendReplica() refuses a base offset other than the log end`, () => {
-    const log = makeLog();
+  test(`appendReplica() refuses a base offset other than the log end`, () => {
+    const log = make();
     const first = leaderBatch("a", 3, 0n, 0);
     log.appendReplica(first.bytes, first.header);
     const size = log.sizeBytes;
@@ -274,8 +313,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n]);
   });
 
-  Deno.test(`${name}: truncateTo() at a batch boundary drops that batch and all after it`, () => {
-    const log = makeLog();
+  test(`truncateTo() at a batch boundary drops that batch and all after it`, () => {
+    const log = make();
     const sizes = appendAll(log, [3, 2, 4]); // offsets 0-2, 3-4, 5-8
     assert.equal(log.truncateTo(5n), 5n);
     assert.equal(log.logEndOffset, 5n);
@@ -291,8 +330,8 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(values(log.read(5n, 1 << 20).batches), ["after-0", "after-1"]);
   });
 
-  Deno.test(`${name}: truncateTo() inside a batch drops the whole batch`, () => {
-    const log = makeLog();
+  test(`truncateTo() inside a batch drops the whole batch`, () => {
+    const log = make();
     const sizes = appendAll(log, [3, 4]); // offsets 0-2, 3-6
     assert.equal(log.truncateTo(5n), 3n, "offsets 3-6 share one batch: all of it goes");
     assert.equal(log.logEndOffset, 3n);
@@ -303,21 +342,21 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     assert.deepEqual(log.read(0n, 1 << 20), { batches: [], bytes: 0 });
   });
 
-  Deno.test(`${name}: truncateTo() at or past the log end changes nothing`, () => {
-    const log = makeLog();
+  test(`truncateTo() at or past the log end changes nothing`, () => {
+    const log = make();
     const sizes = appendAll(log, [2, 2]);
     assert.equal(log.truncateTo(4n), 4n);
     assert.equal(log.truncateTo(99n), 4n);
     assert.equal(log.logEndOffset, 4n);
     assert.equal(log.sizeBytes, sizes[0] + sizes[1]);
     assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n, 2n]);
-    const empty = makeLog();
+    const empty = make();
     assert.equal(empty.truncateTo(0n), 0n);
     assert.equal(empty.truncateTo(10n), 0n);
   });
 
-  Deno.test(`${name}: truncateTo() then appendReplica() takes the new leader's batches`, () => {
-    const log = makeLog();
+  test(`truncateTo() then appendReplica() takes the new leader's batches`, () => {
+    const log = make();
     const old = [leaderBatch("old", 5, 0n, 0), leaderBatch("tail", 2, 5n, 0)];
     for (const b of old) log.appendReplica(b.bytes, b.header);
     assert.equal(log.truncateTo(5n), 5n);
@@ -328,5 +367,144 @@ export function runLogCases(name: string, makeLog: () => PartitionLog): void {
     const read = log.read(5n, 1 << 20);
     assert.deepEqual(read.batches, [copy]);
     assert.deepEqual(values(read.batches), ["new-0", "new-1", "new-2"]);
+  });
+
+  test(`applyRetention() with no limits deletes nothing`, () => {
+    const log = make();
+    const sizes = appendAll(log, [3, 2, 4]);
+    const result = log.applyRetention({
+      nowMs: BASE_TS + 1e12,
+      retentionMs: -1,
+      retentionBytes: -1,
+      maxOffset: log.logEndOffset,
+    });
+    assert.deepEqual(result, { deletedBytes: 0, deletedUnits: 0, logStartOffset: 0n });
+    assert.equal(log.sizeBytes, sizes.reduce((a, b) => a + b, 0));
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n, 3n, 5n]);
+  });
+
+  test(`applyRetention() never deletes data at or above maxOffset (uncommitted)`, () => {
+    const log = make();
+    appendAll(log, [3, 2, 4]);
+    const size = log.sizeBytes;
+    for (const maxOffset of [0n, 1n, 2n]) {
+      const result = log.applyRetention({
+        nowMs: BASE_TS + 1e12,
+        retentionMs: 1,
+        retentionBytes: 1,
+        maxOffset,
+      });
+      assert.equal(result.deletedBytes, 0, `maxOffset ${maxOffset}`);
+    }
+    assert.equal(log.logStartOffset, 0n);
+    assert.equal(log.sizeBytes, size);
+  });
+
+  test(`applyRetention() moves the log start to a batch boundary, oldest data first`, () => {
+    const log = make();
+    const sizes = appendAll(log, Array.from({ length: 30 }, () => 2)); // offsets 0..59
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const result = log.applyRetention({
+      nowMs: BASE_TS + 1e12,
+      retentionMs: 1,
+      retentionBytes: -1,
+      maxOffset: log.logEndOffset,
+    });
+    const start = log.logStartOffset;
+    assert.equal(result.logStartOffset, start);
+    assert.equal(start % 2n, 0n, "a batch boundary");
+    assert.ok(start <= log.logEndOffset);
+    assert.equal(log.logEndOffset, 60n, "the log end never moves");
+    assert.equal(log.sizeBytes, total - result.deletedBytes);
+    if (start < log.logEndOffset) {
+      // What is left reads from the new start; reads below it start there too.
+      assert.equal(baseOffsets(log.read(start, 1).batches)[0], start);
+      assert.equal(baseOffsets(log.read(0n, 1).batches)[0], start);
+      assert.equal(log.offsetForTimestamp(0), start);
+    } else {
+      assert.deepEqual(log.read(0n, 1 << 20), { batches: [], bytes: 0 });
+    }
+    // Appends continue at the log end.
+    const { bytes, header } = makeBatch("later", 1);
+    assert.deepEqual(log.append(bytes, header, 0), { baseOffset: 60n, lastOffset: 60n });
+  });
+
+  test(`applyRetention() by size keeps at least retentionBytes`, () => {
+    const log = make();
+    const sizes = appendAll(log, Array.from({ length: 30 }, () => 1));
+    const keep = sizes[0] * 5;
+    const result = log.applyRetention({
+      nowMs: 0,
+      retentionMs: -1,
+      retentionBytes: keep,
+      maxOffset: log.logEndOffset,
+    });
+    assert.ok(log.sizeBytes >= keep, `${log.sizeBytes} >= ${keep}`);
+    assert.equal(result.deletedBytes + log.sizeBytes, sizes.reduce((a, b) => a + b, 0));
+    assert.equal(result.deletedUnits > 0, log.logStartOffset > 0n);
+  });
+
+  test(`truncateFullyAndStartAt() empties the log and restarts it at the offset`, () => {
+    const log = make();
+    appendAll(log, [3, 2]);
+    log.truncateFullyAndStartAt(100n);
+    assert.equal(log.logStartOffset, 100n);
+    assert.equal(log.logEndOffset, 100n);
+    assert.equal(log.sizeBytes, 0);
+    assert.deepEqual(log.read(0n, 1 << 20), { batches: [], bytes: 0 });
+    assert.equal(log.offsetForTimestamp(0), null);
+    const replica = leaderBatch("r", 2, 100n, 3);
+    log.appendReplica(replica.bytes, replica.header);
+    const { bytes, header } = makeBatch("x", 1);
+    assert.deepEqual(log.append(bytes, header, 3), { baseOffset: 102n, lastOffset: 102n });
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [100n, 102n]);
+    assert.equal(log.truncateTo(50n), 100n, "truncating below the start empties the log");
+    assert.equal(log.logStartOffset, 100n);
+  });
+
+  test(`flush() keeps everything readable`, () => {
+    const log = make();
+    appendAll(log, [2, 2]);
+    log.flush();
+    log.flush(Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(baseOffsets(log.read(0n, 1 << 20).batches), [0n, 2n]);
+  });
+
+  if (!options.reopen) return;
+
+  test(`a reopened log keeps its batches, offsets and size`, () => {
+    const log = make();
+    const sizes = appendAll(log, [3, 1, 5, 2], 4);
+    const before = log.read(0n, 1 << 20).batches.map((b) => b.slice());
+    const again = reopen(log);
+    assert.equal(again.logStartOffset, 0n);
+    assert.equal(again.logEndOffset, 11n);
+    assert.equal(again.sizeBytes, sizes.reduce((a, b) => a + b, 0));
+    assert.deepEqual(again.read(0n, 1 << 20).batches, before);
+    assert.equal(again.offsetForTimestamp(BASE_TS + 2000), 4n);
+    const { bytes, header } = makeBatch("after", 2);
+    assert.deepEqual(again.append(bytes, header, 5), { baseOffset: 11n, lastOffset: 12n });
+    assert.deepEqual(values(reopen(again).read(11n, 1 << 20).batches), ["after-0", "after-1"]);
+  });
+
+  test(`a reopened log keeps a truncation and the log start after retention`, () => {
+    const log = make();
+    appendAll(log, Array.from({ length: 40 }, () => 2)); // offsets 0..79
+    assert.equal(log.truncateTo(71n), 70n); // batches 70-71 and after go
+    log.applyRetention({
+      nowMs: 0,
+      retentionMs: -1,
+      retentionBytes: Math.floor(log.sizeBytes / 2),
+      maxOffset: log.logEndOffset,
+    });
+    const start = log.logStartOffset;
+    const again = reopen(log);
+    assert.equal(again.logStartOffset, start);
+    assert.equal(again.logEndOffset, 70n);
+    const empty = make();
+    empty.truncateFullyAndStartAt(500n);
+    const restarted = reopen(empty);
+    assert.equal(restarted.logStartOffset, 500n);
+    assert.equal(restarted.logEndOffset, 500n);
   });
 }

@@ -96,3 +96,171 @@ Deno.test("LeaderEpochCache.clear() forgets every epoch", () => {
   cache.assign(0, 0n);
   assert.equal(cache.latestEpoch, 0);
 });
+
+// ---------------------------------------------------------------------------
+// Persistence: the leader-epoch-checkpoint file.
+
+import { isKaError } from "@kafka-analog/lib/errors";
+import { createLogger } from "@kafka-analog/lib/log";
+import { encodeRecordBatch, readBatchHeader } from "@kafka-analog/lib/protocol";
+import {
+  decodeEpochCheckpoint,
+  encodeEpochCheckpoint,
+  type EpochCheckpoint,
+  EpochCheckpointFile,
+  type EpochEntry,
+  openLeaderEpochCache,
+} from "./leader_epoch_cache.ts";
+import { MemoryLog } from "./memory_log.ts";
+
+/** A checkpoint in memory that counts its writes. */
+function memoryCheckpoint(saved: EpochEntry[] | null = null): EpochCheckpoint & {
+  saved: EpochEntry[] | null;
+  writes: number;
+} {
+  return {
+    saved,
+    writes: 0,
+    read() {
+      return this.saved;
+    },
+    write(entries) {
+      this.saved = entries.map((e) => ({ ...e }));
+      this.writes++;
+    },
+  };
+}
+
+Deno.test("encodeEpochCheckpoint() writes Kafka's format and decodeEpochCheckpoint() reads it back", () => {
+  const entries = [{ epoch: 0, startOffset: 0n }, { epoch: 3, startOffset: 120n }];
+  const text = encodeEpochCheckpoint(entries);
+  assert.equal(text, "0\n2\n0 0\n3 120\n");
+  assert.deepEqual(decodeEpochCheckpoint(text, "x"), entries);
+  assert.deepEqual(decodeEpochCheckpoint("0\n0\n", "x"), []);
+});
+
+Deno.test("decodeEpochCheckpoint() refuses damaged files with KAFKA_STORAGE_ERROR", () => {
+  for (
+    const text of [
+      "",
+      "1\n0\n",
+      "0\n2\n0 0\n",
+      "0\n1\n0\n",
+      "0\n1\n-1 0\n",
+      "0\n2\n3 10\n2 20\n",
+      "0\n2\n2 20\n3 10\n",
+      "0\n1\n0 0 0\n",
+    ]
+  ) {
+    assert.throws(
+      () => decodeEpochCheckpoint(text, "where"),
+      (e) => isKaError(e, "KAFKA_STORAGE_ERROR") && e.message.includes("where"),
+      JSON.stringify(text),
+    );
+  }
+});
+
+Deno.test("LeaderEpochCache saves every change to its checkpoint, and only changes", () => {
+  const checkpoint = memoryCheckpoint();
+  const cache = new LeaderEpochCache({ checkpoint });
+  cache.assign(0, 0n);
+  cache.assign(0, 5n); // no change
+  cache.assign(2, 10n);
+  assert.equal(checkpoint.writes, 2);
+  assert.deepEqual(checkpoint.saved, cache.entries());
+  cache.truncateFromEnd(11n); // no change
+  cache.truncateFromEnd(10n);
+  assert.equal(checkpoint.writes, 3);
+  assert.deepEqual(checkpoint.saved, [{ epoch: 0, startOffset: 0n }]);
+  cache.clear();
+  cache.clear();
+  assert.equal(checkpoint.writes, 4);
+  cache.detach();
+  cache.assign(7, 0n);
+  assert.equal(checkpoint.writes, 4, "detached: nothing saved");
+});
+
+Deno.test("EpochCheckpointFile round trip: a reopened cache has the same epochs", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "epoch_test_" });
+  try {
+    const path = `${dir}/leader-epoch-checkpoint`;
+    const file = new EpochCheckpointFile(path);
+    assert.equal(file.read(), null);
+    const log = new MemoryLog();
+    const cache = openLeaderEpochCache(log, file, createLogger("t", { sink: () => {} }));
+    cache.assign(1, 0n);
+    cache.assign(4, 0n);
+    assert.equal(Deno.readTextFileSync(path), "0\n2\n1 0\n4 0\n");
+    const again = openLeaderEpochCache(
+      log,
+      new EpochCheckpointFile(path),
+      createLogger("t", {
+        sink: () => {},
+      }),
+    );
+    assert.deepEqual(again.entries(), cache.entries());
+    assert.equal(again.latestEpoch, 4);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** A memory log with batches of epochs 0, 0, 2, 5 at offsets 0, 2, 4, 6 (two records each). */
+function epochLog(): MemoryLog {
+  const log = new MemoryLog();
+  for (const [i, epoch] of [0, 0, 2, 5].entries()) {
+    const bytes = encodeRecordBatch(
+      [{ value: new Uint8Array([i]) }, { value: new Uint8Array([i]) }],
+      { timestamp: 0 },
+    );
+    log.append(bytes, readBatchHeader(bytes), epoch);
+  }
+  return log;
+}
+
+Deno.test("openLeaderEpochCache() rebuilds a missing checkpoint from the batches' epochs and saves it", () => {
+  const checkpoint = memoryCheckpoint();
+  const cache = openLeaderEpochCache(epochLog(), checkpoint, createLogger("t", { sink: () => {} }));
+  const expected = [
+    { epoch: 0, startOffset: 0n },
+    { epoch: 2, startOffset: 4n },
+    { epoch: 5, startOffset: 6n },
+  ];
+  assert.deepEqual(cache.entries(), expected);
+  assert.deepEqual(checkpoint.saved, expected);
+});
+
+Deno.test("openLeaderEpochCache() rebuilds a damaged checkpoint, with a warning", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "epoch_test_" });
+  try {
+    const path = `${dir}/leader-epoch-checkpoint`;
+    Deno.writeTextFileSync(path, "0\n7\ngarbage");
+    const lines: string[] = [];
+    const cache = openLeaderEpochCache(
+      epochLog(),
+      new EpochCheckpointFile(path),
+      createLogger("t", { sink: (l) => lines.push(l) }),
+    );
+    assert.equal(cache.latestEpoch, 5);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /checkpoint unreadable/);
+    assert.equal(Deno.readTextFileSync(path), "0\n3\n0 0\n2 4\n5 6\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("openLeaderEpochCache() drops epochs that start past the recovered log end", () => {
+  // Saved before a crash; the recovery scan then cut the log back to offset 6.
+  const checkpoint = memoryCheckpoint([
+    { epoch: 0, startOffset: 0n },
+    { epoch: 5, startOffset: 6n },
+    { epoch: 6, startOffset: 8n },
+    { epoch: 7, startOffset: 9n },
+  ]);
+  const log = epochLog();
+  log.truncateTo(6n);
+  const cache = openLeaderEpochCache(log, checkpoint, createLogger("t", { sink: () => {} }));
+  assert.deepEqual(cache.entries(), [{ epoch: 0, startOffset: 0n }, { epoch: 5, startOffset: 6n }]);
+  assert.deepEqual(checkpoint.saved, cache.entries(), "and saves the trimmed cache");
+});

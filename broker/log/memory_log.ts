@@ -1,6 +1,7 @@
 /**
  * The in-memory partition log: batches kept as the bytes the producer sent,
- * found by binary search over their base offsets.
+ * found by binary search over their base offsets. Retention deletes whole
+ * batches, oldest first.
  * @module
  */
 import {
@@ -10,7 +11,13 @@ import {
 } from "@kafka-analog/lib/protocol";
 import { assert } from "@kafka-analog/lib/assert";
 import { KaError } from "@kafka-analog/lib/errors";
-import type { AppendResult, PartitionLog, ReadResult } from "./partition_log.ts";
+import type {
+  AppendResult,
+  PartitionLog,
+  ReadResult,
+  RetentionPolicy,
+  RetentionResult,
+} from "./partition_log.ts";
 
 /** A partition log held in memory; lost when the process exits. */
 export class MemoryLog implements PartitionLog {
@@ -96,6 +103,58 @@ export class MemoryLog implements PartitionLog {
       if (this.#maxTimestamps[i] >= timestamp) return this.#baseOffsets[i];
     }
     return null;
+  }
+
+  applyRetention(policy: RetentionPolicy): RetentionResult {
+    let count = 0;
+    let deletedBytes = 0;
+    while (count < this.#batches.length) {
+      // Never uncommitted data: the whole batch must lie below maxOffset.
+      if (this.#lastOffsets[count] >= policy.maxOffset) break;
+      const bytes = this.#batches[count].length;
+      const expired = policy.retentionMs >= 0 &&
+        policy.nowMs - this.#maxTimestamps[count] > policy.retentionMs;
+      const oversize = policy.retentionBytes >= 0 &&
+        this.#sizeBytes - deletedBytes - bytes >= policy.retentionBytes;
+      if (!expired && !oversize) break;
+      deletedBytes += bytes;
+      count++;
+    }
+    if (count > 0) {
+      this.#batches.splice(0, count);
+      this.#baseOffsets.splice(0, count);
+      this.#lastOffsets.splice(0, count);
+      this.#maxTimestamps.splice(0, count);
+      this.#sizeBytes -= deletedBytes;
+      this.#logStartOffset = this.#baseOffsets[0] ?? this.#logEndOffset;
+    }
+    return { deletedBytes, deletedUnits: count, logStartOffset: this.#logStartOffset };
+  }
+
+  truncateFullyAndStartAt(offset: bigint): void {
+    this.#clear();
+    this.#logStartOffset = offset;
+    this.#logEndOffset = offset;
+  }
+
+  flush(_nowMs?: number): void {
+    // Nothing to make durable: memory logs are lost with the process by design.
+  }
+
+  close(): void {
+    // Nothing to release beyond the memory, which goes with the log object.
+  }
+
+  delete(): void {
+    this.#clear();
+  }
+
+  #clear(): void {
+    this.#batches = [];
+    this.#baseOffsets = [];
+    this.#lastOffsets = [];
+    this.#maxTimestamps = [];
+    this.#sizeBytes = 0;
   }
 
   /** Index of the batch containing `offset`, or of the first after it; −1 past the end. */

@@ -11,10 +11,9 @@
 import type { PartitionState } from "@kafka-analog/lib/cluster";
 import { KaError } from "@kafka-analog/lib/errors";
 import { assert } from "@kafka-analog/lib/assert";
-import type { PartitionLog } from "../log/partition_log.ts";
+import { batchHeaders, type PartitionLog } from "../log/partition_log.ts";
 import { LeaderEpochCache } from "../log/leader_epoch_cache.ts";
 import { ProducerStateTable } from "../producer_state.ts";
-import { readBatchHeader } from "@kafka-analog/lib/protocol";
 
 /** What the leader knows of one follower. */
 export interface FollowerState {
@@ -39,7 +38,7 @@ export class Replica {
   readonly partition: number;
   readonly brokerId: number;
   readonly log: PartitionLog;
-  readonly epochCache = new LeaderEpochCache();
+  readonly epochCache: LeaderEpochCache;
   /** Idempotent producers' last batches; rebuilt from the log when this replica becomes leader. */
   readonly producers = new ProducerStateTable();
   state: PartitionState;
@@ -60,12 +59,18 @@ export class Replica {
     log: PartitionLog,
     state: PartitionState,
     nowMs: number,
+    options: { epochCache?: LeaderEpochCache } = {},
   ) {
     this.topic = topic;
     this.partition = partition;
     this.brokerId = brokerId;
     this.log = log;
+    this.epochCache = options.epochCache ?? new LeaderEpochCache();
     this.state = state;
+    // A log recovered from disk already holds batches: know its producers before any leadership.
+    if (state.leader !== brokerId && log.logEndOffset > log.logStartOffset) {
+      this.rebuildProducerState();
+    }
     this.#adopt(state, null, nowMs);
   }
 
@@ -101,6 +106,15 @@ export class Replica {
       }
       for (const id of [...this.followers.keys()]) {
         if (!state.replicas.includes(id)) this.followers.delete(id);
+      }
+      // A follower that left the ISR (died, restarted, fell behind) must prove where it is
+      // with a new fetch before it can rejoin: its old position may belong to a dead process.
+      for (const id of previous?.isr ?? []) {
+        const follower = this.followers.get(id);
+        if (follower && !state.isr.includes(id)) {
+          follower.logEndOffset = -1n;
+          follower.leaderEndAtLastFetch = -1n;
+        }
       }
       this.isrChangeInFlight = false;
       this.maybeAdvanceHighWatermark();
@@ -216,8 +230,9 @@ export class Replica {
 
   /** Rebuilds the idempotence table from the batches in the log (after truncation or on becoming leader). */
   rebuildProducerState(): void {
-    const { batches } = this.log.read(this.log.logStartOffset, Number.MAX_SAFE_INTEGER);
-    this.producers.rebuildFrom(batches.map((b) => readBatchHeader(b)));
+    // Read in chunks (a disk log may not fit in memory); corrupt data, which the log
+    // reports itself, ends the rebuild there.
+    this.producers.rebuildFrom(batchHeaders(this.log, { onCorrupt: () => {} }));
   }
 
   /** Start offset of the current leader epoch. */
@@ -229,6 +244,12 @@ export class Replica {
   /** Fails every acks=all waiter (the partition is going away). */
   close(reason: KaError): void {
     this.#failWaiters(reason);
+  }
+
+  /** Removes the replica's stored data for good (its log and epoch checkpoint): it left this broker. */
+  delete(): void {
+    this.epochCache.detach();
+    this.log.delete();
   }
 
   #wakeWaiters(): void {

@@ -192,8 +192,14 @@ Deno.test("Replica.update() at the same epoch keeps follower state; a new epoch 
   const r = replica({ replicas: [0, 1], isr: [0, 1] });
   append(r, 2);
   r.onFollowerFetch(1, 2n, T0 + 5);
+  r.update(state({ replicas: [0, 1], isr: [0, 1] }), T0 + 8);
+  assert.equal(r.followers.get(1)?.logEndOffset, 2n, "same epoch, still in the ISR: kept");
   r.update(state({ replicas: [0, 1], isr: [0] }), T0 + 10);
-  assert.equal(r.followers.get(1)?.logEndOffset, 2n);
+  // Out of the ISR: its old position may belong to a dead process, it must fetch again to rejoin.
+  assert.equal(r.followers.get(1)?.logEndOffset, -1n);
+  assert.equal(r.proposedIsr(T0 + 11, 10_000), null, "no rejoin before a new fetch");
+  r.onFollowerFetch(1, 2n, T0 + 12);
+  assert.deepEqual(r.proposedIsr(T0 + 13, 10_000), [0, 1]);
   r.update(state({ leaderEpoch: 5, replicas: [0, 1], isr: [0] }), T0 + 20);
   assert.equal(r.followers.get(1)?.logEndOffset, -1n);
   assert.equal(r.followers.get(1)?.lastCaughtUpMs, T0 + 20);

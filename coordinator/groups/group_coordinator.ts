@@ -258,9 +258,9 @@ export class GroupCoordinator {
       if (request.generationId < 0) return KaError.of("UNKNOWN_MEMBER_ID").code;
       if (!group.members.has(request.memberId)) return KaError.of("UNKNOWN_MEMBER_ID").code;
       if (request.generationId !== group.generationId) return KaError.of("ILLEGAL_GENERATION").code;
-      if (group.state === "PreparingRebalance" || group.state === "CompletingRebalance") {
-        return KaError.of("REBALANCE_IN_PROGRESS").code;
-      }
+      // A member may commit what it processed before rejoining (Kafka accepts that during
+      // PreparingRebalance); only the sync phase refuses.
+      if (group.state === "CompletingRebalance") return KaError.of("REBALANCE_IN_PROGRESS").code;
       group.members.get(request.memberId)!.lastHeartbeatMs = this.#options.now();
     } else if (request.generationId >= 0) {
       return KaError.of("ILLEGAL_GENERATION").code;

@@ -50,9 +50,18 @@ export class FileJournal implements MetadataJournal {
   append(event: MetadataEvent): void {
     this.#file ??= Deno.openSync(this.#path, { append: true, create: true });
     const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");
-    let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
-    this.#file.syncSync();
+    const before = this.#file.statSync().size;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+      this.#file.syncSync();
+    } catch (err) {
+      // A half-written line would make the next start refuse the journal: cut it off.
+      try {
+        this.#file.truncateSync(before);
+      } catch { /* the error below says what went wrong */ }
+      throw err;
+    }
   }
 
   close(): void {

@@ -20,11 +20,16 @@ export interface FrameDecoderOptions {
  * Incremental frame splitter. After it throws, the stream is out of sync:
  * close the connection.
  */
+/** First buffer for a frame that arrives in pieces; it doubles up to the declared length. */
+const INITIAL_FRAME_BYTES = 64 * 1024;
+
 export class FrameDecoder {
   readonly #frameBytesMax: number;
   readonly #lengthBuf = new Uint8Array(FRAME_LENGTH_BYTES);
   #lengthHave = 0;
   #frame: Uint8Array | null = null;
+  /** The declared length of the frame being read; the buffer grows towards it as bytes arrive. */
+  #frameLength = 0;
   #frameHave = 0;
 
   /** See {@linkcode FrameDecoderOptions}. */
@@ -52,7 +57,10 @@ export class FrameDecoder {
         `Cannot read frame as its length must be at most ${this.#frameBytesMax} bytes: current value is ${length}`,
       );
     }
-    this.#frame = new Uint8Array(length);
+    // Allocate as bytes arrive, not as declared: a peer that announces 100 MiB and sends
+    // nothing costs 64 KiB, not 100 MiB.
+    this.#frame = new Uint8Array(Math.min(length, INITIAL_FRAME_BYTES));
+    this.#frameLength = length;
     this.#frameHave = 0;
   }
 
@@ -85,12 +93,19 @@ export class FrameDecoder {
           this.#startFrame(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) | 0);
         }
       }
-      const frame = this.#frame as Uint8Array;
-      const take = Math.min(frame.length - this.#frameHave, end - pos);
+      const take = Math.min(this.#frameLength - this.#frameHave, end - pos);
+      let frame = this.#frame as Uint8Array;
+      if (this.#frameHave + take > frame.length) {
+        const grown = new Uint8Array(
+          Math.min(this.#frameLength, Math.max(frame.length * 2, this.#frameHave + take)),
+        );
+        grown.set(frame.subarray(0, this.#frameHave));
+        frame = this.#frame = grown;
+      }
       frame.set(chunk.subarray(pos, pos + take), this.#frameHave);
       this.#frameHave += take;
       pos += take;
-      if (this.#frameHave === frame.length) {
+      if (this.#frameHave === this.#frameLength) {
         frames.push(frame);
         this.#frame = null;
         this.#frameHave = 0;
