@@ -22,6 +22,7 @@ import { handleProduce } from "./handlers/produce.ts";
 import { handleFetch } from "./handlers/fetch.ts";
 import { handleListOffsets } from "./handlers/list_offsets.ts";
 import { handleOffsetForLeaderEpoch } from "./handlers/offset_for_leader_epoch.ts";
+import { handleWriteTxnMarkers } from "./handlers/write_txn_markers.ts";
 
 /** APIs a broker answers (ApiVersions lists exactly these). */
 export const BROKER_API_KEYS: readonly number[] = [
@@ -45,10 +46,19 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.ListGroups,
   ApiKey.InitProducerId,
   ApiKey.SchemaRegistry,
+  ApiKey.AddPartitionsToTxn,
+  ApiKey.AddOffsetsToTxn,
+  ApiKey.EndTxn,
+  ApiKey.TxnOffsetCommit,
+  ApiKey.WriteTxnMarkers,
 ];
 
 /** Owned by the coordinator process (groups, producer ids, schemas): forwarded as they are. */
 const FORWARDED: ReadonlySet<number> = new Set([
+  ApiKey.AddPartitionsToTxn,
+  ApiKey.AddOffsetsToTxn,
+  ApiKey.EndTxn,
+  ApiKey.TxnOffsetCommit,
   ApiKey.InitProducerId,
   ApiKey.SchemaRegistry,
   ApiKey.JoinGroup,
@@ -130,6 +140,8 @@ export function createBrokerHandler(
       }
       case ApiKey.ApiVersions:
         return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
+      case ApiKey.WriteTxnMarkers:
+        return reply(ApiKey.WriteTxnMarkers, await handleWriteTxnMarkers(broker, request.body));
       case ApiKey.Metadata: {
         // Before its first snapshot a broker knows no topics: each is unknown (a retriable error).
         const snapshot = broker.snapshot ??

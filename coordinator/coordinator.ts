@@ -38,6 +38,7 @@ import type { MetadataStore } from "./metadata/store.ts";
 import { GroupCoordinator } from "./groups/group_coordinator.ts";
 import { type ProducerIdEvent, ProducerIdManager } from "./producer_ids.ts";
 import { type SchemaRegisteredEvent, SchemaRegistry } from "./schema_registry.ts";
+import { TransactionCoordinator, type TxnStateEvent } from "./txn/transaction_coordinator.ts";
 import type { ServiceProcess, Supervisor } from "./supervisor.ts";
 
 /** Settings the coordinator runs with. */
@@ -92,6 +93,8 @@ export class Coordinator implements ConsoleBackend {
   readonly producerIds: ProducerIdManager;
   /** The Avro schema registry. */
   readonly schemaRegistry: SchemaRegistry;
+  /** Transactions (exactly-once). */
+  readonly transactions: TransactionCoordinator;
   #settings: CoordinatorSettings;
   #logger: Logger;
   #now: () => number;
@@ -131,12 +134,73 @@ export class Coordinator implements ConsoleBackend {
     const foreign = this.store.foreignEvents();
     this.producerIds = new ProducerIdManager({
       persist: (e) => this.store.journalForeign(e),
-      events: foreign.filter((e): e is ProducerIdEvent => e.type !== "schema_registered"),
+      events: foreign.filter((e): e is ProducerIdEvent =>
+        e.type === "producer_id_block" || e.type === "transactional_producer"
+      ),
     });
     this.schemaRegistry = new SchemaRegistry({
       persist: (e) => this.store.journalForeign(e),
       events: foreign.filter((e): e is SchemaRegisteredEvent => e.type === "schema_registered"),
     });
+    this.transactions = new TransactionCoordinator({
+      producerIds: this.producerIds,
+      now: this.#now,
+      persist: (e) => this.store.journalForeign(e),
+      events: foreign.filter((e): e is TxnStateEvent => e.type === "txn_state"),
+      writeMarkers: (txn) => this.#writeTxnMarkers(txn),
+      applyOffsets: (offsets) => this.groups.commitTransactional(offsets),
+      partitionExists: (topic, partition) =>
+        this.store.hasTopic(topic) && this.store.topic(topic).partitions[partition] !== undefined,
+    });
+  }
+
+  /**
+   * Writes a transaction's COMMIT/ABORT markers: one WriteTxnMarkers request
+   * to each partition leader. True when every partition answered without error.
+   */
+  async #writeTxnMarkers(txn: {
+    producerId: bigint;
+    producerEpoch: number;
+    commit: boolean;
+    partitions: { topic: string; partition: number }[];
+  }): Promise<boolean> {
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const { topic, partition } of txn.partitions) {
+      const p = this.store.hasTopic(topic)
+        ? this.store.topic(topic).partitions[partition]
+        : undefined;
+      if (!p) continue; // the topic was deleted: nothing to mark
+      if (p.leader < 0) return false;
+      const topics = byLeader.get(p.leader) ?? new Map<string, number[]>();
+      topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+      byLeader.set(p.leader, topics);
+    }
+    const results = await Promise.all([...byLeader].map(async ([leader, topics]) => {
+      const endpoint = this.liveBrokers().find((b) => b.id === leader);
+      if (!endpoint) return false;
+      try {
+        const conn = await this.#pushConn(endpoint, "markers");
+        const response = await conn.request(ApiKey.WriteTxnMarkers, 0, {
+          markers: [{
+            producerId: txn.producerId,
+            producerEpoch: txn.producerEpoch,
+            transactionResult: txn.commit,
+            topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+            coordinatorEpoch: 0,
+          }],
+        }, { timeoutMs: 15_000 });
+        return response.markers.every((m) =>
+          m.topics.every((t) => t.partitions.every((p) => p.errorCode === 0))
+        );
+      } catch (err) {
+        this.#logger.warn("could not write transaction markers", {
+          broker: leader,
+          reason: messageOf(err),
+        });
+        return false;
+      }
+    }));
+    return results.every(Boolean);
   }
 
   // ---- liveness -------------------------------------------------------------
@@ -155,7 +219,10 @@ export class Coordinator implements ConsoleBackend {
   /** Runs TCP checks and heartbeat expiry until `signal` aborts. */
   async watch(signal: AbortSignal, intervalMs = 500): Promise<void> {
     // Groups need a finer clock than health checks: joins complete and sessions expire on ticks.
-    const ticker = setInterval(() => this.groups.tick(), 100);
+    const ticker = setInterval(() => {
+      this.groups.tick();
+      this.transactions.tick();
+    }, 100);
     try {
       while (!signal.aborted) {
         await this.checkHealth();
@@ -407,7 +474,7 @@ export class Coordinator implements ConsoleBackend {
   /** Stops pushing metadata and closes push connections (the cluster is shutting down). */
   close(): void {
     this.#closed = true;
-    for (const id of [...this.#pushConns.keys()]) this.#dropPushConn(id);
+    for (const key of [...this.#pushConns.keys()]) this.#dropConn(key);
   }
 
   /** Pushes the current snapshot to every live broker; waits up to 3 s. */
@@ -434,23 +501,37 @@ export class Coordinator implements ConsoleBackend {
     );
   }
 
-  #pushConn(broker: BrokerEndpoint): Promise<KafkaConnection> {
-    let conn = this.#pushConns.get(broker.id);
+  /**
+   * The coordinator's connection to a broker. `purpose` keeps slow requests
+   * (transaction markers wait for the ISR) off the connection that carries
+   * metadata pushes, which a broker answers in order.
+   */
+  #pushConn(
+    broker: BrokerEndpoint,
+    purpose: "metadata" | "markers" = "metadata",
+  ): Promise<KafkaConnection> {
+    const key = purpose === "metadata" ? broker.id : -1 - broker.id;
+    let conn = this.#pushConns.get(key);
     if (!conn) {
       conn = this.#connect(`${broker.host}:${broker.port}`);
-      conn.catch(() => this.#pushConns.delete(broker.id));
-      this.#pushConns.set(broker.id, conn);
+      conn.catch(() => this.#pushConns.delete(key));
+      this.#pushConns.set(key, conn);
     }
     return conn.then((c) => {
       if (!c.closed) return c;
-      this.#pushConns.delete(broker.id);
-      return this.#pushConn(broker);
+      this.#pushConns.delete(key);
+      return this.#pushConn(broker, purpose);
     });
   }
 
   #dropPushConn(id: number): void {
-    const conn = this.#pushConns.get(id);
-    this.#pushConns.delete(id);
+    this.#dropConn(-1 - id);
+    this.#dropConn(id);
+  }
+
+  #dropConn(key: number): void {
+    const conn = this.#pushConns.get(key);
+    this.#pushConns.delete(key);
     conn?.then((c) => c.close()).catch(() => {});
   }
 

@@ -4,13 +4,17 @@
  * create or delete topics. Decode → dispatch → encode, as on the broker.
  * @module
  */
-import { KaError } from "@kafka-analog/lib/errors";
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import {
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
   ApiKey,
   decodeRequest,
   encodeResponse,
   ERRORS,
   type ImplementedApiKey,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
   RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
@@ -41,6 +45,10 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.AlterPartition,
   ApiKey.InitProducerId,
   ApiKey.SchemaRegistry,
+  ApiKey.AddPartitionsToTxn,
+  ApiKey.AddOffsetsToTxn,
+  ApiKey.EndTxn,
+  ApiKey.TxnOffsetCommit,
   ApiKey.FindCoordinator,
   ApiKey.JoinGroup,
   ApiKey.SyncGroup,
@@ -92,8 +100,60 @@ export function createCoordinatorHandler(
       case ApiKey.InitProducerId:
         return reply(
           ApiKey.InitProducerId,
-          handleInitProducerId(coordinator.producerIds, request.body),
+          request.body.transactionalId
+            ? await initTransactionalProducer(coordinator, request.body)
+            : handleInitProducerId(coordinator.producerIds, request.body),
         );
+      case ApiKey.AddPartitionsToTxn:
+        return reply(ApiKey.AddPartitionsToTxn, addPartitionsToTxn(coordinator, request.body));
+      case ApiKey.AddOffsetsToTxn: {
+        const b = request.body;
+        return reply(ApiKey.AddOffsetsToTxn, {
+          throttleTimeMs: 0,
+          errorCode: coordinator.transactions.addOffsets(
+            b.transactionalId,
+            b.producerId,
+            b.producerEpoch,
+            b.groupId,
+          ),
+        });
+      }
+      case ApiKey.EndTxn: {
+        const b = request.body;
+        return reply(ApiKey.EndTxn, {
+          throttleTimeMs: 0,
+          errorCode: await coordinator.transactions.endTxn(
+            b.transactionalId,
+            b.producerId,
+            b.producerEpoch,
+            b.committed,
+          ),
+        });
+      }
+      case ApiKey.TxnOffsetCommit: {
+        const b = request.body;
+        const errorCode = coordinator.transactions.txnOffsetCommit(
+          b.transactionalId,
+          b.producerId,
+          b.producerEpoch,
+          b.groupId,
+          b.topics.flatMap((t) =>
+            t.partitions.map((p) => ({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.committedOffset,
+              metadata: p.committedMetadata,
+            }))
+          ),
+        );
+        return reply(ApiKey.TxnOffsetCommit, {
+          throttleTimeMs: 0,
+          topics: b.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+          })),
+        });
+      }
       case ApiKey.SchemaRegistry:
         return reply(ApiKey.SchemaRegistry, {
           payload: handleSchemaRegistryRequest(coordinator.schemaRegistry, request.body.payload),
@@ -156,5 +216,51 @@ export function createCoordinatorHandler(
           `The coordinator does not serve API ${header.apiKey}`,
         );
     }
+  };
+}
+
+/** InitProducerId with a transactional id: the transaction coordinator bumps the epoch. */
+async function initTransactionalProducer(
+  coordinator: Coordinator,
+  body: InitProducerIdRequest,
+): Promise<InitProducerIdResponse> {
+  try {
+    const { producerId, producerEpoch } = await coordinator.transactions.initProducerId(
+      body.transactionalId!,
+      body.transactionTimeoutMs,
+    );
+    return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch };
+  } catch (err) {
+    if (!isKaError(err)) throw err;
+    return { throttleTimeMs: 0, errorCode: err.code, producerId: -1n, producerEpoch: -1 };
+  }
+}
+
+/** AddPartitionsToTxn (v0–2 field names). */
+function addPartitionsToTxn(
+  coordinator: Coordinator,
+  body: AddPartitionsToTxnRequest,
+): AddPartitionsToTxnResponse {
+  const results = coordinator.transactions.addPartitions(
+    body.v3AndBelowTransactionalId,
+    body.v3AndBelowProducerId,
+    body.v3AndBelowProducerEpoch,
+    body.v3AndBelowTopics.flatMap((t) =>
+      t.partitions.map((partition) => ({ topic: t.name, partition }))
+    ),
+  );
+  const byTopic = new Map<string, { partitionIndex: number; partitionErrorCode: number }[]>();
+  for (const r of results) {
+    byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), {
+      partitionIndex: r.partition,
+      partitionErrorCode: r.errorCode,
+    }]);
+  }
+  return {
+    throttleTimeMs: 0,
+    resultsByTopicV3AndBelow: [...byTopic].map(([name, resultsByPartition]) => ({
+      name,
+      resultsByPartition,
+    })),
   };
 }

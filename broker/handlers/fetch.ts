@@ -54,7 +54,14 @@ function readOnce(
         // every in-sync replica has.
         const isFollower = request.replicaId >= 0 && request.replicaId !== broker.id &&
           hosted.state.replicas.includes(request.replicaId);
-        const readEnd = isFollower ? log.logEndOffset : highWatermark;
+        // read_committed consumers stop at the last stable offset (no open transaction's records).
+        const lastStableOffset = hosted.replica.lastStableOffset();
+        const readCommitted = !isFollower && request.isolationLevel === 1;
+        const readEnd = isFollower
+          ? log.logEndOffset
+          : readCommitted
+          ? lastStableOffset
+          : highWatermark;
         if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) {
           throw KaError.of(
             "OFFSET_OUT_OF_RANGE",
@@ -71,9 +78,15 @@ function readOnce(
           partitionIndex: p.partition,
           errorCode: 0,
           highWatermark,
-          lastStableOffset: highWatermark,
+          lastStableOffset,
           logStartOffset: log.logStartOffset,
-          abortedTransactions: [],
+          // Only read_committed readers get the aborted ranges (to drop those records).
+          abortedTransactions: readCommitted
+            ? hosted.replica.txns.abortedIn(p.fetchOffset, readEnd).map((a) => ({
+              producerId: a.producerId,
+              firstOffset: a.firstOffset,
+            }))
+            : null,
           preferredReadReplica: -1,
           records: concat(read.batches, read.bytes),
         };

@@ -32,8 +32,10 @@ export function handleListOffsets(
           const hw = broker.highWatermark(hosted);
           let offset: bigint;
           let timestamp = -1n;
-          if (p.timestamp === LATEST_TIMESTAMP) offset = hw;
-          else if (p.timestamp === EARLIEST_TIMESTAMP) offset = hosted.log.logStartOffset;
+          // read_committed (isolation level 1): the latest offset is the last stable offset.
+          if (p.timestamp === LATEST_TIMESTAMP) {
+            offset = request.isolationLevel === 1 ? hosted.replica.lastStableOffset() : hw;
+          } else if (p.timestamp === EARLIEST_TIMESTAMP) offset = hosted.log.logStartOffset;
           else {
             const found = firstAtOrAfter(hosted.log, Number(p.timestamp));
             if (found !== null && found.offset < hw) {

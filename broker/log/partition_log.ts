@@ -110,6 +110,14 @@ export function* batchHeaders(
   log: PartitionLog,
   options: { fromOffset?: bigint; onCorrupt?: (err: KaError) => void } = {},
 ): Generator<BatchHeader> {
+  for (const { header } of storedBatches(log, options)) yield header;
+}
+
+/** As {@linkcode batchHeaders}, with each batch's bytes too (transaction markers need them). */
+export function* storedBatches(
+  log: PartitionLog,
+  options: { fromOffset?: bigint; onCorrupt?: (err: KaError) => void } = {},
+): Generator<{ header: BatchHeader; bytes: Uint8Array }> {
   let offset = options.fromOffset ?? log.logStartOffset;
   while (offset < log.logEndOffset) {
     let batches: Uint8Array[];
@@ -124,7 +132,7 @@ export function* batchHeaders(
     for (const batch of batches) {
       const header = readBatchHeader(batch);
       if (lastOffsetOf(header) < offset) continue;
-      yield header;
+      yield { header, bytes: batch };
       offset = lastOffsetOf(header) + 1n;
     }
   }

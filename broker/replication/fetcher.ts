@@ -254,6 +254,7 @@ export class ReplicaFetchers {
       replica.log.appendReplica(bytes.slice(), header);
       replica.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
       replica.producers.record(header, header.baseOffset);
+      replica.txns.onBatch(header, bytes);
     }
   }
 }

@@ -11,7 +11,9 @@
 import type { PartitionState } from "@kafka-analog/lib/cluster";
 import { KaError } from "@kafka-analog/lib/errors";
 import { assert } from "@kafka-analog/lib/assert";
-import { batchHeaders, type PartitionLog } from "../log/partition_log.ts";
+import { type PartitionLog, storedBatches } from "../log/partition_log.ts";
+import type { BatchHeader } from "@kafka-analog/lib/protocol";
+import { TransactionIndex } from "./txn_index.ts";
 import { LeaderEpochCache } from "../log/leader_epoch_cache.ts";
 import { ProducerStateTable } from "../producer_state.ts";
 
@@ -41,6 +43,8 @@ export class Replica {
   readonly epochCache: LeaderEpochCache;
   /** Idempotent producers' last batches; rebuilt from the log when this replica becomes leader. */
   readonly producers = new ProducerStateTable();
+  /** Open and aborted transactions; the last stable offset comes from it. */
+  readonly txns = new TransactionIndex();
   state: PartitionState;
   /** Offsets below this are committed (on every ISR member). */
   highWatermark = 0n;
@@ -136,6 +140,7 @@ export class Replica {
   appendAsLeader(batch: Uint8Array, header: Parameters<PartitionLog["append"]>[1]) {
     assert(this.isLeader, "only the leader appends producer batches");
     const result = this.log.append(batch, header, this.state.leaderEpoch);
+    this.txns.onBatch({ ...header, baseOffset: result.baseOffset }, batch);
     this.maybeAdvanceHighWatermark();
     return result;
   }
@@ -232,7 +237,18 @@ export class Replica {
   rebuildProducerState(): void {
     // Read in chunks (a disk log may not fit in memory); corrupt data, which the log
     // reports itself, ends the rebuild there.
-    this.producers.rebuildFrom(batchHeaders(this.log, { onCorrupt: () => {} }));
+    const headers: BatchHeader[] = [];
+    this.txns.clear();
+    for (const { header, bytes } of storedBatches(this.log, { onCorrupt: () => {} })) {
+      headers.push(header);
+      this.txns.onBatch(header, bytes);
+    }
+    this.producers.rebuildFrom(headers);
+  }
+
+  /** Offsets below this are committed and not part of an open transaction. */
+  lastStableOffset(): bigint {
+    return this.txns.lastStableOffset(this.highWatermark);
   }
 
   /** Start offset of the current leader epoch. */

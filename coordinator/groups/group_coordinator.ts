@@ -273,6 +273,34 @@ export class GroupCoordinator {
     return 0;
   }
 
+  /** Offsets committed by a transaction: applied as they are (the transaction was fenced by producer epoch). */
+  commitTransactional(
+    offsets: {
+      group: string;
+      topic: string;
+      partition: number;
+      offset: bigint;
+      metadata: string | null;
+    }[],
+  ): void {
+    const now = this.#options.now();
+    const byGroup = new Map<string, CommittedOffset[]>();
+    for (const o of offsets) {
+      byGroup.set(o.group, [...(byGroup.get(o.group) ?? []), {
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        metadata: o.metadata,
+        commitTimestampMs: now,
+      }]);
+    }
+    for (const [group, list] of byGroup) {
+      this.#options.persistOffsets?.(group, list);
+      this.loadOffsets(group, list);
+      this.#group(group);
+    }
+  }
+
   /** OffsetFetch: committed offsets (all of the group's when `partitions` is null). */
   committed(
     groupId: string,

@@ -17,9 +17,10 @@ import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
 import { placeTopic } from "./placement.ts";
 import type { ProducerIdEvent } from "../producer_ids.ts";
 import type { SchemaRegisteredEvent } from "../schema_registry.ts";
+import type { TxnStateEvent } from "../txn/transaction_coordinator.ts";
 
 /** Events other owners keep in the same journal (producer ids, schemas); the store only carries them. */
-export type ForeignEvent = ProducerIdEvent | SchemaRegisteredEvent;
+export type ForeignEvent = ProducerIdEvent | SchemaRegisteredEvent | TxnStateEvent;
 
 /** One durable change to the metadata. */
 export type MetadataEvent =
@@ -310,6 +311,7 @@ export class MetadataStore {
       case "producer_id_block":
       case "transactional_producer":
       case "schema_registered":
+      case "txn_state":
         this.#foreign.push(event);
         return;
       case "offsets_committed": {

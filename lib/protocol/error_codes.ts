@@ -114,6 +114,13 @@ export const ERRORS = Object.freeze({
   ),
   INVALID_CONFIG: row(40, "INVALID_CONFIG", false, 400, "Invalid configuration"),
   NOT_CONTROLLER: row(41, "NOT_CONTROLLER", true, 503, "Not the controller"),
+  OPERATION_NOT_ATTEMPTED: row(
+    55,
+    "OPERATION_NOT_ATTEMPTED",
+    false,
+    409,
+    "Not attempted: another part of the request failed",
+  ),
   OFFSET_METADATA_TOO_LARGE: row(
     12,
     "OFFSET_METADATA_TOO_LARGE",
