@@ -792,6 +792,12 @@ export class Coordinator implements ConsoleBackend {
     };
   }
 
+  async topicAlter(name: string, configs: Record<string, string>): Promise<TopicListing> {
+    this.store.alterTopicConfigs(name, configs);
+    await this.pushMetadata();
+    return this.topicDescribe(name);
+  }
+
   async topicDelete(name: string): Promise<void> {
     const response = await this.deleteTopics({ topicNames: [name], timeoutMs: 30_000 });
     const code = response.responses[0].errorCode;

@@ -56,11 +56,18 @@ export interface TestCluster {
 /** Starts a cluster of `brokers` brokers on ports from `base`. */
 export async function startCluster(
   base: number,
-  options: { brokers?: number; timeoutMs?: number } = {},
+  options: {
+    brokers?: number;
+    timeoutMs?: number;
+    storage?: "memory" | "disk";
+    /** Reuse this directory (restart a stopped cluster); it is kept on stop. */
+    dir?: string;
+  } = {},
 ): Promise<TestCluster> {
   const ports = portsFor(base);
   const brokers = options.brokers ?? 5;
-  const dir = await Deno.makeTempDir({ prefix: "kafka-analog-test-" });
+  const keepDir = options.dir !== undefined;
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "kafka-analog-test-" });
   const configFile = `${dir}/config.yaml`;
   await Deno.writeTextFile(
     configFile,
@@ -73,6 +80,7 @@ export async function startCluster(
       "broker:",
       `  base_port: ${ports.brokerBase}`,
       `  data_dir: ${dir}/data`,
+      `  storage: ${options.storage ?? "memory"}`,
       "gateway:",
       `  writer_port: ${ports.writer}`,
       `  reader_port: ${ports.reader}`,
@@ -134,7 +142,7 @@ export async function startCluster(
     } catch { /* gone */ }
     await status;
     await pumps;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (!keepDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw err;
   } finally {
     clearTimeout(timer);
@@ -151,7 +159,7 @@ export async function startCluster(
     await status;
     await pumps;
     await child.stdin.close().catch(() => {});
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (!keepDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return {
     ports,

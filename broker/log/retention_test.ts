@@ -65,17 +65,28 @@ Deno.test("applyRetentionAll() applies each topic's policy to memory and disk lo
     fill(kept, 10);
     const targets: MaintainedLog[] = [
       { name: "time-0", log: memory, configs: { "retention.ms": "3500" }, highWatermark: 10n },
-      { name: "size-0", log: disk, configs: { "retention.bytes": String(5 * size) }, highWatermark: 10n },
+      {
+        name: "size-0",
+        log: disk,
+        configs: { "retention.bytes": String(5 * size) },
+        highWatermark: 10n,
+      },
       { name: "kept-0", log: kept, configs: { "retention.ms": "1" }, highWatermark: 0n },
     ];
-    const deleted = applyRetentionAll(targets, { defaults: DEFAULTS, nowMs: BASE_TS + 9000, logger });
+    const deleted = applyRetentionAll(targets, {
+      defaults: DEFAULTS,
+      nowMs: BASE_TS + 9000,
+      logger,
+    });
     // Memory: batches 0..5 are more than 3500 ms older than BASE_TS + 9000.
     assert.equal(memory.logStartOffset, 6n);
     // Disk: segments of 2 batches; deleting 2 segments leaves 6 batches ≥ 5, a third would leave 4.
     assert.equal(disk.logStartOffset, 4n);
     assert.equal(kept.logStartOffset, 0n, "nothing is committed: nothing goes");
     assert.equal(deleted, 6 * size + 4 * size);
-    const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "retention deleted old data");
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) =>
+      l.msg === "retention deleted old data"
+    );
     assert.deepEqual(logged.map((l) => [l.partition, l.deletedUnits, l.logStartOffset]), [
       ["time-0", 6, "6"],
       ["size-0", 2, "4"],
@@ -111,7 +122,12 @@ Deno.test("runLogMaintenance() checks flush.ms every tick and applies retention 
   try {
     let now = BASE_TS;
     const logger = createLogger("t", { sink: () => {} });
-    const disk = DiskLog.open(dir, { segmentBytes: 1 << 20, flushMs: 2500, now: () => now, logger });
+    const disk = DiskLog.open(dir, {
+      segmentBytes: 1 << 20,
+      flushMs: 2500,
+      now: () => now,
+      logger,
+    });
     const memory = new MemoryLog();
     fill(memory, 20); // timestamps BASE_TS .. BASE_TS + 19000
     const controller = new AbortController();

@@ -412,7 +412,8 @@ export class Segment {
     this.#writeIndexes();
     const path = this.path("log");
     void this.#store.syncInBackground().then((err) => {
-      if (err) {
+      // A segment closed or deleted meanwhile (shutdown, retention) has nothing left to sync.
+      if (err && this.#store.isOpen) {
         this.#options.logger.warn("cannot fsync sealed segment", { path, reason: err.message });
       }
     });

@@ -215,6 +215,18 @@ export function createFakeBackend(): FakeBackend {
         };
       });
     },
+    topicAlter(name: string, configs: Record<string, string>): Promise<TopicListing> {
+      calls.push(`topicAlter ${name}`);
+      const topic = topics.get(name);
+      if (!topic) {
+        return Promise.reject(KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${name}'`));
+      }
+      for (const [k, v] of Object.entries(configs)) {
+        if (v === "") delete topic.configs[k];
+        else topic.configs[k] = v;
+      }
+      return Promise.resolve(structuredClone(topic));
+    },
     brokerStop(id: number): Promise<void> {
       calls.push(`brokerStop ${id}`);
       knownBroker(id);

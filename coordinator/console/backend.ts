@@ -95,6 +95,8 @@ export interface ConsoleBackend {
   topicList(): TopicListing[];
   topicDescribe(name: string): TopicListing;
   topicDelete(name: string): Promise<void>;
+  /** Sets (or, with an empty value, removes) topic configs; applied live by the brokers. */
+  topicAlter(name: string, configs: Record<string, string>): Promise<TopicListing>;
   groupList(): Promise<GroupListing[]>;
   groupDescribe(name: string): Promise<GroupDescription>;
   /** Sets committed offsets of an empty group: every partition of `topic` to earliest, latest or an offset. */

@@ -48,6 +48,7 @@ export type Command =
   | { kind: "topicList" }
   | { kind: "topicDescribe"; name: string }
   | { kind: "topicDelete"; name: string }
+  | { kind: "topicAlter"; name: string; configs: Record<string, string> }
   | { kind: "groupList" }
   | { kind: "groupDescribe"; name: string }
   | { kind: "groupReset"; name: string; topic: string; to: ResetTarget }
@@ -217,6 +218,34 @@ function buildTopicCreate(args: readonly string[], usage: string): Command {
   if (partitions !== undefined) command.partitions = partitions;
   if (replicationFactor !== undefined) command.replicationFactor = replicationFactor;
   return command;
+}
+
+function buildTopicAlter(args: readonly string[], usage: string): Command {
+  const name = parseTopicName(args[0], usage);
+  const configs = new Map<string, string>();
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i];
+    let value: string;
+    if (arg.startsWith("--config=")) value = arg.slice("--config=".length);
+    else if (arg === "--config") {
+      if (i + 1 >= args.length) throw invalid("Missing value for '--config'", usage);
+      value = args[++i];
+    } else {
+      throw invalid(
+        arg.startsWith("--") ? `Unknown option '${arg}'` : `Unexpected argument '${arg}'`,
+        usage,
+      );
+    }
+    const at = value.indexOf("=");
+    const key = at > 0 ? value.slice(0, at) : "";
+    if (!CONFIG_KEY_PATTERN.test(key)) {
+      throw invalid(`Invalid config '${value}': must be key=value`, usage);
+    }
+    if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
+    configs.set(key, value.slice(at + 1));
+  }
+  if (configs.size === 0) throw invalid("Nothing to alter: give at least one --config k=v", usage);
+  return { kind: "topicAlter", name, configs: Object.fromEntries(configs) };
 }
 
 function parseGroupName(text: string | undefined, usage: string): string {
@@ -393,6 +422,13 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
     "Delete a topic and its data",
     ["topicName"],
     topicNameOnly("topicDelete"),
+  ),
+  spec(
+    ["topic", "alter"],
+    "NAME --config k=v ...",
+    "Change topic configs live (k= removes one)",
+    ["topicName"],
+    buildTopicAlter,
   ),
   spec(
     ["group", "list"],
@@ -586,6 +622,13 @@ export async function executeCommand(
     case "topicDescribe": {
       const topic = backend.topicDescribe(command.name);
       return { text: renderTopic(topic), json: topic };
+    }
+    case "topicAlter": {
+      const topic = await backend.topicAlter(command.name, command.configs);
+      return {
+        text: `Altered topic '${command.name}'.\n${renderTopic(topic)}`,
+        json: { ok: true, action: "topic alter", topic },
+      };
     }
     case "topicDelete":
       await backend.topicDelete(command.name);

@@ -538,7 +538,7 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     "topic",
   ]);
   assert.deepEqual(completeLine("to", backend), [["topic "], "to"]);
-  assert.deepEqual(words("topic "), ["create", "delete", "describe", "list"]);
+  assert.deepEqual(words("topic "), ["alter", "create", "delete", "describe", "list"]);
   assert.deepEqual(completeLine("topic de", backend), [["delete", "describe"], "de"]);
   assert.deepEqual(words("broker "), ["list", "restart", "start", "stop"]);
   assert.deepEqual(words("broker st"), ["start", "stop"]);
@@ -557,7 +557,7 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     ["--config", "--replication-factor", "--partitions"].sort(),
   );
   assert.deepEqual(words("help "), words(""));
-  assert.deepEqual(words("help topic "), ["create", "delete", "describe", "list"]);
+  assert.deepEqual(words("help topic "), ["alter", "create", "delete", "describe", "list"]);
   assert.deepEqual(words("status "), []);
   assert.deepEqual(words("nope "), []);
   assert.deepEqual(words("group "), ["describe", "list", "reset"]);
@@ -612,4 +612,29 @@ Deno.test("formatUptime() renders days, hours, minutes and seconds", () => {
   assert.equal(formatUptime(3_723_000), "1h 02m 03s");
   assert.equal(formatUptime(90_061_000), "1d 01h 01m");
   assert.equal(formatUptime(-1), "-");
+});
+
+Deno.test("parseCommand() topic alter takes --config k=v pairs and refuses nothing to alter", async () => {
+  assert.deepEqual(
+    parseCommand("topic alter orders --config retention.ms=1000 --config=retention.bytes="),
+    {
+      kind: "topicAlter",
+      name: "orders",
+      configs: { "retention.ms": "1000", "retention.bytes": "" },
+    },
+  );
+  assert.throws(() => parseCommand("topic alter orders"), (e) => isKaError(e, "INVALID_COMMAND"));
+  assert.throws(
+    () => parseCommand("topic alter orders --partitions 3"),
+    (e) => isKaError(e, "INVALID_COMMAND"),
+  );
+  const backend = createFakeBackend();
+  const result = await executeCommand(
+    parseCommand("topic alter orders --config retention.ms=1000"),
+    backend,
+  );
+  assert.equal(
+    (result.json as { topic: { configs: Record<string, string> } }).topic.configs["retention.ms"],
+    "1000",
+  );
 });

@@ -27,6 +27,7 @@ export type MetadataEvent =
   | ForeignEvent
   | { type: "topic_created"; topic: TopicState }
   | { type: "topic_deleted"; name: string }
+  | { type: "topic_configs_changed"; name: string; configs: Record<string, string> }
   | {
     type: "offsets_committed";
     group: string;
@@ -77,6 +78,9 @@ const TOPIC_CONFIGS: Record<string, (v: string) => boolean> = {
   "cleanup.policy": (v) => v === "delete" || v === "compact",
   "min.insync.replicas": (v) => /^\d+$/.test(v) && Number(v) >= 1,
   "unclean.leader.election.enable": (v) => v === "true" || v === "false",
+  "segment.ms": (v) => /^\d+$/.test(v) && Number(v) >= 1,
+  "flush.messages": (v) => /^\d+$/.test(v) && Number(v) >= 1,
+  "flush.ms": (v) => /^\d+$/.test(v) && Number(v) >= 1,
 };
 
 /** Options for creating a topic. */
@@ -166,19 +170,7 @@ export class MetadataStore {
         `Invalid replication factor ${request.replicationFactor} for topic '${request.name}': must be 1..${brokerIds.length} (brokers in the cluster)`,
       );
     }
-    for (const [key, value] of Object.entries(request.configs)) {
-      // Own keys only: "constructor" or "toString" must not find Object.prototype's.
-      const check = Object.hasOwn(TOPIC_CONFIGS, key) ? TOPIC_CONFIGS[key] : undefined;
-      if (!check) {
-        throw KaError.of(
-          "INVALID_CONFIG",
-          `Unknown topic config '${key}': known are ${Object.keys(TOPIC_CONFIGS).join(", ")}`,
-        );
-      }
-      if (!check(value)) {
-        throw KaError.of("INVALID_CONFIG", `Invalid value '${value}' for topic config '${key}'`);
-      }
-    }
+    for (const [key, value] of Object.entries(request.configs)) checkTopicConfig(key, value);
     const placement = placeTopic(
       request.name,
       request.partitions,
@@ -256,6 +248,22 @@ export class MetadataStore {
     return out;
   }
 
+  /** Changes a topic's configs (an empty value removes the key); validated like at creation. */
+  alterTopicConfigs(name: string, changes: Record<string, string>): TopicState {
+    const topic = this.topic(name);
+    const configs = { ...topic.configs };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === "") {
+        delete configs[key];
+        continue;
+      }
+      checkTopicConfig(key, value);
+      configs[key] = value;
+    }
+    this.#commit({ type: "topic_configs_changed", name, configs });
+    return this.topic(name);
+  }
+
   /** Journals a partition's new leader, epoch and ISR. */
   changePartition(topic: string, state: PartitionState): void {
     const current = this.topic(topic).partitions[state.partition];
@@ -329,6 +337,11 @@ export class MetadataStore {
       case "topic_deleted":
         this.#topics.delete(event.name);
         break;
+      case "topic_configs_changed": {
+        const topic = this.#topics.get(event.name);
+        if (topic) topic.configs = { ...event.configs };
+        break;
+      }
       case "partition_changed": {
         const p = this.#topics.get(event.topic)?.partitions[event.partition];
         if (p) {
@@ -341,5 +354,20 @@ export class MetadataStore {
       }
     }
     if (bumpVersion) this.#version++;
+  }
+}
+
+/** Throws INVALID_CONFIG for an unknown topic config key or a bad value. */
+function checkTopicConfig(key: string, value: string): void {
+  // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+  const check = Object.hasOwn(TOPIC_CONFIGS, key) ? TOPIC_CONFIGS[key] : undefined;
+  if (!check) {
+    throw KaError.of(
+      "INVALID_CONFIG",
+      `Unknown topic config '${key}': known are ${Object.keys(TOPIC_CONFIGS).join(", ")}`,
+    );
+  }
+  if (!check(value)) {
+    throw KaError.of("INVALID_CONFIG", `Invalid value '${value}' for topic config '${key}'`);
   }
 }

@@ -308,6 +308,13 @@ export const ERRORS = Object.freeze({
   ),
   SCHEMA_NOT_FOUND: row(1204, "SCHEMA_NOT_FOUND", false, 404, "Unknown schema id or subject"),
   INVALID_SCHEMA: row(1205, "INVALID_SCHEMA", false, 400, "Invalid Avro schema"),
+  TRANSACTION_ABORTED: row(
+    1206,
+    "TRANSACTION_ABORTED",
+    false,
+    409,
+    "The record was not sent because its transaction was aborted",
+  ),
 });
 
 /** Name of an error in {@linkcode ERRORS}. */
