@@ -32,7 +32,7 @@ import {
   PRODUCER_BATCHES_CACHED,
   PRODUCER_STATES_PER_PARTITION_MAX,
 } from "@kafka-analog/lib/limits";
-import { type BatchHeader, isControlBatch } from "@kafka-analog/lib/protocol";
+import { type BatchHeader, isControlBatch, isTransactionalBatch } from "@kafka-analog/lib/protocol";
 
 /**
  * What {@linkcode ProducerStateTable.check} decides about a batch. A
@@ -168,8 +168,27 @@ export class ProducerStateTable {
     return NEW;
   }
 
+  /**
+   * A transaction marker written for `producerId` at `producerEpoch`: older
+   * epochs of that producer are fenced on this partition from now on (a
+   * zombie cannot reopen an aborted transaction). The next batch of the
+   * marker's epoch may start a new sequence.
+   */
+  recordMarker(producerId: bigint, producerEpoch: number): void {
+    if (producerId < 0n) return;
+    const entry = this.#producers.get(producerId);
+    if (entry !== undefined && producerEpoch < entry.producerEpoch) return;
+    if (entry !== undefined && producerEpoch === entry.producerEpoch) return;
+    this.#producers.delete(producerId);
+    this.#producers.set(producerId, { producerId, producerEpoch, batches: [] });
+  }
+
   /** Remembers a batch appended at `baseOffset` (call only after `check` said new). */
   record(header: ProducerBatchHeader, baseOffset: bigint): void {
+    if (isControlBatch(header as BatchHeader) && isTransactionalBatch(header as BatchHeader)) {
+      this.recordMarker(header.producerId, header.producerEpoch);
+      return;
+    }
     if (!isIdempotent(header) || header.baseSequence < 0) return;
     const { producerId, producerEpoch } = header;
     let entry = this.#producers.get(producerId);

@@ -38,7 +38,10 @@ export function handleListOffsets(
           } else if (p.timestamp === EARLIEST_TIMESTAMP) offset = hosted.log.logStartOffset;
           else {
             const found = firstAtOrAfter(hosted.log, Number(p.timestamp));
-            if (found !== null && found.offset < hw) {
+            const visibleEnd = request.isolationLevel === 1
+              ? hosted.replica.lastStableOffset()
+              : hw;
+            if (found !== null && found.offset < visibleEnd) {
               offset = found.offset;
               timestamp = BigInt(found.timestamp);
             } else {

@@ -34,9 +34,11 @@ export async function handleWriteTxnMarkers(
             producerEpoch: marker.producerEpoch,
             commit: marker.transactionResult,
             coordinatorEpoch: marker.coordinatorEpoch,
-            timestamp: broker.now(),
+            timestamp: Math.floor(broker.now()),
           });
           const result = hosted.replica.appendAsLeader(batch, readBatchHeader(batch));
+          // Older epochs of this producer can no longer write here (no zombie reopens a transaction).
+          hosted.replica.producers.recordMarker(marker.producerId, marker.producerEpoch);
           broker.waiters.notify(partitionKey(t.name, partitionIndex));
           await hosted.replica.waitForHighWatermark(
             result.lastOffset + 1n,

@@ -138,9 +138,8 @@ export class TransactionCoordinator {
     }
     const { producerId, producerEpoch } = this.#options.producerIds.initProducerId(transactionalId);
     if (existing && existing.state === "Ongoing") {
-      // The old producer's transaction is aborted under the new epoch: the old producer is fenced.
-      existing.producerId = producerId;
-      existing.producerEpoch = producerEpoch;
+      // The old producer's transaction is aborted under a higher epoch: the old producer is fenced.
+      this.#fenceForAbort(existing, producerId, producerEpoch);
       this.#transition(existing, "PrepareAbort");
       const done = await this.#complete(existing);
       if (!done) {
@@ -267,12 +266,21 @@ export class TransactionCoordinator {
         const { producerId, producerEpoch } = this.#options.producerIds.initProducerId(
           txn.transactionalId,
         );
-        txn.producerId = producerId;
-        txn.producerEpoch = producerEpoch;
+        this.#fenceForAbort(txn, producerId, producerEpoch);
         this.#transition(txn, "PrepareAbort");
       }
       if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") void this.#complete(txn);
     }
+  }
+
+  /**
+   * Sets the epoch the abort markers are written with: normally the new
+   * epoch. When the epoch ran out and the manager handed out a new producer
+   * id, the markers must still name the old id (the brokers know the
+   * transaction under it), with its epoch + 1 (Kafka keeps 32767 for this).
+   */
+  #fenceForAbort(txn: Transaction, producerId: bigint, producerEpoch: number): void {
+    txn.producerEpoch = producerId === txn.producerId ? producerEpoch : txn.producerEpoch + 1;
   }
 
   #begin(txn: Transaction): void {
@@ -314,6 +322,8 @@ export class TransactionCoordinator {
     if (running) return running;
     const commit = txn.state === "PrepareCommit";
     const task = (async () => {
+      // Let the task be registered before its body can finish (an empty transaction has no awaits).
+      await Promise.resolve();
       try {
         const partitions = [...txn.partitions].map((k) => {
           const i = k.lastIndexOf("/");
