@@ -117,6 +117,8 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         String(g.port),
         "--bootstrap",
         [coordinator, ...brokers].join(","),
+        // Required by the gateway itself when it binds a non-loopback address.
+        ...(config.gateway.authToken === null ? [] : ["--auth-token", config.gateway.authToken]),
       ],
       logFile: `${paths.logDir}/${g.name}.log`,
     });

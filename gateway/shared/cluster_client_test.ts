@@ -6,13 +6,21 @@
 import assert from "node:assert/strict";
 import { KaError } from "@kafka-analog/lib/errors";
 import type {
-  Acks,
   ConsumedMessage,
   ProducerMessage,
   RecordMetadata,
   TopicDescription,
 } from "./cluster.ts";
-import { type ClusterClient, type ClusterReader, createClusterAdapter } from "./cluster_client.ts";
+import {
+  type ClusterAdapterOptions,
+  type ClusterClient,
+  type ClusterConnections,
+  type ClusterGroupMember,
+  type ClusterReader,
+  createClusterAdapter,
+  type GatewayProducerOptions,
+} from "./cluster_client.ts";
+import type { GroupConsumerOptions } from "@kafka-analog/clients";
 import { MemoryRegistry } from "./_memory_registry.ts";
 
 function topic(name: string): TopicDescription {
@@ -73,9 +81,23 @@ class StandIn {
           name === "a"
             ? Promise.resolve(topic("a"))
             : Promise.reject(KaError.of("UNKNOWN_TOPIC_OR_PARTITION")),
+        fetchOffsets: (groupId, partitions) => {
+          this.log.push(`fetchOffsets ${groupId} ${JSON.stringify(partitions)}`);
+          return Promise.resolve([
+            { topic: "a", partition: 1, offset: 7n },
+            { topic: "a", partition: 0, offset: null },
+          ]);
+        },
+        commitOffsets: (groupId, offsets) => {
+          this.log.push(`commitOffsets ${groupId} ${offsets.map((o) => o.offset).join(",")}`);
+          return Promise.resolve();
+        },
       },
-      producer: (options?: { acks?: Acks; lingerMs?: number }) => {
-        this.log.push(`producer acks=${options?.acks} linger=${options?.lingerMs}`);
+      producer: (options: GatewayProducerOptions) => {
+        this.log.push(
+          `producer acks=${options.acks} linger=${options.lingerMs} ` +
+            `delivery=${options.deliveryTimeoutMs} request=${options.requestTimeoutMs}`,
+        );
         return {
           send: (t: string, messages: ProducerMessage[]): Promise<RecordMetadata[]> => {
             this.log.push(`send ${t} acks=${options?.acks} n=${messages.length}`);
@@ -98,6 +120,51 @@ class StandIn {
     };
   }
 
+  /** Connections whose readers and members log what is done with them. */
+  connections(): ClusterConnections {
+    return {
+      openReader: () => {
+        const id = this.readersMade++;
+        this.log.push(`open reader ${id}`);
+        return {
+          reader: this.#reader(id),
+          close: () => {
+            this.log.push(`close reader ${id}`);
+            return Promise.resolve();
+          },
+        };
+      },
+      openGroupMember: (options: GroupConsumerOptions): ClusterGroupMember => {
+        this.memberOptions.push(options);
+        const log = this.log;
+        return {
+          rebalances: 0,
+          assignment: () => [],
+          subscribe: (topics) => log.push(`subscribe ${topics.join(",")}`),
+          poll: () => Promise.resolve([]),
+          pause: () => {},
+          resume: () => {},
+          seek: () => {},
+          commit: (offsets) => {
+            log.push(`member commit ${offsets?.length}`);
+            return Promise.resolve();
+          },
+          close: () => {
+            log.push("member close");
+            return Promise.resolve();
+          },
+        };
+      },
+    };
+  }
+
+  memberOptions: GroupConsumerOptions[] = [];
+
+  /** Adapter options with these connections. */
+  options(extra: Partial<ClusterAdapterOptions> = {}): ClusterAdapterOptions {
+    return { connections: this.connections(), ...extra };
+  }
+
   #reader(id: number): ClusterReader {
     return {
       fetch: async (request) => {
@@ -116,17 +183,17 @@ class StandIn {
 
 Deno.test("createClusterAdapter() keeps one producer per acks level and closes them", async () => {
   const standIn = new StandIn();
-  const cluster = createClusterAdapter(standIn.client(), { lingerMs: 2 });
+  const cluster = createClusterAdapter(standIn.client(), standIn.options({ lingerMs: 2 }));
   await cluster.produce("t", { value: "a" }, { acks: "all" });
   await cluster.produce("t", { value: "b" }, { acks: "all" });
   const metadata = await cluster.produce("t", { value: "c" }, { acks: 0 });
   assert.deepEqual(metadata, { topic: "t", partition: 0, offset: 0n });
   await cluster.close();
   assert.deepEqual(standIn.log, [
-    "producer acks=all linger=2",
+    "producer acks=all linger=2 delivery=30000 request=10000",
     "send t acks=all n=1",
     "send t acks=all n=1",
-    "producer acks=0 linger=2",
+    "producer acks=0 linger=2 delivery=30000 request=10000",
     "send t acks=0 n=1",
     "close producer acks=all",
     "close producer acks=0",
@@ -135,7 +202,8 @@ Deno.test("createClusterAdapter() keeps one producer per acks level and closes t
 });
 
 Deno.test("createClusterAdapter() passes admin calls through", async () => {
-  const cluster = createClusterAdapter(new StandIn().client());
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options());
   assert.deepEqual((await cluster.listTopics()).map((t) => t.name), ["a", "b"]);
   assert.equal((await cluster.describeTopic("a")).name, "a");
   await assert.rejects(
@@ -148,7 +216,7 @@ Deno.test("createClusterAdapter() passes admin calls through", async () => {
 
 Deno.test("createClusterAdapter() reads from the offset on, bounded in bytes and count", async () => {
   const standIn = new StandIn();
-  const cluster = createClusterAdapter(standIn.client(), { fetchBytesMax: 4096 });
+  const cluster = createClusterAdapter(standIn.client(), standIn.options({ fetchBytesMax: 4096 }));
   standIn.batch = [0n, 1n, 2n, 3n, 4n, 5n].map(message);
   const result = await cluster.fetch("t", 0, 2n, { maxMessages: 3, maxWaitMs: 50 });
   assert.deepEqual(result.messages.map((m) => m.offset), [2n, 3n, 4n]);
@@ -163,7 +231,10 @@ Deno.test("createClusterAdapter() reads from the offset on, bounded in bytes and
 Deno.test("createClusterAdapter() gives concurrent reads their own readers, bounded", async () => {
   const standIn = new StandIn();
   standIn.holdFetches = true;
-  const cluster = createClusterAdapter(standIn.client(), { readersMax: 2, pendingReadsMax: 1 });
+  const cluster = createClusterAdapter(
+    standIn.client(),
+    standIn.options({ readersMax: 2, pendingReadsMax: 1 }),
+  );
   const options = { maxMessages: 10, maxWaitMs: 1000 };
   const first = cluster.fetch("t", 0, 0n, options);
   const second = cluster.fetch("t", 1, 1n, options);
@@ -188,7 +259,7 @@ Deno.test("createClusterAdapter() gives concurrent reads their own readers, boun
 
 Deno.test("createClusterAdapter() health refreshes the metadata, with a timeout", async () => {
   const standIn = new StandIn();
-  const cluster = createClusterAdapter(standIn.client(), { healthTimeoutMs: 20 });
+  const cluster = createClusterAdapter(standIn.client(), standIn.options({ healthTimeoutMs: 20 }));
   assert.deepEqual(await cluster.health(), { ok: true, brokers: 3 });
   standIn.brokerCount = 0;
   assert.deepEqual(await cluster.health(), { ok: false, brokers: 0 });
@@ -201,7 +272,7 @@ Deno.test("createClusterAdapter() health refreshes the metadata, with a timeout"
 
 Deno.test("createClusterAdapter() encodes Avro values by schema or id and decodes them", async () => {
   const standIn = new StandIn();
-  const adapter = createClusterAdapter(standIn.client());
+  const adapter = createClusterAdapter(standIn.client(), standIn.options());
   const schema = { type: "record", name: "R", fields: [{ name: "n", type: "int" }] };
   const bytes = await adapter.encodeAvro("orders", { n: 5 }, { schema });
   assert.deepEqual([...bytes.subarray(0, 5)], [0, 0, 0, 0, 1]);
@@ -221,4 +292,79 @@ Deno.test("createClusterAdapter() encodes Avro values by schema or id and decode
     adapter.encodeAvro("orders", { n: 1 }, { schema: { type: "bogus" } }),
     (e) => e instanceof KaError && e.errorName === "INVALID_SCHEMA",
   );
+});
+
+Deno.test("createClusterAdapter() produceMany() settles each message on its own, in order", async () => {
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options());
+  const results = await cluster.produceMany("t", [{ value: "a" }, { value: "b" }], { acks: 1 });
+  assert.deepEqual(results.map((r) => r.status), ["fulfilled", "fulfilled"]);
+  assert.deepEqual(standIn.log.slice(1), ["send t acks=1 n=1", "send t acks=1 n=1"]);
+});
+
+Deno.test("createClusterAdapter() registers schemas once (INVALID_SCHEMA before the registry)", async () => {
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options());
+  const text = '{"type": "record", "name": "R", "fields": [{"name": "n", "type": "int"}]}';
+  assert.deepEqual(await cluster.registerSchema("s", text), { id: 1, subject: "s", version: 1 });
+  assert.deepEqual(await cluster.registerSchema("s", text.replaceAll(" ", "")), {
+    id: 1,
+    subject: "s",
+    version: 1,
+  });
+  assert.equal(await cluster.schemaById(1), JSON.stringify(JSON.parse(text)));
+  await assert.rejects(
+    cluster.registerSchema("s", '{"type": "nope"}'),
+    (e) => e instanceof KaError && e.errorName === "INVALID_SCHEMA",
+  );
+  assert.deepEqual(await cluster.listSchemas(), [{ id: 1, subject: "s", version: 1 }]);
+});
+
+Deno.test("createClusterAdapter() group members commit only what they are told", async () => {
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options({ clientId: "gw" }));
+  const member = cluster.joinGroup({ groupId: "g", topics: ["a", "b"], from: "earliest" });
+  const options = standIn.memberOptions[0];
+  assert.equal(options.groupId, "g");
+  assert.equal(options.autoOffsetReset, "earliest");
+  assert.equal(options.autoCommit, false, "the gateway commits what it delivered, not fetched");
+  assert.equal(options.clientId, "gw");
+  assert.equal(member.groupId, "g");
+  await member.commit([]);
+  await member.commit([{ topic: "a", partition: 0, offset: 3n }]);
+  await member.close();
+  assert.deepEqual(standIn.log, ["subscribe a,b", "member commit 1", "member close"]);
+});
+
+Deno.test("createClusterAdapter() committed offsets and standalone commits go through the admin", async () => {
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options());
+  assert.deepEqual(await cluster.committedOffsets("g", "a", 3), [null, 7n, null]);
+  await cluster.commitOffsets("g", [{ topic: "a", partition: 0, offset: 4n }]);
+  assert.deepEqual(standIn.log, [
+    'fetchOffsets g [{"topic":"a","partition":0},{"topic":"a","partition":1},{"topic":"a","partition":2}]',
+    "commitOffsets g 4",
+  ]);
+});
+
+Deno.test("createClusterAdapter() topic readers read every partition from where they started", async () => {
+  const standIn = new StandIn();
+  const cluster = createClusterAdapter(standIn.client(), standIn.options());
+  standIn.batch = [9n, 10n].map(message);
+  const reader = await cluster.readTopic("a", { from: "latest" });
+  assert.equal(reader.groupId, null);
+  assert.deepEqual(reader.assignment(), [{ topic: "a", partition: 0 }]);
+  const [batch] = await reader.poll();
+  assert.deepEqual(batch.messages.map((m) => m.offset), [9n, 10n]);
+  assert.deepEqual(
+    standIn.fetchRequests.map((r) => (r as { offset: bigint }).offset),
+    [9n],
+    "from latest = the listed offset",
+  );
+  await reader.poll();
+  assert.equal((standIn.fetchRequests[1] as { offset: bigint }).offset, 11n);
+  await assert.rejects(reader.commit([]), (e) => e instanceof KaError && e.code === 42);
+  await reader.close();
+  assert.deepEqual(standIn.log, ["open reader 0", "close reader 0"]);
+  await assert.rejects(cluster.readTopic("zz", { from: "earliest" }), (e) => e instanceof KaError);
 });

@@ -70,13 +70,15 @@ export function decodePayload(bytes: Uint8Array | null, format: PayloadFormat): 
 
 /**
  * Reads a `headers` body field: either an array of `{key, value}` (keys may
- * repeat) or an object `{key: value}`. Values follow {@linkcode encodePayload}.
+ * repeat) or an object `{key: value}`. Values follow {@linkcode encodePayload};
+ * `at` prefixes the field names of 400s (`messages[2]` → `messages[2].headers[0].value`).
  */
-export function encodeHeaders(value: unknown, format: PayloadFormat): MessageHeader[] {
+export function encodeHeaders(value: unknown, format: PayloadFormat, at = ""): MessageHeader[] {
+  const name = at === "" ? "headers" : `${at}.headers`;
   if (value === undefined) return [];
   if (Array.isArray(value)) {
     return value.map((entry, i) => {
-      const field = `headers[${i}]`;
+      const field = `${name}[${i}]`;
       if (!isJsonObject(entry)) throw invalidField(field, "must be an object {key, value}");
       for (const k of Object.keys(entry)) {
         if (k !== "key" && k !== "value") {
@@ -91,10 +93,24 @@ export function encodeHeaders(value: unknown, format: PayloadFormat): MessageHea
   if (isJsonObject(value)) {
     return Object.entries(value).map(([key, v]) => ({
       key,
-      value: encodePayload(v, format, `headers.${key}`),
+      value: encodePayload(v, format, `${name}.${key}`),
     }));
   }
-  throw invalidField("headers", "must be an array of {key, value} or an object");
+  throw invalidField(name, "must be an array of {key, value} or an object");
+}
+
+/** A decoded Avro value as JSON: records as objects, bytes/fixed as base64, big longs as strings. */
+export function avroToJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return encodeBase64(value);
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(avroToJson);
+  if (value instanceof Map) {
+    return Object.fromEntries([...value].map(([k, v]) => [String(k), avroToJson(v)]));
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, avroToJson(v)]));
+  }
+  return value;
 }
 
 /** Strict standard base64 (padded) → bytes; anything else is a 400 naming `field`. */

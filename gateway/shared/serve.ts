@@ -2,7 +2,8 @@
  * Running a gateway process: parsing its flags and serving an app until the
  * coordinator goes away (stdin EOF, parent pid change) or a SIGTERM/SIGINT
  * arrives, then shutting down gracefully. Only `main_writer.ts` and
- * `main_reader.ts` call this; they pass `Deno.args` in.
+ * `main_reader.ts` call this; they pass `Deno.args` (and the environment
+ * variable `--auth-token-env` names) in.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -21,15 +22,32 @@ export interface GatewayFlags {
   bootstrap: string[];
   /** False with `--ignore-stdin` (a gateway run by hand with stdin closed). */
   watchStdin: boolean;
+  /** Bearer tokens from `--auth-token` (repeatable). */
+  authTokens: string[];
+  /** An environment variable holding more tokens (comma-separated), from `--auth-token-env`. */
+  authTokenEnv: string | null;
+  /** `--batch-max`: messages per batch (writer). */
+  batchMessagesMax: number | null;
+  /** `--subscription-idle-ms`: idle time before a subscription expires (reader). */
+  subscriptionIdleMs: number | null;
 }
 
 /** The usage line printed with a flag error. */
-export const GATEWAY_USAGE =
-  "usage: main_*.ts [--host 127.0.0.1] [--port N] [--bootstrap host:port,...] [--ignore-stdin]";
+export const GATEWAY_USAGE = "usage: main_*.ts [--host 127.0.0.1] [--port N] " +
+  "[--bootstrap host:port,...] [--auth-token T]... [--auth-token-env NAME] " +
+  "[--batch-max N] [--subscription-idle-ms N] [--ignore-stdin]";
+
+function positiveInt(flag: string, raw: string | undefined, max: number): number | null {
+  if (raw === undefined) return null;
+  const value = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || value < 1 || value > max) {
+    throw new Error(`Invalid flag '${flag}': must be an integer 1..${max}: got '${raw}'`);
+  }
+  return value;
+}
 
 /**
- * Parses `--host`, `--port`, `--bootstrap` and `--ignore-stdin`. A bad or
- * unknown flag throws an Error whose message names it.
+ * Parses the flags. A bad or unknown flag throws an Error whose message names it.
  */
 export function parseGatewayFlags(
   args: string[],
@@ -41,6 +59,10 @@ export function parseGatewayFlags(
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: String(defaults.port) },
       bootstrap: { type: "string", default: defaults.bootstrap ?? "127.0.0.1:9092" },
+      "auth-token": { type: "string", multiple: true, default: [] },
+      "auth-token-env": { type: "string" },
+      "batch-max": { type: "string" },
+      "subscription-idle-ms": { type: "string" },
       "ignore-stdin": { type: "boolean", default: false },
     },
     strict: true,
@@ -63,7 +85,62 @@ export function parseGatewayFlags(
       throw new Error(`Invalid flag '--bootstrap': ${(err as Error).message}`);
     }
   }
-  return { hostname, port, bootstrap, watchStdin: !values["ignore-stdin"] };
+  const authTokens = values["auth-token"];
+  for (const token of authTokens) checkToken("--auth-token", token);
+  const authTokenEnv = values["auth-token-env"] ?? null;
+  if (authTokenEnv !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(authTokenEnv)) {
+    throw new Error(`Invalid flag '--auth-token-env': not a variable name: '${authTokenEnv}'`);
+  }
+  return {
+    hostname,
+    port,
+    bootstrap,
+    watchStdin: !values["ignore-stdin"],
+    authTokens,
+    authTokenEnv,
+    batchMessagesMax: positiveInt("--batch-max", values["batch-max"], 100_000),
+    subscriptionIdleMs: positiveInt(
+      "--subscription-idle-ms",
+      values["subscription-idle-ms"],
+      86_400_000,
+    ),
+  };
+}
+
+function checkToken(source: string, token: string): void {
+  if (token.length < 8 || /\s/.test(token)) {
+    throw new Error(
+      `Invalid ${source}: a token must be at least 8 characters without whitespace`,
+    );
+  }
+}
+
+/**
+ * Tokens from the value of the `--auth-token-env` variable: comma-separated,
+ * blanks ignored; a malformed token throws naming the variable.
+ */
+export function tokensFromEnv(name: string, value: string | undefined): string[] {
+  const tokens = (value ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+  for (const token of tokens) checkToken(`environment variable '${name}'`, token);
+  return tokens;
+}
+
+/** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127(\.[0-9]{1,3}){3}$/.test(h);
+}
+
+/**
+ * Refuses to serve without tokens on an address other machines can reach:
+ * throws an Error saying what to pass.
+ */
+export function checkAuthRequired(hostname: string, tokens: readonly string[]): void {
+  if (tokens.length > 0 || isLoopback(hostname)) return;
+  throw new Error(
+    `Refusing to listen on '${hostname}' without authentication: ` +
+      "pass --auth-token or --auth-token-env (or bind a loopback address)",
+  );
 }
 
 /** Options for {@linkcode serveGateway}. */
@@ -74,6 +151,8 @@ export interface ServeGatewayOptions {
   logger: Logger;
   /** Releases what the app uses (the cluster client) after the server stopped. */
   onStop(): Promise<void>;
+  /** Called when shutdown starts, before draining (ends WebSocket streams, which never drain). */
+  onStopping?(): Promise<void>;
   /** Longest in-flight requests (long polls) may hold up the shutdown. Default 5000 ms. */
   drainTimeoutMs?: number;
 }
@@ -101,7 +180,10 @@ export async function serveGateway(app: Hono, options: ServeGatewayOptions): Pro
   // Aborting stops accepting; in-flight requests (long polls) get a bounded time to finish.
   await Promise.race([
     server.finished,
-    stopping.then(() => sleep(options.drainTimeoutMs ?? 5_000)),
+    stopping.then(async () => {
+      await options.onStopping?.();
+      await sleep(options.drainTimeoutMs ?? 5_000);
+    }),
   ]);
   stopWatching();
   await options.onStop();

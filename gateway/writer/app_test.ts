@@ -9,12 +9,13 @@ import { FakeCluster } from "../shared/_fake_cluster.ts";
 import { createWriterApp, type WriterAppOptions } from "./app.ts";
 
 const decoder = new TextDecoder();
+const NOW_MS = 1_700_000_000_000;
 
 function setup(options: WriterAppOptions & { brokers?: number } = {}) {
   const cluster = new FakeCluster({ brokers: options.brokers ?? 3 });
   const lines: string[] = [];
   const logger = createLogger("gateway-writer", { sink: (line) => lines.push(line) });
-  const app = createWriterApp(cluster, { logger, ...options });
+  const app = createWriterApp(cluster, { logger, clock: () => NOW_MS, ...options });
   return { cluster, app, lines };
 }
 
@@ -184,7 +185,12 @@ Deno.test("POST /api/v1/messages stores json-format values by the documented rul
   for (const [i, body] of bodies.entries()) {
     const res = await app.request("/api/v1/messages", post(body));
     assert.equal(res.status, 201);
-    assert.deepEqual(await res.json(), { topic: "events", partition: 0, offset: i });
+    assert.deepEqual(await res.json(), {
+      topic: "events",
+      partition: 0,
+      offset: i,
+      timestamp: i === 4 ? 123 : NOW_MS,
+    });
   }
   const calls = cluster.produceCalls;
   const text = (b: unknown) => b === null ? null : decoder.decode(b as Uint8Array);
@@ -223,7 +229,8 @@ Deno.test("POST /api/v1/messages passes acks through and defaults to all", async
     assert.equal(res.status, 201);
     const body = await res.json();
     assert.equal(cluster.produceCalls.at(-1)?.acks, acks);
-    if (acks === 0) assert.equal(body.offset, -1);
+    if (acks === 0) assert.equal(body.offset, null);
+    else assert.equal(typeof body.offset, "number");
   }
   for (const acks of ["2", "none", "ALL"]) {
     await expectError(
@@ -336,7 +343,12 @@ Deno.test("POST /api/v1/messages answers 404 for an unknown topic or partition",
     "/api/v1/messages",
     post({ topic: "events", value: 1, partition: 1 }),
   );
-  assert.deepEqual(await res.json(), { topic: "events", partition: 1, offset: 0 });
+  assert.deepEqual(await res.json(), {
+    topic: "events",
+    partition: 1,
+    offset: 0,
+    timestamp: NOW_MS,
+  });
 });
 
 Deno.test("request bodies over the limit get 413, with or without a Content-Length", async () => {
@@ -398,6 +410,7 @@ Deno.test("offsets above 2^53 - 1 are answered as decimal strings", async () => 
     topic: "huge",
     partition: 0,
     offset: "1152921504606846976",
+    timestamp: NOW_MS,
   });
 });
 
@@ -440,9 +453,12 @@ Deno.test("each request is logged as one structured line", async () => {
   assert.equal(first.component, "gateway-writer");
   assert.equal(first.method, "GET");
   assert.equal(first.path, "/health");
+  assert.equal(first.route, "/health");
   assert.equal(first.status, 200);
   assert.equal(typeof first.durationMs, "number");
   assert.equal(second.status, 404);
+  assert.equal(second.route, "/api/v1/topics/:name");
+  assert.equal(second.error, "UNKNOWN_TOPIC_OR_PARTITION");
 });
 
 Deno.test("POST /api/v1/messages?format=avro registers the schema and stores Avro wire bytes", async () => {
@@ -508,4 +524,264 @@ Deno.test("POST /api/v1/messages?format=avro names what is wrong", async () => {
     400,
     { name: "INVALID_REQUEST", field: "schemaId" },
   );
+});
+
+Deno.test("POST /api/v1/messages takes acks and format from the body too (the body wins)", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "events");
+  let res = await app.request(
+    "/api/v1/messages?acks=1",
+    post({ topic: "events", value: "AQI=", acks: 0, format: "binary" }),
+  );
+  assert.equal(res.status, 201);
+  assert.equal((await res.json()).offset, null);
+  assert.equal(cluster.produceCalls[0].acks, 0);
+  assert.deepEqual(cluster.produceCalls[0].message.value, new Uint8Array([1, 2]));
+  res = await app.request("/api/v1/messages", post({ topic: "events", value: 1, acks: "all" }));
+  assert.equal(cluster.produceCalls[1].acks, "all");
+  for (const [field, value] of [["acks", 2], ["acks", "none"], ["format", "xml"]] as const) {
+    await expectError(
+      await app.request("/api/v1/messages", post({ topic: "events", value: 1, [field]: value })),
+      400,
+      { name: "INVALID_REQUEST", field },
+    );
+  }
+});
+
+Deno.test("POST /api/v1/messages/batch writes every message in order and answers each result", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "events", 2);
+  const res = await app.request(
+    "/api/v1/messages/batch",
+    post({
+      topic: "events",
+      messages: [
+        { value: { n: 1 }, partition: 0 },
+        { key: "k", value: "two", partition: 1, headers: { h: "v" } },
+        { value: null, partition: 0, timestamp: 5 },
+      ],
+    }),
+  );
+  assert.equal(res.status, 201);
+  assert.deepEqual(await res.json(), {
+    topic: "events",
+    failed: 0,
+    results: [
+      { partition: 0, offset: 0, timestamp: NOW_MS },
+      { partition: 1, offset: 0, timestamp: NOW_MS },
+      { partition: 0, offset: 1, timestamp: 5 },
+    ],
+  });
+  assert.deepEqual(cluster.produceCalls.map((c) => c.acks), ["all", "all", "all"]);
+  assert.equal(decoder.decode(cluster.produceCalls[0].message.value as Uint8Array), '{"n":1}');
+});
+
+Deno.test("POST /api/v1/messages/batch in binary and avro, with acks=0", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "bin");
+  await createTopic(app, "users");
+  let res = await app.request(
+    "/api/v1/messages/batch?format=binary&acks=0",
+    post({ topic: "bin", messages: [{ value: "AAE=", key: "Ag==" }, { value: "/w==" }] }),
+  );
+  assert.equal(res.status, 201);
+  const bin = await res.json();
+  assert.deepEqual(bin.results.map((r: { offset: unknown }) => r.offset), [null, null]);
+  assert.deepEqual(cluster.produceCalls[0].message.value, new Uint8Array([0, 1]));
+  assert.deepEqual(cluster.produceCalls[0].message.key, new Uint8Array([2]));
+  const schema = { type: "record", name: "U", fields: [{ name: "n", type: "int" }] };
+  res = await app.request(
+    "/api/v1/messages/batch",
+    post({
+      topic: "users",
+      format: "avro",
+      schema,
+      messages: [{ value: { n: 1 } }, { value: { n: 2 } }],
+    }),
+  );
+  assert.equal(res.status, 201);
+  const avro = cluster.produceCalls.slice(2).map((c) => c.message.value as Uint8Array);
+  assert.deepEqual(
+    await Promise.all(avro.map(async (b) => structuredClone(await cluster.decodeAvro(b)))),
+    [{ n: 1 }, { n: 2 }],
+  );
+});
+
+Deno.test("POST /api/v1/messages/batch: 207 names the failed messages, one shared cause keeps its status", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "events", 2);
+  const schema = { type: "record", name: "U", fields: [{ name: "n", type: "int" }] };
+  let res = await app.request(
+    "/api/v1/messages/batch",
+    post({
+      topic: "events",
+      format: "avro",
+      schema,
+      messages: [{ value: { n: 1 } }, { value: { n: "x" } }, { value: { n: 3 }, partition: 7 }],
+    }),
+  );
+  assert.equal(res.status, 207);
+  const body = await res.json();
+  assert.equal(body.failed, 2);
+  assert.equal(body.results[0].partition !== undefined, true);
+  assert.equal(body.results[1].error.name, "SERIALIZATION_ERROR");
+  assert.equal(body.results[2].error.name, "UNKNOWN_TOPIC_OR_PARTITION");
+  assert.equal(cluster.produceCalls.length, 2); // the one that could not be encoded never reached it
+
+  res = await app.request(
+    "/api/v1/messages/batch",
+    post({ topic: "nope", messages: [{ value: 1 }, { value: 2 }] }),
+  );
+  const error = await expectError(res, 404, { name: "UNKNOWN_TOPIC_OR_PARTITION" });
+  assert.ok(error);
+});
+
+Deno.test("POST /api/v1/messages/batch refuses bad input before writing anything", async () => {
+  const { app, cluster } = setup({ batchMessagesMax: 3 });
+  await createTopic(app, "events");
+  const cases: [unknown, string, string][] = [
+    [{ topic: "events", messages: [] }, "?", "messages"],
+    [{ topic: "events", messages: [{ value: 1 }, { key: 1 }] }, "?", "messages[1].value"],
+    [{ topic: "events", messages: [{ value: 1, extra: 1 }] }, "?", "messages[0].extra"],
+    [
+      { topic: "events", messages: [{ value: "AA==" }, { value: "**" }] },
+      "?format=binary",
+      "messages[1].value",
+    ],
+    [
+      { topic: "events", messages: [{ value: "AA==", headers: [{ key: "k", value: 1 }] }] },
+      "?format=binary",
+      "messages[0].headers[0].value",
+    ],
+    [{ topic: "events", messages: "x" }, "?", "messages"],
+    [{ messages: [{ value: 1 }] }, "?", "topic"],
+  ];
+  for (const [body, query, field] of cases) {
+    await expectError(await app.request(`/api/v1/messages/batch${query}`, post(body)), 400, {
+      name: "INVALID_REQUEST",
+      field,
+    });
+  }
+  const many = { topic: "events", messages: Array.from({ length: 4 }, (_, i) => ({ value: i })) };
+  const error = await expectError(await app.request("/api/v1/messages/batch", post(many)), 413, {
+    name: "MESSAGE_TOO_LARGE",
+  });
+  assert.match(error.message, /at most 3 messages: got 4/);
+  assert.equal(cluster.produceCalls.length, 0);
+});
+
+Deno.test("POST /api/v1/schemas registers once per schema; GET answers it by id", async () => {
+  const { app } = setup();
+  const schema = JSON.stringify({
+    type: "record",
+    name: "U",
+    fields: [{ name: "n", type: "int" }],
+  });
+  let res = await app.request("/api/v1/schemas", post({ subject: "users-value", schema }));
+  assert.equal(res.status, 200);
+  const first = await res.json();
+  assert.deepEqual(first, { id: 1, subject: "users-value", version: 1 });
+  // The same schema (even spaced differently) keeps its id.
+  res = await app.request(
+    "/api/v1/schemas",
+    post({ subject: "users-value", schema: JSON.stringify(JSON.parse(schema), null, 2) }),
+  );
+  assert.equal((await res.json()).id, 1);
+  res = await app.request("/api/v1/schemas/1");
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { id: 1, schema });
+  res = await app.request("/api/v1/schemas?subject=users-value");
+  assert.deepEqual(await res.json(), { schemas: [{ id: 1, subject: "users-value", version: 1 }] });
+  await expectError(await app.request("/api/v1/schemas/9"), 404, { name: "SCHEMA_NOT_FOUND" });
+  await expectError(await app.request("/api/v1/schemas/x"), 400, {
+    name: "INVALID_REQUEST",
+    field: "id",
+  });
+  await expectError(
+    await app.request("/api/v1/schemas", post({ subject: "s", schema: '{"type":"nope"}' })),
+    400,
+    { name: "INVALID_SCHEMA" },
+  );
+  for (
+    const [body, field] of [
+      [{ schema }, "subject"],
+      [{ subject: "s", schema: { type: "int" } }, "schema"],
+      [{ subject: "", schema }, "subject"],
+      [{ subject: "s", schema, x: 1 }, "x"],
+    ] as const
+  ) {
+    await expectError(await app.request("/api/v1/schemas", post(body)), 400, {
+      name: "INVALID_REQUEST",
+      field,
+    });
+  }
+});
+
+Deno.test("with tokens, /api/* needs a bearer token (401 without, 403 wrong); /health and /metrics stay open", async () => {
+  const { app } = setup({ authTokens: ["s3cret-token", "other-token"] });
+  let res = await app.request("/api/v1/topics");
+  const missing = await expectError(res, 401, { name: "UNAUTHENTICATED", code: 1101 });
+  assert.match(missing.message, /Bearer/);
+  res = await app.request("/api/v1/topics", { headers: { authorization: "Basic abc" } });
+  assert.equal(res.status, 401);
+  assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="kafka-analog"');
+  await res.body?.cancel();
+  res = await app.request("/api/v1/topics", { headers: { authorization: "Bearer wrong-token" } });
+  await expectError(res, 403, { name: "FORBIDDEN", code: 1102 });
+  for (const token of ["s3cret-token", "other-token"]) {
+    res = await app.request("/api/v1/topics", { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  assert.equal((await app.request("/health")).status, 200);
+  assert.equal((await app.request("/metrics")).status, 200);
+  // Auth runs before validation: a bad body without a token is still a 401.
+  res = await app.request("/api/v1/messages", post("{"));
+  assert.equal(res.status, 401);
+  await res.body?.cancel();
+});
+
+Deno.test("GET /metrics counts requests, latencies, produced messages and errors", async () => {
+  const { app } = setup();
+  await createTopic(app, "events");
+  await app.request("/api/v1/messages", post({ topic: "events", value: 1 }));
+  await app.request(
+    "/api/v1/messages/batch",
+    post({ topic: "events", messages: [{ value: 1 }, { value: 2 }] }),
+  );
+  await app.request("/api/v1/messages", post({ topic: "nope", value: 1 }));
+  await app.request("/no/such/route");
+  const res = await app.request("/metrics");
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  assert.match(text, /# TYPE gateway_http_requests_total counter/);
+  assert.match(
+    text,
+    /gateway_http_requests_total\{method="POST",route="\/api\/v1\/messages",status="201"\} 1/,
+  );
+  assert.match(
+    text,
+    /gateway_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/,
+  );
+  assert.match(text, /gateway_messages_produced_total\{acks="all",format="json"\} 3/);
+  assert.match(text, /gateway_produce_errors_total\{error="UNKNOWN_TOPIC_OR_PARTITION"\} 1/);
+  assert.match(text, /gateway_http_errors_total\{error="HTTP_ROUTE_NOT_FOUND"\} 1/);
+  assert.match(
+    text,
+    /gateway_http_request_duration_seconds_bucket\{method="POST",route="\/api\/v1\/messages",le="\+Inf"\} 2/,
+  );
+  assert.match(text, /gateway_process_resident_memory_bytes \d+/);
+});
+
+Deno.test("503 answers carry Retry-After", async () => {
+  const { app, cluster } = setup();
+  await createTopic(app, "events");
+  cluster.failNext(KaError.of("LEADER_NOT_AVAILABLE"));
+  const res = await app.request("/api/v1/messages", post({ topic: "events", value: 1 }));
+  assert.equal(res.headers.get("retry-after"), "1");
+  await expectError(res, 503, { name: "LEADER_NOT_AVAILABLE" });
+  cluster.setHealthy(false);
+  const health = await app.request("/health");
+  assert.equal(health.headers.get("retry-after"), "1");
+  await health.body?.cancel();
 });
