@@ -1,13 +1,25 @@
 /**
  * The benchmark's report: one value holding every figure with its
  * conditions, printed either as plain cli-table3 tables (no colours) or as
- * JSON.
+ * JSON lines (one object per table row, each naming its table).
  * @module
  */
 import Table from "cli-table3";
 import type { Acks } from "@kafka-analog/clients";
-import type { ConsumeRunResult, EndToEndResult, ProduceRunResult } from "./_scenarios.ts";
-import { formatCount, formatMs, type LatencySummary, type RepeatedThroughput } from "./_stats.ts";
+import type {
+  ConsumeRunResult,
+  EndToEndResult,
+  ProduceRunResult,
+  SendLatencyRunResult,
+} from "./_scenarios.ts";
+import type { GroupConsumeResult, RebalanceResult } from "./_groups.ts";
+import {
+  formatCount,
+  formatMs,
+  type LatencySummary,
+  percentile,
+  type RepeatedThroughput,
+} from "./_stats.ts";
 
 /** Where and on what the benchmark ran. */
 export interface MachineInfo {
@@ -49,6 +61,8 @@ export interface LatencyRow {
   acks: Acks;
   lingerMs: number;
   result: LatencySummary;
+  /** The same with acks=all (idempotent, the default for acks=all). */
+  acksAll: LatencySummary;
   /** Bare Produce requests on one connection to partition 0's leader, batch pre-encoded. */
   raw: LatencySummary;
   /** Delay of a sequential `setTimeout(fn, 0)` in the bench process. */
@@ -73,20 +87,82 @@ export interface EndToEndRow {
   result: EndToEndResult;
 }
 
+/** One configuration of the producer matrix (issue #3). */
+export interface MatrixRow {
+  acks: Acks;
+  lingerMs: number;
+  /** "default": on for acks=all, off otherwise; "off": turned off explicitly. */
+  idempotence: "default" | "off";
+  /** Untimed, per run: the first acks=all message to each partition of the fresh topic. */
+  primeMs: number[];
+  /** Untimed, per run: an acks=all message to each partition after the last acknowledgement. */
+  drainMs: number[];
+  /** The runs; the median one by msgs/s. */
+  throughput: RepeatedThroughput<SendLatencyRunResult>;
+  /** Send → ack of every message of every run (pooled). */
+  latency: LatencySummary;
+}
+
+/** The producer matrix: per-message sends, acks × linger (issue #3). */
+export interface ProducerMatrix {
+  messages: number;
+  valueBytes: number;
+  partitions: number;
+  replicationFactor: number;
+  /** Messages awaiting their acknowledgement at most. */
+  window: number;
+  /** Runs of each configuration. */
+  repeat: number;
+  rows: MatrixRow[];
+}
+
+/** One group size of the group-consumer throughput (issue #5). */
+export interface GroupRow {
+  members: number;
+  result: RepeatedThroughput<GroupConsumeResult>;
+}
+
+/** Group-consumer throughput and rebalance time (issue #5). */
+export interface GroupSection {
+  messages: number;
+  valueBytes: number;
+  partitions: number;
+  /** How the topic was filled (chunked sends, acks=1). */
+  prefill: ProduceRunResult;
+  maxWaitMs: number;
+  heartbeatIntervalMs: number;
+  sessionTimeoutMs: number;
+  maxBytesPerPartition: number;
+  throughput: GroupRow[];
+  rebalance: RebalanceRow[];
+}
+
+/** Repeated rebalance measurements with one heartbeat interval. */
+export interface RebalanceRow {
+  heartbeatIntervalMs: number;
+  sessionTimeoutMs: number;
+  maxWaitMs: number;
+  runs: RebalanceResult[];
+}
+
 /** Everything one run measured. */
 export interface BenchReport {
   date: string;
-  mode: "quick" | "default";
+  mode: "quick" | "default" | "full";
   /** Runs of each throughput configuration; tables show the median run. */
   repeat: number;
   machine: MachineInfo;
   cluster: ClusterInfo;
   /** Messages of each value size produced and read back, untimed, first. */
   warmupMessages: number;
+  /** Priming time of each table-1 topic (see `ackEveryPartition`). */
+  primeMs: number[];
   produce: ProduceRow[];
   latency: LatencyRow;
   consume: ConsumeRow[];
   endToEnd: EndToEndRow;
+  producerMatrix: ProducerMatrix;
+  groups: GroupSection;
   totalMs: number;
 }
 
@@ -117,6 +193,8 @@ export function renderReport(report: BenchReport): string {
     `throughput: each configuration ran ${report.repeat} time(s), interleaved; each run ` +
       "produces to a fresh topic, reads it back (table 3) and deletes it; the tables show the " +
       "median run and the min–max msgs/s of all runs",
+    `priming: each table-1 topic got one acks=all message per partition before its run (untimed, ` +
+      `read back from offset 1): ${primeLabel(report.primeMs)}`,
     "",
     "1. Producer throughput (one producer, keyless = round-robin over partitions)",
   );
@@ -158,23 +236,26 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     "",
     `2. Produce latency (${formatCount(l.sends)} sequential single-message sends, ` +
-      `${bytesLabel(l.valueBytes)} value, acks=${l.acks}, lingerMs ${l.lingerMs}, keyless)`,
+      `${bytesLabel(l.valueBytes)} value, acks=${l.acks} unless stated, lingerMs ${l.lingerMs}, ` +
+      "keyless)",
   );
   lines.push(latencyTable([
     ["Producer.send() → ack", l.result],
+    ["Producer.send() → ack, acks=all (idempotent)", l.acksAll],
     ["reference: bare Produce request → response", l.raw],
     ["reference: setTimeout(fn, 0) delay", l.zeroTimer],
   ]));
   lines.push(
     "   The bare request goes on one KafkaConnection to partition 0's leader with the batch " +
-      "encoded beforehand; the",
-    "   producer with lingerMs 0 still waits for a setTimeout(…, 0) before it sends, which is " +
-      "the third row.",
+      "encoded beforehand. The",
+    "   last row is what a producer that waited for a zero timer before sending would add to " +
+      "every send.",
   );
   lines.push(
     "",
     "3. Consumer throughput (each topic of table 1 read back right after it was produced, " +
-      "partition after partition, from offset 0, fetch maxWaitMs 0, one reader)",
+      "partition after partition, from offset 1 (past the priming message), fetch maxWaitMs 0, " +
+      "one reader)",
   );
   lines.push(table(
     [
@@ -212,13 +293,435 @@ export function renderReport(report: BenchReport): string {
     ["receive − record timestamp (1 ms resolution)", e.result.byTimestamp],
     ["receive − send, performance.now()", e.result.byMonotonicClock],
   ]));
+  lines.push("", ...renderProducerMatrix(report.producerMatrix));
+  lines.push("", ...renderReplicationCost(report.producerMatrix, 6, l));
+  lines.push("", ...renderGroups(report.groups));
   lines.push("", `total benchmark time: ${(report.totalMs / 1000).toFixed(1)} s`);
   return lines.join("\n");
 }
 
-/** The report as JSON (bigints never occur in it). */
-export function reportJson(report: BenchReport): string {
-  return JSON.stringify(report, null, 2);
+/** Section 5: the producer matrix table and its conditions. */
+export function renderProducerMatrix(m: ProducerMatrix, number = 5): string[] {
+  return [
+    `${number}. Producer matrix (issue #3): ${formatCount(m.messages)} messages per run, ` +
+    `${m.repeat} run(s) per configuration (interleaved), ${bytesLabel(m.valueBytes)} values, ` +
+    `one send() per message, at most ${formatCount(m.window)} unacknowledged; ` +
+    `${m.partitions} partitions, RF ${m.replicationFactor}`,
+    table(
+      [
+        "acks",
+        "linger ms",
+        "idempotent",
+        "messages",
+        "msgs/s",
+        "MB/s",
+        "msgs/s range",
+        "p50 ms",
+        "p99 ms",
+        "p999 ms",
+        "max ms",
+        "drain ms",
+      ],
+      m.rows.map((r) => [
+        String(r.acks),
+        String(r.lingerMs),
+        String(r.throughput.median.idempotent),
+        formatCount(r.throughput.median.messages),
+        formatCount(r.throughput.median.messagesPerSec),
+        megabytesPerSec(r.throughput.median).toFixed(1),
+        rangeLabel(r.throughput),
+        formatMs(r.latency.p50Ms),
+        formatMs(r.latency.p99Ms),
+        formatMs(r.latency.p999Ms),
+        formatMs(r.latency.maxMs),
+        formatCount(median(r.drainMs)),
+      ]),
+    ),
+    "   msgs/s and MB/s (10^6 value bytes/s): the median run. Latency per message, over the " +
+    "messages of all runs: send()",
+    "   called → its promise resolved (acks=0: once its request was written), so it includes " +
+    "the wait in the producer's",
+    "   queue behind the window. Runs alternate forward and backward through the rows. Untimed " +
+    "around each run: the",
+    "   fresh topic is primed with one acks=all message per partition (so the followers fetch it; " +
+    `${primeLabel(m.rows.flatMap((r) => r.primeMs))}), and`,
+    "   afterwards drained the same way: drain ms (median) is how long the brokers still " +
+    "worked after the last ack (acks=0!).",
+  ];
+}
+
+function median(values: number[]): number {
+  return values.length === 0 ? NaN : percentile(Float64Array.from(values).sort(), 50);
+}
+
+/** "p50 X ms, max Y ms over N topics" of priming times. */
+export function primeLabel(primeMs: number[]): string {
+  if (primeMs.length === 0) return "no samples";
+  const sorted = Float64Array.from(primeMs).sort();
+  return `p50 ${formatCount(percentile(sorted, 50))} ms, max ${
+    formatCount(sorted[sorted.length - 1])
+  } ms over ${primeMs.length} topics`;
+}
+
+/**
+ * Section 6: acks=1 against acks=all, from the matrix (issue #4), plus the
+ * unloaded sequential latencies of table 2 when given.
+ */
+export function renderReplicationCost(
+  m: ProducerMatrix,
+  number = 6,
+  unloaded?: LatencyRow,
+): string[] {
+  const rows = replicationCost(m);
+  const lines = [
+    `${number}. Replication cost (issue #4): acks=1 (leader only) vs acks=all (leader + the ` +
+    `follower, RF ${m.replicationFactor}), from table ${number - 1} (median msgs/s, pooled p99)`,
+    table(
+      [
+        "linger ms",
+        "acks=all",
+        "acks=1 msgs/s",
+        "acks=all msgs/s",
+        "all / 1",
+        "acks=1 p99 ms",
+        "acks=all p99 ms",
+        "p99 Δ ms",
+      ],
+      rows.map((r) => [
+        String(r.lingerMs),
+        r.acksAllIdempotent ? "idempotent" : "idempotence off",
+        formatCount(r.acks1MessagesPerSec),
+        formatCount(r.acksAllMessagesPerSec),
+        `${(r.throughputRatio * 100).toFixed(0)}%`,
+        formatMs(r.acks1P99Ms),
+        formatMs(r.acksAllP99Ms),
+        signedMs(r.p99DeltaMs),
+      ]),
+    ),
+  ];
+  const idempotent = rows.filter((r) => r.acksAllIdempotent);
+  if (idempotent.length > 0) {
+    const ratios = idempotent.map((r) => r.throughputRatio * 100);
+    const deltas = idempotent.map((r) => r.p99DeltaMs);
+    lines.push(
+      `   Summary: acks=all (idempotent) ran at ${rangeOf(ratios, 0)}% of acks=1's msgs/s and ` +
+        `its p99 moved by ${rangeOf(deltas, 1, true)} ms across lingers ` +
+        `${idempotent.map((r) => r.lingerMs).join("/")} ms.`,
+    );
+  }
+  if (unloaded) {
+    lines.push(
+      "   Unloaded (table 2, one message at a time): send → ack p50/p99 " +
+        `${formatMs(unloaded.result.p50Ms)}/${formatMs(unloaded.result.p99Ms)} ms with acks=1, ` +
+        `${formatMs(unloaded.acksAll.p50Ms)}/${formatMs(unloaded.acksAll.p99Ms)} ms with ` +
+        "acks=all: the follower's fetch round trip. Under the matrix's load the latency is " +
+        "mostly queueing",
+      "   (p50 ≈ window ÷ msgs/s, Little's law), so there the acks=all cost shows as lower " +
+        "msgs/s more than as added ms.",
+    );
+  }
+  return lines;
+}
+
+/** One line of the replication-cost table. */
+export interface ReplicationCostRow {
+  lingerMs: number;
+  acksAllIdempotent: boolean;
+  acks1MessagesPerSec: number;
+  acksAllMessagesPerSec: number;
+  /** acks=all msgs/s ÷ acks=1 msgs/s. */
+  throughputRatio: number;
+  acks1P99Ms: number;
+  acksAllP99Ms: number;
+  p99DeltaMs: number;
+}
+
+/** Pairs each acks=all row of the matrix with the acks=1 row of the same linger. */
+export function replicationCost(m: ProducerMatrix): ReplicationCostRow[] {
+  const out: ReplicationCostRow[] = [];
+  for (const all of m.rows.filter((r) => r.acks === "all")) {
+    const one = m.rows.find((r) => r.acks === 1 && r.lingerMs === all.lingerMs);
+    if (!one) continue;
+    out.push({
+      lingerMs: all.lingerMs,
+      acksAllIdempotent: all.throughput.median.idempotent === true,
+      acks1MessagesPerSec: one.throughput.median.messagesPerSec,
+      acksAllMessagesPerSec: all.throughput.median.messagesPerSec,
+      throughputRatio: all.throughput.median.messagesPerSec /
+        one.throughput.median.messagesPerSec,
+      acks1P99Ms: one.latency.p99Ms,
+      acksAllP99Ms: all.latency.p99Ms,
+      p99DeltaMs: all.latency.p99Ms - one.latency.p99Ms,
+    });
+  }
+  return out;
+}
+
+/** Sections 7 and 8: group-consumer throughput and rebalance time. */
+export function renderGroups(g: GroupSection, number = 7): string[] {
+  const repeats = g.throughput[0]?.result.runs.length ?? 0;
+  const lines = [
+    `${number}. Group-consumer throughput (issue #5): ${formatCount(g.messages)} messages of ` +
+    `${bytesLabel(g.valueBytes)} pre-filled in a ${g.partitions}-partition topic ` +
+    `(${formatCount(g.prefill.messagesPerSec)} msgs/s to fill), read to the end by a fresh group`,
+    `   All members run in the bench process (one event loop, one core at most). maxWaitMs ` +
+    `${g.maxWaitMs}, heartbeat ${g.heartbeatIntervalMs} ms, maxBytesPerPartition ` +
+    `${bytesLabel(g.maxBytesPerPartition)}; median of ${repeats} run(s), interleaved`,
+    table(
+      [
+        "members",
+        "partitions each",
+        "messages",
+        "msgs/s",
+        "MiB/s",
+        "elapsed s",
+        "msgs/s range",
+        "batches",
+        "join ms",
+      ],
+      g.throughput.map((r) => [
+        String(r.members),
+        r.result.median.partitionsPerMember.join("/"),
+        formatCount(r.result.median.messages),
+        formatCount(r.result.median.messagesPerSec),
+        r.result.median.payloadMiBPerSec.toFixed(1),
+        (r.result.median.elapsedMs / 1000).toFixed(2),
+        rangeLabel(r.result),
+        formatCount(r.result.median.batches),
+        formatCount(r.result.median.joinMs),
+      ]),
+    ),
+    "   Members join with every partition paused; the clock starts when the group is stable and " +
+    "the partitions are",
+    "   resumed (join ms, not timed, is first poll → stable) and stops when the last message " +
+    "reaches eachBatch.",
+    "",
+    `${number + 1}. Rebalance after close() (issue #5): a stable group of 3 on an idle topic; ` +
+    "one member stops polling and calls close()",
+    "   (commit + LeaveGroup); timed until both others own all " +
+    `${g.partitions} partitions in a newer generation. The members' heartbeats and idle long ` +
+    "polls run in step,",
+    "   so the delay between the leaver's last poll and its close() is spread over the " +
+    "heartbeat interval and the poll",
+    "   cycle (main.ts closeDelayMs) to sample the phases evenly; each run's delay is listed.",
+    table(
+      [
+        "heartbeat ms",
+        "session ms",
+        "maxWaitMs",
+        "runs",
+        "rebalance ms p50",
+        "min ms",
+        "max ms",
+        "close() ms p50",
+        "partitions after",
+      ],
+      g.rebalance.map((r) => {
+        const rebalance = Float64Array.from(r.runs.map((x) => x.rebalanceMs)).sort();
+        const close = Float64Array.from(r.runs.map((x) => x.closeMs)).sort();
+        return [
+          String(r.heartbeatIntervalMs),
+          String(r.sessionTimeoutMs),
+          String(r.maxWaitMs),
+          String(r.runs.length),
+          formatCount(percentile(rebalance, 50)),
+          formatCount(rebalance[0]),
+          formatCount(rebalance[rebalance.length - 1]),
+          formatMs(percentile(close, 50)),
+          r.runs[0]?.partitionsAfter.join("/") ?? "",
+        ];
+      }),
+    ),
+    ...g.rebalance.map((r) =>
+      `   heartbeat ${r.heartbeatIntervalMs} ms, each run as close() delay → rebalance ms: ` +
+      r.runs.map((x) => `${Math.round(x.closeDelayMs)} → ${Math.round(x.rebalanceMs)}`)
+        .join(", ")
+    ),
+    "   The survivors learn of the rebalance from their next heartbeat (REBALANCE_IN_PROGRESS), " +
+    "then rejoin once their",
+    "   current long poll (≤ maxWaitMs) returns. A SIGKILLed member is only noticed after the " +
+    "session timeout instead",
+    "   (test/integration/groups_test.ts: about 3.4 s with a 3 s session timeout).",
+  ];
+  return lines;
+}
+
+/**
+ * The report as JSON lines: first the conditions, then one object per row
+ * of every table (its `table` field names the table), last the total time.
+ */
+export function reportJsonLines(report: BenchReport): string {
+  const out: object[] = [];
+  const { producerMatrix: m, groups: g } = report;
+  out.push({
+    table: "conditions",
+    date: report.date,
+    mode: report.mode,
+    repeat: report.repeat,
+    warmupMessages: report.warmupMessages,
+    primeMs: report.primeMs,
+    machine: report.machine,
+    cluster: report.cluster,
+  });
+  for (const r of report.produce) {
+    out.push({
+      table: "producer-throughput",
+      valueBytes: r.valueBytes,
+      acks: String(r.acks),
+      batchBytes: r.batchBytes,
+      lingerMs: r.lingerMs,
+      partitions: r.partitions,
+      chunkMessages: r.chunkMessages,
+      chunksInFlight: r.chunksInFlight,
+      ...repeatedJson(r.result),
+    });
+  }
+  const l = report.latency;
+  for (
+    const [measure, summary] of [
+      ["producer-send", l.result],
+      ["producer-send-acks-all", l.acksAll],
+      ["bare-produce-request", l.raw],
+      ["settimeout-0", l.zeroTimer],
+    ] as const
+  ) {
+    out.push({
+      table: "produce-latency",
+      measure,
+      valueBytes: l.valueBytes,
+      acks: measure === "producer-send-acks-all" ? "all" : String(l.acks),
+      lingerMs: l.lingerMs,
+      ...summary,
+    });
+  }
+  for (const r of report.consume) {
+    out.push({
+      table: "consumer-throughput",
+      valueBytes: r.valueBytes,
+      producedWithAcks: String(r.producedWithAcks),
+      partitions: r.partitions,
+      maxBytes: r.maxBytes,
+      fetches: r.result.median.fetches,
+      ...repeatedJson(r.result),
+    });
+  }
+  const e = report.endToEnd;
+  for (
+    const [measure, summary] of [
+      ["receive-minus-record-timestamp", e.result.byTimestamp],
+      ["receive-minus-send-monotonic", e.result.byMonotonicClock],
+    ] as const
+  ) {
+    out.push({
+      table: "end-to-end-latency",
+      measure,
+      messages: e.messages,
+      intervalMs: e.intervalMs,
+      valueBytes: e.valueBytes,
+      maxWaitMs: e.maxWaitMs,
+      ...summary,
+    });
+  }
+  for (const r of m.rows) out.push(matrixRowJson(m, r));
+  for (const r of replicationCost(m)) out.push({ table: "replication-cost", ...r });
+  out.push({
+    table: "replication-cost",
+    unloaded: true,
+    sends: l.sends,
+    acks1P50Ms: l.result.p50Ms,
+    acks1P99Ms: l.result.p99Ms,
+    acksAllP50Ms: l.acksAll.p50Ms,
+    acksAllP99Ms: l.acksAll.p99Ms,
+    p99DeltaMs: l.acksAll.p99Ms - l.result.p99Ms,
+  });
+  for (const r of g.throughput) {
+    out.push({
+      table: "group-consumer-throughput",
+      members: r.members,
+      partitions: g.partitions,
+      valueBytes: g.valueBytes,
+      inProcess: true,
+      maxWaitMs: g.maxWaitMs,
+      heartbeatIntervalMs: g.heartbeatIntervalMs,
+      maxBytesPerPartition: g.maxBytesPerPartition,
+      partitionsPerMember: r.result.median.partitionsPerMember,
+      batches: r.result.median.batches,
+      joinMs: r.result.median.joinMs,
+      ...repeatedJson(r.result),
+    });
+  }
+  for (const r of g.rebalance) {
+    out.push({
+      table: "rebalance-after-close",
+      members: 3,
+      partitions: g.partitions,
+      heartbeatIntervalMs: r.heartbeatIntervalMs,
+      sessionTimeoutMs: r.sessionTimeoutMs,
+      maxWaitMs: r.maxWaitMs,
+      rebalanceMsP50: percentile(Float64Array.from(r.runs.map((x) => x.rebalanceMs)).sort(), 50),
+      runs: r.runs,
+    });
+  }
+  out.push({ table: "total", totalMs: report.totalMs });
+  return out.map((o) => JSON.stringify(o)).join("\n");
+}
+
+/** One producer-matrix row as a JSON object (also `producer_bench.ts --json`'s line). */
+export function matrixRowJson(m: ProducerMatrix, r: MatrixRow): object {
+  return {
+    table: "producer-matrix",
+    acks: String(r.acks),
+    lingerMs: r.lingerMs,
+    idempotent: r.throughput.median.idempotent,
+    messages: r.throughput.median.messages,
+    runs: m.repeat,
+    valueBytes: m.valueBytes,
+    partitions: m.partitions,
+    replicationFactor: m.replicationFactor,
+    window: m.window,
+    elapsedMs: r.throughput.median.elapsedMs,
+    messagesPerSec: r.throughput.median.messagesPerSec,
+    megabytesPerSec: megabytesPerSec(r.throughput.median),
+    messagesPerSecMin: r.throughput.messagesPerSecMin,
+    messagesPerSecMax: r.throughput.messagesPerSecMax,
+    runsMessagesPerSec: r.throughput.runs.map((x) => x.messagesPerSec),
+    latencyMsP50: r.latency.p50Ms,
+    latencyMsP99: r.latency.p99Ms,
+    latencyMsP999: r.latency.p999Ms,
+    latencyMsMax: r.latency.maxMs,
+    latencyMsMean: r.latency.meanMs,
+    latencySamples: r.latency.samples,
+    primeMs: r.primeMs,
+    drainMs: r.drainMs,
+  };
+}
+
+function repeatedJson(r: RepeatedThroughput): object {
+  return {
+    messages: r.median.messages,
+    payloadBytes: r.median.payloadBytes,
+    elapsedMs: r.median.elapsedMs,
+    messagesPerSec: r.median.messagesPerSec,
+    payloadMiBPerSec: r.median.payloadMiBPerSec,
+    messagesPerSecMin: r.messagesPerSecMin,
+    messagesPerSecMax: r.messagesPerSecMax,
+    runsMessagesPerSec: r.runs.map((x) => x.messagesPerSec),
+  };
+}
+
+function megabytesPerSec(t: { payloadBytes: number; elapsedMs: number }): number {
+  return t.payloadBytes / 1e6 / (Math.max(t.elapsedMs, 1e-3) / 1000);
+}
+
+function signedMs(ms: number): string {
+  return `${ms >= 0 ? "+" : "−"}${formatMs(Math.abs(ms))}`;
+}
+
+function rangeOf(values: number[], digits: number, signed = false): string {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const f = (x: number) => (x < 0 ? "−" : signed ? "+" : "") + Math.abs(x).toFixed(digits);
+  return lo === hi ? f(lo) : `${f(lo)} to ${f(hi)}`;
 }
 
 function latencyTable(rows: [string, LatencySummary][]): string {
@@ -236,7 +739,8 @@ function latencyTable(rows: [string, LatencySummary][]): string {
   );
 }
 
-function table(head: string[], rows: string[][]): string {
+/** A plain cli-table3 table (no colours, no row separators). */
+export function table(head: string[], rows: string[][]): string {
   const t = new Table({
     head,
     chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },

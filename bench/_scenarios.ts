@@ -1,13 +1,14 @@
 /**
  * The benchmark's measurements, each against a real cluster through the
  * client library: producer throughput, sequential produce latency, consumer
- * throughput and end-to-end latency. Every loop is bounded by a message
+ * throughput, end-to-end latency and the per-message producer matrix
+ * (consumer groups are in `_groups.ts`). Every loop is bounded by a message
  * count and by a deadline, so a stuck cluster ends the run with an error
  * instead of hanging it.
  * @module
  */
 import type { Acks, Client, PartitionReader, RecordMetadata } from "@kafka-analog/clients";
-import { sleep } from "@kafka-analog/lib/async";
+import { sleep, withTimeout } from "@kafka-analog/lib/async";
 import { KafkaConnection } from "@kafka-analog/lib/net";
 import { ApiKey, encodeRecordBatch } from "@kafka-analog/lib/protocol";
 import { type LatencySummary, summarize, type Throughput, throughput } from "./_stats.ts";
@@ -89,23 +90,184 @@ export async function produceThroughput(
   };
 }
 
+/**
+ * Sends one message to each partition of `topic` with acks=all and waits for
+ * every acknowledgement; returns the milliseconds it took. Used two ways:
+ *
+ * - to prime a fresh topic: afterwards each partition's follower is fetching
+ *   it, so a timed run does not include the wait for followers to pick up a
+ *   new partition (their fetch already parked at the leader does not cover
+ *   it: up to the 500 ms fetch wait). The messages land at offset 0.
+ * - to drain after a run: the producer shares the client's connections, and
+ *   a broker answers a connection's requests in order, so once these are
+ *   acknowledged (and replicated) every request sent before them has been
+ *   handled, including acks=0 ones nobody waited for.
+ */
+export async function ackEveryPartition(
+  client: Client,
+  topic: string,
+  partitions: number,
+  deadlineMs: number,
+): Promise<number> {
+  const producer = client.producer({ acks: "all", lingerMs: 0 });
+  const startMs = performance.now();
+  try {
+    await withTimeout(
+      producer.send(
+        topic,
+        Array.from({ length: partitions }, (_, partition) => ({ value: "mark", partition })),
+      ),
+      deadlineMs,
+      () =>
+        new Error(
+          `Benchmark deadline of ${deadlineMs} ms passed while sending acks=all to every ` +
+            `partition of ${topic}`,
+        ),
+    );
+    return performance.now() - startMs;
+  } finally {
+    await producer.close().catch(() => {});
+  }
+}
+
+/** Conditions of one producer-matrix run (issue #3). */
+export interface SendLatencyRunOptions {
+  topic: string;
+  messages: number;
+  valueBytes: number;
+  acks: Acks;
+  lingerMs: number;
+  /** false turns idempotence off; undefined keeps the producer's default (on for acks=all). */
+  idempotence?: boolean;
+  /** Messages awaiting their acknowledgement at most; beyond that the run waits. */
+  window: number;
+  /** The run fails if it takes longer than this. */
+  deadlineMs: number;
+}
+
+/** Result of a producer-matrix run. */
+export interface SendLatencyRunResult extends Throughput {
+  /** Whether the producer stamped sequence numbers (null: not decided yet). */
+  idempotent: boolean | null;
+  /** Per message: `send` call → its promise resolved (acks=0: the request was written). */
+  latency: LatencySummary;
+}
+
+/** A producer-matrix run: its result and every message's latency, in send order. */
+export interface SendLatencyRun {
+  result: SendLatencyRunResult;
+  samplesMs: Float64Array;
+}
+
+/**
+ * Sends `messages` keyless messages of `valueBytes` bytes, each as its own
+ * `send` call (as Kafka's producer-perf-test does), with at most `window`
+ * unacknowledged, and records each message's send → acknowledgement time.
+ * Timed from the first `send` to the last acknowledgement (after `flush()`).
+ */
+export async function sendLatencyRun(
+  client: Client,
+  options: SendLatencyRunOptions,
+): Promise<SendLatencyRun> {
+  const producer = client.producer({
+    acks: options.acks,
+    lingerMs: options.lingerMs,
+    ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
+  });
+  const message = [{ value: filledValue(options.valueBytes) }];
+  const latenciesMs = new Float64Array(options.messages);
+  let acknowledged = 0;
+  let outstanding = 0;
+  // The first failed send; kept here so that no rejection goes unhandled.
+  let failure: { err: unknown } | null = null;
+  let wakeSender: (() => void) | null = null;
+  const wake = () => {
+    const w = wakeSender;
+    wakeSender = null;
+    w?.();
+  };
+  let elapsedMs = 0;
+  let timedOut: () => void = () => {};
+  const deadlinePassed = new Promise<void>((resolve) => (timedOut = resolve));
+  const startMs = performance.now();
+  // A stalled cluster fails the run instead of leaving the waits below waiting.
+  const watchdog = setInterval(() => {
+    if (performance.now() - startMs > options.deadlineMs) {
+      failure ??= {
+        err: new Error(
+          `Benchmark deadline of ${options.deadlineMs} ms passed while producing to ${options.topic}`,
+        ),
+      };
+      wake();
+      timedOut();
+    }
+  }, 250);
+  try {
+    for (let i = 0; i < options.messages && failure === null; i++) {
+      while (outstanding >= options.window && failure === null) {
+        await new Promise<void>((resolve) => (wakeSender = resolve));
+      }
+      if (failure !== null) break;
+      const sentAtMs = performance.now();
+      outstanding++;
+      producer.send(options.topic, message).then(
+        () => {
+          latenciesMs[i] = performance.now() - sentAtMs;
+          acknowledged++;
+          outstanding--;
+          wake();
+        },
+        (err) => {
+          failure ??= { err };
+          outstanding--;
+          wake();
+        },
+      );
+    }
+    if (failure === null) await Promise.race([producer.flush(), deadlinePassed]);
+    while (outstanding > 0 && failure === null) {
+      await new Promise<void>((resolve) => (wakeSender = resolve));
+    }
+    elapsedMs = performance.now() - startMs;
+  } finally {
+    clearInterval(watchdog);
+    if (failure === null) await producer.close();
+    else void producer.close().catch(() => {});
+  }
+  if (failure !== null) throw (failure as { err: unknown }).err;
+  if (acknowledged !== options.messages) {
+    throw new Error(`${options.topic}: ${acknowledged} of ${options.messages} sends resolved`);
+  }
+  return {
+    result: {
+      ...throughput(options.messages, options.messages * options.valueBytes, elapsedMs),
+      idempotent: producer.idempotent,
+      latency: summarize(latenciesMs),
+    },
+    samplesMs: latenciesMs,
+  };
+}
+
 /** Conditions of the sequential produce-latency run. */
 export interface ProduceLatencyOptions {
   topic: string;
   sends: number;
   valueBytes: number;
   deadlineMs: number;
+  /** Default 1 (the bare-request reference always uses 1). */
+  acks?: Acks;
 }
 
 /**
- * Sends one message at a time with `lingerMs` 0 and acks=1, awaiting each
- * acknowledgement before the next send; each sample is one `send` call.
+ * Sends one message at a time with `lingerMs` 0 and `acks` (default 1),
+ * awaiting each acknowledgement before the next send; each sample is one
+ * `send` call.
  */
 export async function produceLatency(
   client: Client,
   options: ProduceLatencyOptions,
 ): Promise<LatencySummary> {
-  const producer = client.producer({ acks: 1, lingerMs: 0 });
+  const producer = client.producer({ acks: options.acks ?? 1, lingerMs: 0 });
   const message = [{ value: filledValue(options.valueBytes) }];
   const samplesMs: number[] = [];
   const startMs = performance.now();
@@ -180,6 +342,8 @@ export async function zeroTimerDelay(samples: number): Promise<LatencySummary> {
 export interface ConsumeRunOptions {
   topic: string;
   partitions: number;
+  /** Offset each partition is read from (1 after {@linkcode ackEveryPartition}; default 0). */
+  startOffset?: bigint;
   maxBytes: number;
   /** Messages the topic holds; the run fails if it reads a different number. */
   expectedMessages: number;
@@ -192,8 +356,9 @@ export interface ConsumeRunResult extends Throughput {
 }
 
 /**
- * Reads the whole topic back, partition after partition, from offset 0 to
- * the high watermark, with fetches of at most `maxBytes` that never wait.
+ * Waits (untimed) until the high watermarks cover `expectedMessages`, then
+ * reads the whole topic back, partition after partition, from `startOffset`
+ * to the high watermark, with fetches of at most `maxBytes` that never wait.
  * Pass the same `reader` to every run so its connections are already open;
  * its metadata for the topic is loaded before the clock starts.
  */
@@ -201,7 +366,24 @@ export async function consumeThroughput(
   reader: PartitionReader,
   options: ConsumeRunOptions,
 ): Promise<ConsumeRunResult> {
-  await reader.listOffset(options.topic, 0, "earliest");
+  // Untimed: wait until the high watermarks cover every message (an acks=1
+  // produce is answered before the follower has fetched, and readers only see
+  // what every in-sync replica has).
+  const readyStartMs = performance.now();
+  while (true) {
+    checkDeadline(
+      readyStartMs,
+      options.deadlineMs,
+      `waiting for ${options.topic} to be replicated`,
+    );
+    let visible = 0;
+    for (let partition = 0; partition < options.partitions; partition++) {
+      const hw = await reader.listOffset(options.topic, partition, "latest");
+      visible += Number(hw - (options.startOffset ?? 0n));
+    }
+    if (visible >= options.expectedMessages) break;
+    await sleep(5);
+  }
   let messages = 0;
   let payloadBytes = 0;
   let fetches = 0;
@@ -209,7 +391,7 @@ export async function consumeThroughput(
   const fetchesMax = options.expectedMessages + 2 * options.partitions;
   const startMs = performance.now();
   for (let partition = 0; partition < options.partitions; partition++) {
-    let offset = 0n;
+    let offset = options.startOffset ?? 0n;
     while (true) {
       checkDeadline(startMs, options.deadlineMs, `reading ${options.topic}`);
       if (++fetches > fetchesMax) throw new Error(`${options.topic}: too many fetches`);
@@ -325,13 +507,14 @@ export async function endToEndLatency(
 }
 
 /** A value of `bytes` bytes (printable, so a dump of the log stays readable). */
-function filledValue(bytes: number): Uint8Array {
+export function filledValue(bytes: number): Uint8Array {
   const value = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) value[i] = 97 + (i % 26);
   return value;
 }
 
-function checkDeadline(startMs: number, deadlineMs: number, what: string): void {
+/** Throws when more than `deadlineMs` passed since `startMs`. */
+export function checkDeadline(startMs: number, deadlineMs: number, what: string): void {
   if (performance.now() - startMs > deadlineMs) {
     throw new Error(`Benchmark deadline of ${deadlineMs} ms passed while ${what}`);
   }

@@ -28,8 +28,19 @@ Deno.test("summarize() sorts a copy and reports max and mean", () => {
   assert.equal(s.samples, 5);
   assert.equal(s.p50Ms, 3);
   assert.equal(s.p99Ms, 5);
+  assert.equal(s.p999Ms, 5);
   assert.equal(s.maxMs, 5);
   assert.equal(s.meanMs, 3);
+});
+
+Deno.test("summarize() takes a Float64Array and reports p99.9 by nearest rank", () => {
+  const samples = Float64Array.from({ length: 2000 }, (_, i) => 2000 - i);
+  const s = summarize(samples);
+  assert.equal(samples[0], 2000, "the input is not sorted in place");
+  assert.equal(s.p50Ms, 1000);
+  assert.equal(s.p999Ms, 1998);
+  assert.equal(s.maxMs, 2000);
+  assert.throws(() => summarize([]), RangeError);
 });
 
 Deno.test("throughput() computes messages/s and payload MiB/s", () => {

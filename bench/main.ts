@@ -1,23 +1,27 @@
 /**
  * `deno task bench`: starts a real cluster (coordinator, brokers and gateways
  * as separate processes, in a temporary directory, on ports from 22000),
- * measures producer throughput, produce latency, consumer throughput and
- * end-to-end latency through the client library, prints a table (or JSON
- * with `--json`) and always stops the cluster.
+ * measures through the client library: producer throughput, produce
+ * latency, consumer throughput, end-to-end latency, the per-message producer
+ * matrix (acks × linger, issue #3) with the acks=1 / acks=all comparison
+ * (issue #4), group-consumer throughput and rebalance time (issue #5); prints
+ * tables (or JSON lines with `--json`) and always stops the cluster.
  *
  * ```sh
- * deno task bench                      # about 45 s on 2 cores
- * deno task bench --quick              # about 7 s
- * deno task bench --messages 50000 --json > bench.json
+ * deno task bench                      # about 2½ minutes on 2 cores
+ * deno task bench --quick              # about 30 s
+ * deno task bench --full               # issue sizes: 1,000,000 messages per matrix row
+ * deno task bench --quick --json > bench.jsonl
  * ```
  *
  * Progress goes to stderr; the report goes to stdout.
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Acks } from "@kafka-analog/clients";
+import type { Acks, Client } from "@kafka-analog/clients";
 import { startCluster, type TestCluster } from "../test/_cluster.ts";
 import {
+  ackEveryPartition,
   type ConsumeRunResult,
   consumeThroughput,
   endToEndLatency,
@@ -27,27 +31,46 @@ import {
   rawProduceLatency,
   zeroTimerDelay,
 } from "./_scenarios.ts";
+import {
+  type GroupConsumeResult,
+  groupConsumeThroughput,
+  rebalanceAfterLeave,
+  type RebalanceResult,
+} from "./_groups.ts";
 import { medianRun } from "./_stats.ts";
 import {
   type BenchReport,
   type ConsumeRow,
   type EndToEndRow,
+  type GroupSection,
   type LatencyRow,
+  type ProducerMatrix,
   type ProduceRow,
   renderReport,
-  reportJson,
+  reportJsonLines,
 } from "./_report.ts";
+import { MATRIX_VALUE_BYTES, MATRIX_WINDOW, runProducerMatrix } from "./producer_bench.ts";
 
-const USAGE = `Usage: deno task bench [--quick] [--messages N] [--repeat N] [--brokers N] [--port N]
-                        [--json]
+const USAGE = `Usage: deno task bench [--quick | --full] [--messages N] [--repeat N]
+                        [--producer-messages N] [--group-messages N] [--brokers N]
+                        [--port N] [--json]
 
-  --quick        a ~7 s run: 50,000 messages per throughput run, 1 repeat, 500 latency
-                 sends, 200 end-to-end messages
-  --messages N   messages per producer-throughput run (default 200,000; 1,000..5,000,000)
-  --repeat N     runs of each throughput configuration, median reported (default 5; 1..10)
-  --brokers N    brokers in the cluster (default 5; 2..10)
-  --port N       base port (default 22000; the cluster uses base..base+30)
-  --json         print the report as JSON on stdout (progress stays on stderr)
+  --quick                a ~30 s run: fewer messages everywhere, 1 run of everything
+  --full                 the issues' sizes (~7 min): 1,000,000 messages per producer-matrix
+                         run (3 runs per row), 1,000,000 for the group consumers, 5 runs of
+                         tables 1/3 and 7, 10 rebalance runs per heartbeat
+  --messages N           messages per producer-throughput run, table 1 (default 200,000;
+                         quick 50,000; 1,000..5,000,000)
+  --repeat N             runs of each table-1/3 configuration, median reported (default 3;
+                         quick 1; full 5; 1..10)
+  --producer-messages N  messages per producer-matrix run, table 5 (default 200,000; quick
+                         50,000; full 1,000,000; 1,000..10,000,000); 3 runs per row (quick 1)
+  --group-messages N     messages the group consumers read, table 7 (default 500,000; quick
+                         100,000; full 1,000,000; 1,000..5,000,000)
+  --brokers N            brokers in the cluster (default 5; 2..10)
+  --port N               base port (default 22000; the cluster uses base..base+30)
+  --json                 one JSON object per line on stdout: the conditions, then every row of
+                         every table (field "table" names it); progress stays on stderr
 `;
 
 const PARTITIONS = 10;
@@ -64,14 +87,28 @@ const LATENCY_VALUE_BYTES = 100;
 const ZERO_TIMER_SAMPLES = 200;
 const E2E_INTERVAL_MS = 10;
 const E2E_MAX_WAIT_MS = 500;
+/** Group members' long-poll wait, heartbeat and session timeout (the client defaults). */
+const GROUP_MAX_WAIT_MS = 500;
+const GROUP_HEARTBEAT_MS = 3_000;
+const GROUP_SESSION_TIMEOUT_MS = 10_000;
+const GROUP_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+/** Group sizes whose throughput is compared. */
+const GROUP_SIZES = [1, 3];
+/** Heartbeat intervals the rebalance is measured with: the client default and a short one. */
+const REBALANCE_HEARTBEATS_MS = [3_000, 500];
 /** Any single phase failing to finish in this long fails the run. */
 const PHASE_DEADLINE_MS = 120_000;
 /** The whole run is abandoned (cluster killed) after this long. */
-const WATCHDOG_MS = 600_000;
+const WATCHDOG_MS = 1_200_000;
 
 interface Settings {
-  quick: boolean;
+  mode: "quick" | "default" | "full";
   messages: number;
+  producerMessages: number;
+  groupMessages: number;
+  producerRepeat: number;
+  groupRepeat: number;
+  rebalanceRepeat: number;
   latencySends: number;
   endToEndMessages: number;
   repeat: number;
@@ -85,8 +122,11 @@ function parseSettings(args: string[]): Settings | null {
     args,
     options: {
       quick: { type: "boolean", default: false },
+      full: { type: "boolean", default: false },
       messages: { type: "string" },
       repeat: { type: "string" },
+      "producer-messages": { type: "string" },
+      "group-messages": { type: "string" },
       brokers: { type: "string" },
       port: { type: "string" },
       json: { type: "boolean", default: false },
@@ -96,13 +136,33 @@ function parseSettings(args: string[]): Settings | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  const quick = values.quick === true;
+  if (values.quick && values.full) throw new UsageError("--quick and --full exclude each other");
+  const mode = values.quick ? "quick" : values.full ? "full" : "default";
+  const quick = mode === "quick";
+  const full = mode === "full";
   return {
-    quick,
+    mode,
     messages: intFlag("messages", values.messages, quick ? 50_000 : 200_000, 1_000, 5_000_000),
+    producerMessages: intFlag(
+      "producer-messages",
+      values["producer-messages"],
+      quick ? 50_000 : full ? 1_000_000 : 200_000,
+      1_000,
+      10_000_000,
+    ),
+    groupMessages: intFlag(
+      "group-messages",
+      values["group-messages"],
+      quick ? 100_000 : full ? 1_000_000 : 500_000,
+      1_000,
+      5_000_000,
+    ),
+    producerRepeat: quick ? 1 : 3,
+    groupRepeat: quick ? 1 : full ? 5 : 3,
+    rebalanceRepeat: quick ? 1 : full ? 10 : 5,
     latencySends: quick ? 500 : 2_000,
     endToEndMessages: quick ? 200 : 500,
-    repeat: intFlag("repeat", values.repeat, quick ? 1 : 5, 1, 10),
+    repeat: intFlag("repeat", values.repeat, quick ? 1 : full ? 5 : 3, 1, 10),
     // The cluster's default replication factor (2) needs at least 2 brokers.
     brokers: intFlag("brokers", values.brokers, 5, 2, 10),
     basePort: intFlag("port", values.port, 22_000, 1_024, 65_000),
@@ -152,6 +212,8 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     const topic = `bench-warmup-${valueBytes}b`;
     progress(`warm-up: ${warmupMessages} × ${valueBytes} B, produced and read back`);
     await createTopic(topic);
+    // Until the followers fetch the new partitions their high watermarks stand still.
+    await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS);
     await produceThroughput(client, {
       topic,
       messages: warmupMessages,
@@ -166,6 +228,7 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     await consumeThroughput(reader, {
       topic,
       partitions: PARTITIONS,
+      startOffset: 1n,
       maxBytes: FETCH_MAX_BYTES,
       expectedMessages: warmupMessages,
       deadlineMs: PHASE_DEADLINE_MS,
@@ -182,10 +245,12 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
   );
   const produceRuns = configs.map(() => [] as ProduceRunResult[]);
   const consumeRuns = configs.map(() => [] as ConsumeRunResult[]);
+  const primeMs: number[] = [];
   for (let repeat = 1; repeat <= settings.repeat; repeat++) {
     for (const [i, config] of configs.entries()) {
       const topic = `bench-${config.valueBytes}b-acks-${config.acks}-run-${repeat}`;
       await createTopic(topic);
+      primeMs.push(await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS));
       progress(
         `run ${repeat}/${settings.repeat}: produce ${settings.messages} × ${config.valueBytes} B ` +
           `with acks=${config.acks}, then read them back`,
@@ -207,6 +272,7 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
         await consumeThroughput(reader, {
           topic,
           partitions: PARTITIONS,
+          startOffset: 1n, // past the priming message
           maxBytes: FETCH_MAX_BYTES,
           expectedMessages: settings.messages,
           deadlineMs: PHASE_DEADLINE_MS,
@@ -233,8 +299,9 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     result: medianRun(consumeRuns[i]),
   }));
 
-  progress(`produce latency: ${settings.latencySends} sequential sends`);
+  progress(`produce latency: ${settings.latencySends} sequential sends, acks=1 and acks=all`);
   await createTopic("bench-latency");
+  await ackEveryPartition(client, "bench-latency", PARTITIONS, PHASE_DEADLINE_MS);
   const latencyOptions = {
     topic: "bench-latency",
     sends: settings.latencySends,
@@ -247,6 +314,7 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     acks: 1,
     lingerMs: 0,
     result: await produceLatency(client, latencyOptions),
+    acksAll: await produceLatency(client, { ...latencyOptions, acks: "all" }),
     raw: await rawProduceLatency(client, latencyOptions),
     zeroTimer: await zeroTimerDelay(ZERO_TIMER_SAMPLES),
   };
@@ -268,9 +336,17 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     }),
   };
 
+  const producerMatrix: ProducerMatrix = await runProducerMatrix(client, {
+    messages: settings.producerMessages,
+    window: MATRIX_WINDOW,
+    repeat: settings.producerRepeat,
+    progress,
+  });
+  const groups = await runGroups(client, settings);
+
   return {
     date: new Date().toISOString(),
-    mode: settings.quick ? "quick" : "default",
+    mode: settings.mode,
     repeat: settings.repeat,
     machine: {
       cores: navigator.hardwareConcurrency,
@@ -289,11 +365,132 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
       replicationImplemented: true,
     },
     warmupMessages,
+    primeMs,
     produce,
     latency,
     consume,
     endToEnd,
+    producerMatrix,
+    groups,
     totalMs: 0,
+  };
+}
+
+/**
+ * The delay between the leaving member's last poll and its `close()` in
+ * rebalance run `run` of `runs`: stratified over the heartbeat interval
+ * ((run − ½)/runs of it), plus a golden-ratio step over the poll cycle
+ * (maxWaitMs), so the runs sample both phases evenly even when the heartbeat
+ * interval is a multiple of the poll cycle.
+ */
+export function closeDelayMs(
+  run: number,
+  runs: number,
+  heartbeatIntervalMs: number,
+  maxWaitMs: number,
+): number {
+  const golden = (run * 0.6180339887) % 1;
+  return Math.round(heartbeatIntervalMs * (run - 0.5) / runs + maxWaitMs * golden);
+}
+
+/**
+ * Issue #5: fills one topic, reads it with fresh groups of each size in
+ * {@linkcode GROUP_SIZES} (repeats interleaved), then measures the rebalance
+ * after one of 3 members leaves, with each heartbeat interval in
+ * {@linkcode REBALANCE_HEARTBEATS_MS}.
+ */
+async function runGroups(client: Client, settings: Settings): Promise<GroupSection> {
+  const topic = "bench-groups";
+  await client.admin.createTopic({
+    name: topic,
+    partitions: PARTITIONS,
+    replicationFactor: REPLICATION_FACTOR,
+  });
+  progress(`groups: filling ${topic} with ${settings.groupMessages} × ${MATRIX_VALUE_BYTES} B`);
+  const prefill = await produceThroughput(client, {
+    topic,
+    messages: settings.groupMessages,
+    valueBytes: MATRIX_VALUE_BYTES,
+    acks: 1,
+    batchBytes: BATCH_BYTES,
+    lingerMs: LINGER_MS,
+    chunkMessages: CHUNK_MESSAGES,
+    chunksInFlight: CHUNKS_IN_FLIGHT,
+    deadlineMs: PHASE_DEADLINE_MS,
+  });
+  const messagesPerPartition = Array.from(
+    { length: PARTITIONS },
+    (_, p) => prefill.perPartition[p] ?? 0,
+  );
+  // close() can take up to a heartbeat interval; those waits overlap the next run.
+  const pendingCloses: Promise<void>[] = [];
+  const member = {
+    maxWaitMs: GROUP_MAX_WAIT_MS,
+    heartbeatIntervalMs: GROUP_HEARTBEAT_MS,
+    sessionTimeoutMs: GROUP_SESSION_TIMEOUT_MS,
+  };
+  const runs = GROUP_SIZES.map(() => [] as GroupConsumeResult[]);
+  for (let repeat = 1; repeat <= settings.groupRepeat; repeat++) {
+    for (const [i, members] of GROUP_SIZES.entries()) {
+      progress(
+        `groups: run ${repeat}/${settings.groupRepeat}: ${members} member(s) read ` +
+          `${settings.groupMessages} messages`,
+      );
+      runs[i].push(
+        await groupConsumeThroughput(client, {
+          ...member,
+          topic,
+          messagesPerPartition,
+          groupId: `bench-group-${members}-run-${repeat}`,
+          members,
+          deadlineMs: PHASE_DEADLINE_MS,
+          pendingCloses,
+        }),
+      );
+    }
+  }
+  const rebalanceRuns = REBALANCE_HEARTBEATS_MS.map(() => [] as RebalanceResult[]);
+  for (let repeat = 1; repeat <= settings.rebalanceRepeat; repeat++) {
+    for (const [i, heartbeatIntervalMs] of REBALANCE_HEARTBEATS_MS.entries()) {
+      progress(
+        `groups: run ${repeat}/${settings.rebalanceRepeat}: rebalance after close(), heartbeat ` +
+          `${heartbeatIntervalMs} ms`,
+      );
+      rebalanceRuns[i].push(
+        await rebalanceAfterLeave(client, {
+          ...member,
+          heartbeatIntervalMs,
+          closeDelayMs: closeDelayMs(
+            repeat,
+            settings.rebalanceRepeat,
+            heartbeatIntervalMs,
+            GROUP_MAX_WAIT_MS,
+          ),
+          topic,
+          partitions: PARTITIONS,
+          groupId: `bench-rebalance-hb-${heartbeatIntervalMs}-run-${repeat}`,
+          deadlineMs: PHASE_DEADLINE_MS,
+          pendingCloses,
+        }),
+      );
+    }
+  }
+  await Promise.all(pendingCloses);
+  await client.admin.deleteTopic(topic);
+  return {
+    messages: settings.groupMessages,
+    valueBytes: MATRIX_VALUE_BYTES,
+    partitions: PARTITIONS,
+    prefill,
+    ...member,
+    maxBytesPerPartition: GROUP_MAX_BYTES_PER_PARTITION,
+    throughput: GROUP_SIZES.map((members, i) => ({ members, result: medianRun(runs[i]) })),
+    rebalance: REBALANCE_HEARTBEATS_MS.map((heartbeatIntervalMs, i) => ({
+      heartbeatIntervalMs,
+      sessionTimeoutMs: GROUP_SESSION_TIMEOUT_MS,
+      maxWaitMs: GROUP_MAX_WAIT_MS,
+      runs: rebalanceRuns[i],
+    })),
   };
 }
 
@@ -333,7 +530,7 @@ async function main(): Promise<number> {
   try {
     const report = await run(settings, cluster);
     report.totalMs = performance.now() - startMs;
-    console.log(settings.json ? reportJson(report) : renderReport(report));
+    console.log(settings.json ? reportJsonLines(report) : renderReport(report));
     return 0;
   } catch (err) {
     console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);

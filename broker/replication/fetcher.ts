@@ -180,7 +180,8 @@ export class ReplicaFetchers {
       return false;
     }
     let errored = false;
-    const maxWaitMs = this.#options.maxWaitMs ?? 500;
+    // Short: a parked fetch hides partitions added since it was sent (and their first acks=all).
+    const maxWaitMs = this.#options.maxWaitMs ?? 100;
     const partitionMaxBytes = this.#options.partitionMaxBytes ?? 1024 * 1024;
     const byTopic = new Map<string, Replica[]>();
     for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
