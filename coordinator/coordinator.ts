@@ -12,6 +12,7 @@ import {
   readRegisterRequest,
 } from "@kafka-analog/lib/cluster";
 import { electLeader, withoutBroker } from "./metadata/leader_election.ts";
+import { HashRing, placeTopic } from "./metadata/placement.ts";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { Logger } from "@kafka-analog/lib/log";
 import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
@@ -226,6 +227,7 @@ export class Coordinator implements ConsoleBackend {
     try {
       while (!signal.aborted) {
         await this.checkHealth();
+        await this.#advanceReassignments();
         await sleep(intervalMs, signal);
       }
     } finally {
@@ -563,7 +565,7 @@ export class Coordinator implements ConsoleBackend {
               : t.replicationFactor,
             configs,
           },
-          this.#liveBrokerIds,
+          this.#placementBrokers(),
           { validateOnly: request.validateOnly },
         );
         return { name: t.name, errorCode: 0, errorMessage: null };
@@ -787,6 +789,14 @@ export class Coordinator implements ConsoleBackend {
         replicas: [...p.replicas],
         isr: [...p.isr],
         leaderEpoch: p.leaderEpoch,
+        ...(p.targetReplicas
+          ? {
+            adding: p.targetReplicas.filter((id) =>
+              !p.replicas.includes(id) || !p.isr.includes(id)
+            ),
+            removing: p.replicas.filter((id) => !p.targetReplicas!.includes(id)),
+          }
+          : {}),
       })),
       configs: { ...topic.configs },
     };
@@ -796,6 +806,167 @@ export class Coordinator implements ConsoleBackend {
     this.store.alterTopicConfigs(name, configs);
     await this.pushMetadata();
     return this.topicDescribe(name);
+  }
+
+  // ---- migration: partitions, reassignment, decommission, leader balance ---------
+
+  /** Live brokers that take new replicas (decommissioned ones do not). */
+  #placementBrokers(): number[] {
+    const out = this.store.decommissioned();
+    return this.#liveBrokerIds.filter((id) => !out.has(id));
+  }
+
+  /** `topic alter NAME --partitions N`: adds partitions (keys may move to new partitions, as in Kafka). */
+  async topicAddPartitions(name: string, count: number): Promise<TopicListing> {
+    this.store.addPartitions(name, count, this.#placementBrokers());
+    await this.pushMetadata();
+    return this.topicDescribe(name);
+  }
+
+  /**
+   * `partition reassign TOPIC P B,B`: the new replicas join as followers and
+   * copy the log; once every target replica is in the ISR, leadership moves
+   * into the target set if needed and the old replicas are dropped (their
+   * brokers delete the data). Progress: `targetReplicas` in `topic describe`.
+   */
+  async partitionReassign(
+    topic: string,
+    partition: number,
+    target: number[],
+  ): Promise<TopicListing> {
+    const p = this.store.topic(topic).partitions[partition];
+    if (!p) {
+      throw KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown partition ${topic}-${partition}`);
+    }
+    if (target.length === 0 || new Set(target).size !== target.length) {
+      throw KaError.of(
+        "INVALID_REPLICATION_FACTOR",
+        `Target replicas ${target.join(",")} must be distinct and non-empty`,
+      );
+    }
+    for (const id of target) {
+      if (!this.#settings.brokerIds.includes(id) && !this.#brokers.has(id)) {
+        throw KaError.of("UNKNOWN_BROKER", `Unknown broker ${id}`);
+      }
+    }
+    if (p.targetReplicas) {
+      throw KaError.of(
+        "SERVICE_STATE",
+        `${topic}-${partition} is already moving to ${p.targetReplicas.join(",")}`,
+      );
+    }
+    if (target.join(",") === p.replicas.join(",")) return this.topicDescribe(topic);
+    const replicas = [...p.replicas, ...target.filter((id) => !p.replicas.includes(id))];
+    this.store.changePartition(topic, { ...p, replicas, targetReplicas: [...target] });
+    this.#logger.info("reassignment started", {
+      partition: `${topic}-${partition}`,
+      from: p.replicas,
+      to: target,
+    });
+    await this.pushMetadata();
+    return this.topicDescribe(topic);
+  }
+
+  /** Finishes reassignments whose new replicas are all in sync. */
+  async #advanceReassignments(): Promise<void> {
+    let changed = false;
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        const target = p.targetReplicas;
+        if (!target || !target.every((id) => p.isr.includes(id))) continue;
+        let leader = p.leader;
+        let leaderEpoch = p.leaderEpoch;
+        if (!target.includes(leader)) {
+          // Leadership moves into the target set first: the first in-sync, live target replica.
+          const next = target.find((id) => p.isr.includes(id) && this.#liveBrokerIds.includes(id));
+          if (next === undefined) continue;
+          leader = next;
+          leaderEpoch++;
+        }
+        this.store.changePartition(topic.name, {
+          partition: p.partition,
+          leader,
+          leaderEpoch,
+          replicas: [...target],
+          isr: target.filter((id) => p.isr.includes(id)),
+        });
+        this.#logger.info("reassignment completed", {
+          partition: `${topic.name}-${p.partition}`,
+          replicas: target,
+        });
+        changed = true;
+      }
+    }
+    if (changed) await this.pushMetadata();
+  }
+
+  /** Reassigns every partition of `name` whose replica set differs from a fresh placement. */
+  async topicRebalance(name: string): Promise<TopicListing> {
+    const topic = this.store.topic(name);
+    const rf = topic.partitions[0]?.replicas.length ?? 1;
+    const placement = placeTopic(name, topic.partitions.length, this.#placementBrokers(), rf, {
+      leaderLoad: this.store.leaderCounts(),
+    });
+    for (const { partition, replicas } of placement) {
+      const p = topic.partitions[partition];
+      if (p.targetReplicas) continue;
+      if ([...replicas].sort().join(",") === [...p.replicas].sort().join(",")) continue;
+      await this.partitionReassign(name, partition, replicas);
+    }
+    return this.topicDescribe(name);
+  }
+
+  /** Drains every replica off broker `id` (it stays out of placement until recommissioned). */
+  async brokerDecommission(id: number): Promise<TopicListing[]> {
+    this.#brokerService(id);
+    this.store.setDecommissioned(id, true);
+    const brokers = this.#placementBrokers();
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(id) || p.targetReplicas) continue;
+        const keep = p.replicas.filter((r) => r !== id);
+        // A replacement from the ring for this partition, not already in the set.
+        const ring = new HashRing(brokers);
+        const candidates = ring.replicasFor(`${topic.name}/${p.partition}`, brokers.length).filter((
+          b,
+        ) => !keep.includes(b));
+        if (candidates.length === 0) {
+          throw KaError.of(
+            "INVALID_REPLICATION_FACTOR",
+            `No broker can take ${topic.name}-${p.partition}'s replica off broker ${id}`,
+          );
+        }
+        await this.partitionReassign(topic.name, p.partition, [...keep, candidates[0]]);
+      }
+    }
+    return this.topicList();
+  }
+
+  /** Puts a decommissioned broker back into placement (new topics and rebalances use it again). */
+  brokerRecommission(id: number): Promise<void> {
+    this.#brokerService(id);
+    this.store.setDecommissioned(id, false);
+    return Promise.resolve();
+  }
+
+  /** Moves leadership back to each partition's preferred (first) replica where it is live and in sync. */
+  async leaderBalance(): Promise<number> {
+    let moved = 0;
+    for (const topic of this.store.topics()) {
+      for (const p of topic.partitions) {
+        const preferred = p.replicas[0];
+        if (p.targetReplicas || p.leader === preferred) continue;
+        if (!p.isr.includes(preferred) || !this.#liveBrokerIds.includes(preferred)) continue;
+        this.store.changePartition(topic.name, {
+          ...p,
+          leader: preferred,
+          leaderEpoch: p.leaderEpoch + 1,
+        });
+        moved++;
+      }
+    }
+    if (moved > 0) await this.pushMetadata();
+    return moved;
   }
 
   async topicDelete(name: string): Promise<void> {

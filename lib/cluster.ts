@@ -21,6 +21,11 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /**
+   * While a reassignment runs: the replica set it moves to. `replicas` then
+   * holds the old and new replicas together until the new ones are in sync.
+   */
+  targetReplicas?: number[];
 }
 
 /** One topic. */

@@ -215,6 +215,56 @@ export function createFakeBackend(): FakeBackend {
         };
       });
     },
+    topicAddPartitions(name: string, count: number): Promise<TopicListing> {
+      calls.push(`topicAddPartitions ${name} ${count}`);
+      const topic = topics.get(name);
+      if (!topic) {
+        return Promise.reject(KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${name}'`));
+      }
+      for (let p = topic.partitions.length; p < count; p++) {
+        topic.partitions.push({
+          partition: p,
+          leader: 1,
+          replicas: [1, 2],
+          isr: [1, 2],
+          leaderEpoch: 0,
+        });
+      }
+      return Promise.resolve(structuredClone(topic));
+    },
+    partitionReassign(topic: string, partition: number, target: number[]): Promise<TopicListing> {
+      calls.push(`partitionReassign ${topic} ${partition} ${target.join(",")}`);
+      const t = topics.get(topic);
+      if (!t) {
+        return Promise.reject(KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${topic}'`));
+      }
+      const p = t.partitions[partition];
+      p.adding = target.filter((id) => !p.replicas.includes(id));
+      p.removing = p.replicas.filter((id) => !target.includes(id));
+      return Promise.resolve(structuredClone(t));
+    },
+    topicRebalance(name: string): Promise<TopicListing> {
+      calls.push(`topicRebalance ${name}`);
+      const t = topics.get(name);
+      if (!t) {
+        return Promise.reject(KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown topic '${name}'`));
+      }
+      return Promise.resolve(structuredClone(t));
+    },
+    brokerDecommission(id: number): Promise<TopicListing[]> {
+      calls.push(`brokerDecommission ${id}`);
+      knownBroker(id);
+      return Promise.resolve([...topics.values()].map((t) => structuredClone(t)));
+    },
+    brokerRecommission(id: number): Promise<void> {
+      calls.push(`brokerRecommission ${id}`);
+      knownBroker(id);
+      return Promise.resolve();
+    },
+    leaderBalance(): Promise<number> {
+      calls.push("leaderBalance");
+      return Promise.resolve(0);
+    },
     topicAlter(name: string, configs: Record<string, string>): Promise<TopicListing> {
       calls.push(`topicAlter ${name}`);
       const topic = topics.get(name);

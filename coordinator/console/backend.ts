@@ -39,6 +39,9 @@ export interface PartitionListing {
   replicas: number[];
   isr: number[];
   leaderEpoch: number;
+  /** Only while a reassignment runs: replicas being added and removed. */
+  adding?: number[];
+  removing?: number[];
 }
 
 /** `topic describe` JSON shape (public interface). */
@@ -95,6 +98,18 @@ export interface ConsoleBackend {
   topicList(): TopicListing[];
   topicDescribe(name: string): TopicListing;
   topicDelete(name: string): Promise<void>;
+  /** Adds partitions to a topic (never removes). */
+  topicAddPartitions(name: string, count: number): Promise<TopicListing>;
+  /** Moves a partition's replicas to `target` (copy, catch up, then drop the old ones). */
+  partitionReassign(topic: string, partition: number, target: number[]): Promise<TopicListing>;
+  /** Reassigns the partitions whose replica set differs from a fresh placement. */
+  topicRebalance(name: string): Promise<TopicListing>;
+  /** Drains every replica off a broker and keeps it out of placement. */
+  brokerDecommission(id: number): Promise<TopicListing[]>;
+  /** Brings a decommissioned broker back into placement. */
+  brokerRecommission(id: number): Promise<void>;
+  /** Moves leadership back to preferred replicas; returns how many moved. */
+  leaderBalance(): Promise<number>;
   /** Sets (or, with an empty value, removes) topic configs; applied live by the brokers. */
   topicAlter(name: string, configs: Record<string, string>): Promise<TopicListing>;
   groupList(): Promise<GroupListing[]>;

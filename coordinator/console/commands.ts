@@ -48,7 +48,11 @@ export type Command =
   | { kind: "topicList" }
   | { kind: "topicDescribe"; name: string }
   | { kind: "topicDelete"; name: string }
-  | { kind: "topicAlter"; name: string; configs: Record<string, string> }
+  | { kind: "topicAlter"; name: string; configs: Record<string, string>; partitions?: number }
+  | { kind: "partitionReassign"; topic: string; partition: number; target: number[] }
+  | { kind: "topicRebalance"; name: string }
+  | { kind: "brokerDecommission"; brokerId: number; recommission: boolean }
+  | { kind: "leaderBalance" }
   | { kind: "groupList" }
   | { kind: "groupDescribe"; name: string }
   | { kind: "groupReset"; name: string; topic: string; to: ResetTarget }
@@ -107,7 +111,14 @@ function invalid(message: string, usage?: string): KaError {
 }
 
 function noArguments(
-  kind: "status" | "brokerList" | "restartAll" | "topicList" | "groupList" | "quit",
+  kind:
+    | "status"
+    | "brokerList"
+    | "restartAll"
+    | "topicList"
+    | "groupList"
+    | "leaderBalance"
+    | "quit",
 ) {
   return (args: readonly string[], usage: string): Command => {
     if (args.length > 0) throw invalid(`Unexpected argument '${args[0]}'`, usage);
@@ -147,7 +158,7 @@ function parseTopicName(text: string | undefined, usage: string): string {
   return text;
 }
 
-function topicNameOnly(kind: "topicDescribe" | "topicDelete") {
+function topicNameOnly(kind: "topicDescribe" | "topicDelete" | "topicRebalance") {
   return (args: readonly string[], usage: string): Command => {
     const name = parseTopicName(args[0], usage);
     if (args.length > 1) throw invalid(`Unexpected argument '${args[1]}'`, usage);
@@ -223,9 +234,16 @@ function buildTopicCreate(args: readonly string[], usage: string): Command {
 function buildTopicAlter(args: readonly string[], usage: string): Command {
   const name = parseTopicName(args[0], usage);
   const configs = new Map<string, string>();
+  let partitions: number | undefined;
   for (let i = 1; i < args.length; i++) {
     const arg = args[i];
     let value: string;
+    if (arg === "--partitions" || arg.startsWith("--partitions=")) {
+      if (partitions !== undefined) throw invalid("'--partitions' given twice", usage);
+      const text = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[++i];
+      partitions = parseInteger(text, "partition count", { min: 1, max: PARTITIONS_MAX }, usage);
+      continue;
+    }
     if (arg.startsWith("--config=")) value = arg.slice("--config=".length);
     else if (arg === "--config") {
       if (i + 1 >= args.length) throw invalid("Missing value for '--config'", usage);
@@ -244,8 +262,31 @@ function buildTopicAlter(args: readonly string[], usage: string): Command {
     if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
     configs.set(key, value.slice(at + 1));
   }
-  if (configs.size === 0) throw invalid("Nothing to alter: give at least one --config k=v", usage);
-  return { kind: "topicAlter", name, configs: Object.fromEntries(configs) };
+  if (configs.size === 0 && partitions === undefined) {
+    throw invalid("Nothing to alter: give --partitions N or --config k=v", usage);
+  }
+  const command: Command = { kind: "topicAlter", name, configs: Object.fromEntries(configs) };
+  if (partitions !== undefined) command.partitions = partitions;
+  return command;
+}
+
+function buildPartitionReassign(args: readonly string[], usage: string): Command {
+  if (args.length !== 3) throw invalid("Expected TOPIC PARTITION BROKER,BROKER", usage);
+  const topic = parseTopicName(args[0], usage);
+  const partition = parseInteger(args[1], "partition", { min: 0, max: PARTITIONS_MAX - 1 }, usage);
+  const target = args[2].split(",").map((b) =>
+    parseInteger(b, "broker id", { min: 0, max: BROKERS_MAX - 1 }, usage)
+  );
+  if (new Set(target).size !== target.length) throw invalid("Broker ids must be distinct", usage);
+  return { kind: "partitionReassign", topic, partition, target };
+}
+
+function brokerCommission(recommission: boolean) {
+  return (args: readonly string[], usage: string): Command => ({
+    kind: "brokerDecommission",
+    brokerId: parseBrokerId(args, usage),
+    recommission,
+  });
 }
 
 function parseGroupName(text: string | undefined, usage: string): string {
@@ -429,6 +470,41 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
     "Change topic configs live (k= removes one)",
     ["topicName"],
     buildTopicAlter,
+  ),
+  spec(
+    ["topic", "rebalance"],
+    "NAME",
+    "Move only the partitions whose placement changed",
+    ["topicName"],
+    topicNameOnly("topicRebalance"),
+  ),
+  spec(
+    ["partition", "reassign"],
+    "TOPIC P B,B",
+    "Move a partition's replicas (copy, catch up, drop old)",
+    ["topicName"],
+    buildPartitionReassign,
+  ),
+  spec(
+    ["broker", "decommission"],
+    "N",
+    "Drain every replica off broker N",
+    ["brokerId"],
+    brokerCommission(false),
+  ),
+  spec(
+    ["broker", "recommission"],
+    "N",
+    "Put broker N back into placement",
+    ["brokerId"],
+    brokerCommission(true),
+  ),
+  spec(
+    ["leader", "balance"],
+    "",
+    "Move leaders back to preferred replicas",
+    [],
+    noArguments("leaderBalance"),
   ),
   spec(
     ["group", "list"],
@@ -623,8 +699,54 @@ export async function executeCommand(
       const topic = backend.topicDescribe(command.name);
       return { text: renderTopic(topic), json: topic };
     }
+    case "partitionReassign": {
+      const topic = await backend.partitionReassign(
+        command.topic,
+        command.partition,
+        command.target,
+      );
+      return {
+        text: `Reassigning ${command.topic}-${command.partition} to ${command.target.join(",")}.\n${
+          renderTopic(topic)
+        }`,
+        json: { ok: true, action: "partition reassign", topic },
+      };
+    }
+    case "topicRebalance": {
+      const topic = await backend.topicRebalance(command.name);
+      return {
+        text: `Rebalancing topic '${command.name}'.\n${renderTopic(topic)}`,
+        json: { ok: true, action: "topic rebalance", topic },
+      };
+    }
+    case "brokerDecommission": {
+      if (command.recommission) {
+        await backend.brokerRecommission(command.brokerId);
+        return ok(`Broker ${command.brokerId} is back in placement.`, {
+          action: "broker recommission",
+          broker: command.brokerId,
+        });
+      }
+      const topics = await backend.brokerDecommission(command.brokerId);
+      return {
+        text: `Draining broker ${command.brokerId}: its replicas are moving (see topic describe).`,
+        json: { ok: true, action: "broker decommission", broker: command.brokerId, topics },
+      };
+    }
+    case "leaderBalance": {
+      const moved = await backend.leaderBalance();
+      return ok(`Moved ${moved} leader(s) back to their preferred replica.`, {
+        action: "leader balance",
+        moved,
+      });
+    }
     case "topicAlter": {
-      const topic = await backend.topicAlter(command.name, command.configs);
+      if (command.partitions !== undefined) {
+        await backend.topicAddPartitions(command.name, command.partitions);
+      }
+      const topic = Object.keys(command.configs).length > 0
+        ? await backend.topicAlter(command.name, command.configs)
+        : backend.topicDescribe(command.name);
       return {
         text: `Altered topic '${command.name}'.\n${renderTopic(topic)}`,
         json: { ok: true, action: "topic alter", topic },

@@ -531,6 +531,8 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     "consumer",
     "group",
     "help",
+    "leader",
+    "partition",
     "producer",
     "quit",
     "restart",
@@ -538,9 +540,16 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     "topic",
   ]);
   assert.deepEqual(completeLine("to", backend), [["topic "], "to"]);
-  assert.deepEqual(words("topic "), ["alter", "create", "delete", "describe", "list"]);
+  assert.deepEqual(words("topic "), ["alter", "create", "delete", "describe", "list", "rebalance"]);
   assert.deepEqual(completeLine("topic de", backend), [["delete", "describe"], "de"]);
-  assert.deepEqual(words("broker "), ["list", "restart", "start", "stop"]);
+  assert.deepEqual(words("broker "), [
+    "decommission",
+    "list",
+    "recommission",
+    "restart",
+    "start",
+    "stop",
+  ]);
   assert.deepEqual(words("broker st"), ["start", "stop"]);
   assert.deepEqual(words("restart "), ["all "]);
   assert.deepEqual(words("broker stop "), ["1", "2", "3"]);
@@ -557,7 +566,14 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
     ["--config", "--replication-factor", "--partitions"].sort(),
   );
   assert.deepEqual(words("help "), words(""));
-  assert.deepEqual(words("help topic "), ["alter", "create", "delete", "describe", "list"]);
+  assert.deepEqual(words("help topic "), [
+    "alter",
+    "create",
+    "delete",
+    "describe",
+    "list",
+    "rebalance",
+  ]);
   assert.deepEqual(words("status "), []);
   assert.deepEqual(words("nope "), []);
   assert.deepEqual(words("group "), ["describe", "list", "reset"]);
@@ -624,10 +640,32 @@ Deno.test("parseCommand() topic alter takes --config k=v pairs and refuses nothi
     },
   );
   assert.throws(() => parseCommand("topic alter orders"), (e) => isKaError(e, "INVALID_COMMAND"));
+  assert.deepEqual(parseCommand("topic alter orders --partitions 12"), {
+    kind: "topicAlter",
+    name: "orders",
+    configs: {},
+    partitions: 12,
+  });
   assert.throws(
-    () => parseCommand("topic alter orders --partitions 3"),
+    () => parseCommand("topic alter orders --replicas 3"),
     (e) => isKaError(e, "INVALID_COMMAND"),
   );
+  assert.deepEqual(parseCommand("partition reassign orders 3 1,4"), {
+    kind: "partitionReassign",
+    topic: "orders",
+    partition: 3,
+    target: [1, 4],
+  });
+  assert.throws(
+    () => parseCommand("partition reassign orders 3 1,1"),
+    (e) => isKaError(e, "INVALID_COMMAND"),
+  );
+  assert.deepEqual(parseCommand("broker decommission 2"), {
+    kind: "brokerDecommission",
+    brokerId: 2,
+    recommission: false,
+  });
+  assert.deepEqual(parseCommand("leader balance"), { kind: "leaderBalance" });
   const backend = createFakeBackend();
   const result = await executeCommand(
     parseCommand("topic alter orders --config retention.ms=1000"),

@@ -149,16 +149,24 @@ export function renderTopic(topic: TopicListing): string {
   const header = `Topic: ${topic.name}  Partitions: ${topic.partitions.length}  ` +
     `ReplicationFactor: ${replicationFactorOf(topic)}  Configs: ${configs === "" ? "-" : configs}`;
   if (topic.partitions.length === 0) return header;
+  const moving = topic.partitions.some((p) => p.adding !== undefined);
   const rows = topic.partitions.map((p) => [
     p.partition,
     p.leader >= 0 ? p.leader : "none",
     idList(p.replicas),
     idList(p.isr),
     p.leaderEpoch,
+    ...(moving ? [p.adding ? `+${idList(p.adding)} -${idList(p.removing ?? [])}` : "-"] : []),
   ]);
-  return `${header}\n${
-    renderTable(["PARTITION", "LEADER", "REPLICAS", "ISR", "LEADER EPOCH"], rows)
-  }`;
+  const head = [
+    "PARTITION",
+    "LEADER",
+    "REPLICAS",
+    "ISR",
+    "LEADER EPOCH",
+    ...(moving ? ["MOVING"] : []),
+  ];
+  return `${header}\n${renderTable(head, rows)}`;
 }
 
 /** The `group list` table. */

@@ -48,7 +48,10 @@ export type MetadataEvent =
     leaderEpoch: number;
     replicas: number[];
     isr: number[];
-  };
+    targetReplicas?: number[];
+  }
+  | { type: "partitions_added"; topic: string; partitions: PartitionState[] }
+  | { type: "broker_decommissioned"; brokerId: number; decommissioned: boolean };
 
 /** Where metadata events are made durable; the file-backed one lives in `journal.ts`. */
 export interface MetadataJournal {
@@ -96,6 +99,7 @@ export class MetadataStore {
   readonly clusterId: string;
   #topics = new Map<string, TopicState>();
   #foreign: ForeignEvent[] = [];
+  #decommissioned = new Set<number>();
   #offsets = new Map<
     string,
     Map<
@@ -281,7 +285,50 @@ export class MetadataStore {
       leaderEpoch: state.leaderEpoch,
       replicas: [...state.replicas],
       isr: [...state.isr],
+      ...(state.targetReplicas ? { targetReplicas: [...state.targetReplicas] } : {}),
     });
+  }
+
+  /** Adds partitions to a topic (never removes), placed on `brokerIds`. */
+  addPartitions(name: string, count: number, brokerIds: readonly number[]): TopicState {
+    const topic = this.topic(name);
+    const current = topic.partitions.length;
+    if (!Number.isInteger(count) || count <= current || count > PARTITIONS_MAX) {
+      throw KaError.of(
+        "INVALID_PARTITIONS",
+        `Topic '${name}' has ${current} partitions: the new count must be ${
+          current + 1
+        }..${PARTITIONS_MAX} (partitions are never removed)`,
+      );
+    }
+    const rf = topic.partitions[0]?.replicas.length ?? 1;
+    if (rf > brokerIds.length) {
+      throw KaError.of(
+        "INVALID_REPLICATION_FACTOR",
+        `Topic '${name}' has ${rf} replicas per partition but only ${brokerIds.length} broker(s) can take them`,
+      );
+    }
+    // Place the whole topic again and keep the new partitions' sets: the ring is stable, so old ones keep theirs.
+    const placement = placeTopic(name, count, brokerIds, rf, { leaderLoad: this.leaderCounts() });
+    const partitions = placement.slice(current).map(({ partition, replicas }) => ({
+      partition,
+      leader: replicas[0],
+      leaderEpoch: 0,
+      replicas,
+      isr: [...replicas],
+    }));
+    this.#commit({ type: "partitions_added", topic: name, partitions });
+    return this.topic(name);
+  }
+
+  /** Brokers left out of placement (draining or drained). */
+  decommissioned(): Set<number> {
+    return new Set(this.#decommissioned);
+  }
+
+  /** Marks a broker as out of (or back in) placement; journaled. */
+  setDecommissioned(brokerId: number, decommissioned: boolean): void {
+    this.#commit({ type: "broker_decommissioned", brokerId, decommissioned });
   }
 
   deleteTopic(name: string): void {
@@ -349,9 +396,20 @@ export class MetadataStore {
           p.leaderEpoch = event.leaderEpoch;
           p.replicas = [...event.replicas];
           p.isr = [...event.isr];
+          if (event.targetReplicas) p.targetReplicas = [...event.targetReplicas];
+          else delete p.targetReplicas;
         }
         break;
       }
+      case "partitions_added": {
+        const topic = this.#topics.get(event.topic);
+        if (topic) topic.partitions.push(...structuredClone(event.partitions));
+        break;
+      }
+      case "broker_decommissioned":
+        if (event.decommissioned) this.#decommissioned.add(event.brokerId);
+        else this.#decommissioned.delete(event.brokerId);
+        break;
     }
     if (bumpVersion) this.#version++;
   }
