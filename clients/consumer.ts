@@ -7,14 +7,39 @@
  * Keys and values go through the reader's deserializers (by default the
  * stored bytes as they are); bytes a deserializer cannot read make `fetch`
  * throw a `DeserializationError` naming topic, partition and offset.
+ *
+ * **Isolation.** `read_uncommitted` (the default, Fetch isolationLevel 0)
+ * returns every record below the high watermark. `read_committed`
+ * (isolationLevel 1) asks the broker for records below the last stable
+ * offset only, plus the list of aborted transactions overlapping them, and
+ * drops the aborted transactions' records here with Kafka's algorithm
+ * ({@linkcode committedBatches}). Control batches (transaction markers) are
+ * never returned at either level, and `nextOffset` always moves past every
+ * batch the broker sent, skipped ones included.
  * @module
  */
-import { ApiKey, isControlBatch, splitBatches } from "@kafka-analog/lib/protocol";
+import {
+  type AbortedTransaction,
+  ApiKey,
+  type BatchSlice,
+  isControlBatch,
+  isTransactionalBatch,
+  readControlRecordType,
+  splitBatches,
+} from "@kafka-analog/lib/protocol";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import { type ClusterView, throwIfError, VERSIONS } from "./cluster.ts";
 import { decodeBatchRecords } from "./compression.ts";
 import { binarySerde, type Deserializer, deserializeWith } from "./serde.ts";
 import type { ConsumedMessage } from "./types.ts";
+
+/**
+ * Which records a reader sees: every record below the high watermark
+ * (`read_uncommitted`), or only those of committed transactions and
+ * non-transactional producers, below the last stable offset
+ * (`read_committed`).
+ */
+export type IsolationLevel = "read_uncommitted" | "read_committed";
 
 /** Options of a {@linkcode PartitionReader}. */
 export interface ReaderOptions<K = Uint8Array | null, V = Uint8Array | null> {
@@ -22,6 +47,8 @@ export interface ReaderOptions<K = Uint8Array | null, V = Uint8Array | null> {
   keyDeserializer?: Deserializer<K>;
   /** Default: the stored bytes as they are. */
   valueDeserializer?: Deserializer<V>;
+  /** Default isolation of every fetch and "latest" lookup (default "read_uncommitted"). */
+  isolationLevel?: IsolationLevel;
 }
 
 /** What {@linkcode PartitionReader.fetch} takes. */
@@ -35,14 +62,88 @@ export interface FetchOptions {
   minBytes?: number;
   /** Bytes returned at most (default 1 MiB; one batch is always returned whole). */
   maxBytes?: number;
+  /** Overrides the reader's isolation level for this fetch. */
+  isolationLevel?: IsolationLevel;
 }
 
 /** What a fetch returns. */
 export interface FetchResult<K = Uint8Array | null, V = Uint8Array | null> {
   messages: ConsumedMessage<K, V>[];
   highWatermark: bigint;
+  /**
+   * The broker's last stable offset: below it every transaction is decided.
+   * A `read_committed` fetch never returns records at or above it.
+   */
+  lastStableOffset: bigint;
   /** Offset to fetch next. */
   nextOffset: bigint;
+}
+
+/** Fetch's isolationLevel byte of each {@linkcode IsolationLevel}. */
+export const ISOLATION_LEVELS: Readonly<Record<IsolationLevel, number>> = {
+  read_uncommitted: 0,
+  read_committed: 1,
+};
+
+function checkIsolationLevel(level: unknown): IsolationLevel {
+  if (level !== "read_uncommitted" && level !== "read_committed") {
+    throw KaError.of(
+      "INVALID_CONFIG",
+      `Invalid reader option 'isolationLevel': must be "read_uncommitted" or "read_committed", got ${
+        String(level)
+      }`,
+    );
+  }
+  return level;
+}
+
+/**
+ * The batches of one fetched partition that hold records to hand over, in
+ * offset order: control batches (transaction markers) are always dropped;
+ * with `abortedTransactions` (a `read_committed` fetch) the batches of
+ * aborted transactions are dropped too.
+ *
+ * Kafka's consumer algorithm (`Fetcher.CompletedFetch`): walk the batches in
+ * offset order; before each batch that has a producer id, every aborted
+ * transaction whose `firstOffset` is at or below the batch's last offset
+ * becomes active for its producer id. A transactional data batch of a
+ * producer with an active aborted transaction is skipped. That producer's
+ * ABORT marker ends it, so the producer's later transactions are read
+ * normally. A COMMIT marker changes nothing (a committed transaction is never
+ * in the aborted list). The markers' record keys are read to tell ABORT from
+ * COMMIT; a malformed marker is CORRUPT_MESSAGE.
+ */
+export function committedBatches(
+  batches: readonly BatchSlice[],
+  abortedTransactions: readonly AbortedTransaction[] | null,
+): BatchSlice[] {
+  if (abortedTransactions === null) {
+    return batches.filter((b) => !isControlBatch(b.header));
+  }
+  const pending = [...abortedTransactions].sort((a, b) =>
+    a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0
+  );
+  let next = 0;
+  const active = new Set<bigint>();
+  const out: BatchSlice[] = [];
+  for (const batch of batches) {
+    const { header } = batch;
+    if (header.producerId >= 0n) {
+      const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+      while (next < pending.length && pending[next].firstOffset <= lastOffset) {
+        active.add(pending[next].producerId);
+        next++;
+      }
+      if (isControlBatch(header)) {
+        if (readControlRecordType(batch.bytes) === "abort") active.delete(header.producerId);
+        continue;
+      }
+      if (isTransactionalBatch(header) && active.has(header.producerId)) continue;
+    }
+    if (isControlBatch(header)) continue;
+    out.push(batch);
+  }
+  return out;
 }
 
 /** Reads partitions straight from their leaders. */
@@ -50,9 +151,11 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
   #cluster: ClusterView;
   #keyDeserializer: Deserializer<K> | null;
   #valueDeserializer: Deserializer<V> | null;
+  #isolationLevel: IsolationLevel;
 
   constructor(cluster: ClusterView, options: ReaderOptions<K, V> = {}) {
     this.#cluster = cluster;
+    this.#isolationLevel = checkIsolationLevel(options.isolationLevel ?? "read_uncommitted");
     // null = the default (bytes as they are), skipped without an await per message.
     this.#keyDeserializer = options.keyDeserializer === undefined ||
         options.keyDeserializer === (binarySerde as unknown)
@@ -81,10 +184,18 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
         : await deserializeWith(this.#valueDeserializer, m.value, { ...at, part: "value" });
       messages.push({ ...m, key, value });
     }
-    return { messages, highWatermark: raw.highWatermark, nextOffset: raw.nextOffset };
+    return { ...raw, messages };
+  }
+
+  /** The isolation level fetches use unless they say otherwise. */
+  get isolationLevel(): IsolationLevel {
+    return this.#isolationLevel;
   }
 
   async #fetchRaw(options: FetchOptions): Promise<FetchResult> {
+    const isolationLevel = options.isolationLevel === undefined
+      ? this.#isolationLevel
+      : checkIsolationLevel(options.isolationLevel);
     return await this.#withLeader(options.topic, options.partition, async (conn) => {
       const maxBytes = options.maxBytes ?? 1024 * 1024;
       const response = await conn.request(ApiKey.Fetch, VERSIONS.fetch, {
@@ -92,7 +203,7 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
         maxWaitMs: options.maxWaitMs ?? 500,
         minBytes: options.minBytes ?? 1,
         maxBytes,
-        isolationLevel: 0,
+        isolationLevel: ISOLATION_LEVELS[isolationLevel],
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{
@@ -113,25 +224,39 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
         `Cannot fetch ${options.topic}-${options.partition} at ${options.offset}`,
       );
       const messages: ConsumedMessage[] = [];
-      let nextOffset = options.offset;
-      for (
-        const { header, bytes } of splitBatches(p.records ?? new Uint8Array(), {
-          allowPartialTail: true,
-          verifyCrc: true,
-        })
-      ) {
-        nextOffset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-        if (isControlBatch(header)) continue;
+      const batches = splitBatches(p.records ?? new Uint8Array(), {
+        allowPartialTail: true,
+        verifyCrc: true,
+      });
+      // Past every batch sent, skipped ones (markers, aborted) included.
+      const last = batches.at(-1)?.header;
+      const nextOffset = last === undefined
+        ? options.offset
+        : last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
+      const readable = committedBatches(
+        batches,
+        isolationLevel === "read_committed" ? p.abortedTransactions ?? [] : null,
+      );
+      for (const { header, bytes } of readable) {
         for (const record of await decodeBatchRecords(bytes, header)) {
           if (record.offset < options.offset) continue;
           messages.push({ topic: options.topic, partition: options.partition, ...record });
         }
       }
-      return { messages, highWatermark: p.highWatermark, nextOffset };
+      return {
+        messages,
+        highWatermark: p.highWatermark,
+        lastStableOffset: p.lastStableOffset,
+        nextOffset: nextOffset > options.offset ? nextOffset : options.offset,
+      };
     });
   }
 
-  /** The earliest offset still stored, or the offset the next message will get. */
+  /**
+   * The earliest offset still stored, or the offset the next message will get
+   * ("latest"; with `read_committed` isolation the last stable offset, as the
+   * ListOffsets request carries the reader's isolation level).
+   */
   async listOffset(
     topic: string,
     partition: number,
@@ -154,7 +279,7 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
     return await this.#withLeader(topic, partition, async (conn) => {
       const response = await conn.request(ApiKey.ListOffsets, VERSIONS.listOffsets, {
         replicaId: -1,
-        isolationLevel: 0,
+        isolationLevel: ISOLATION_LEVELS[this.#isolationLevel],
         topics: [{
           name: topic,
           partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp }],

@@ -7,7 +7,13 @@
  *
  * Delivery modes: `at-least-once` (default: offsets are committed after the
  * handler resolves), `at-most-once` (committed before the handler sees the
- * batch), `exactly-once` (refused until transactions exist).
+ * batch), `exactly-once`: reads with `read_committed` isolation, never
+ * commits by itself (no auto-commit, no commit on rebalance or close, and
+ * `commit()` is refused); offsets are committed only inside a transaction,
+ * by a transactional producer's `sendOffsetsToTransaction(offsets,
+ * consumer.groupMetadata())` — see `consumeTransformProduce` in
+ * `transactions.ts`. After an aborted transaction, `seekToCommitted()` moves
+ * the positions back to the group's committed offsets.
  * @module
  */
 import {
@@ -22,9 +28,10 @@ import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import type { KafkaConnection } from "@kafka-analog/lib/net";
 import { sleep } from "@kafka-analog/lib/async";
 import { type ClusterOptions, ClusterView, throwIfError } from "./cluster.ts";
-import { PartitionReader } from "./consumer.ts";
+import { type IsolationLevel, PartitionReader } from "./consumer.ts";
 import { assignorByName, type AssignorMember } from "./assignors/mod.ts";
 import type { ConsumedMessage } from "./types.ts";
+import type { ConsumerGroupMetadata } from "./transactions.ts";
 
 /** A topic partition. */
 export interface TopicPartition {
@@ -49,6 +56,11 @@ export interface GroupConsumerOptions {
   /** Where to start without a committed offset (or when it is out of range). */
   autoOffsetReset?: "earliest" | "latest" | "none";
   delivery?: DeliveryMode;
+  /**
+   * Default "read_committed" with exactly-once delivery (which requires it),
+   * else "read_uncommitted".
+   */
+  isolationLevel?: IsolationLevel;
   maxWaitMs?: number;
   maxBytesPerPartition?: number;
   clientId?: string;
@@ -108,28 +120,51 @@ export class GroupConsumer {
   #rebalances = 0;
 
   constructor(options: ClusterOptions, consumerOptions: GroupConsumerOptions) {
-    if (consumerOptions.delivery === "exactly-once") {
-      throw KaError.of(
-        "INVALID_REQUEST",
-        "exactly-once delivery needs transactions, which are not available yet; use at-least-once",
-      );
-    }
     if (consumerOptions.groupId === "") {
       throw KaError.of("INVALID_GROUP_ID", "groupId must not be empty");
     }
+    const delivery = consumerOptions.delivery ?? "at-least-once";
+    if (
+      delivery !== "at-least-once" && delivery !== "at-most-once" && delivery !== "exactly-once"
+    ) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid consumer option 'delivery': must be "at-least-once", "at-most-once" or "exactly-once", got ${
+          String(delivery)
+        }`,
+      );
+    }
+    const exactlyOnce = delivery === "exactly-once";
+    if (exactlyOnce && consumerOptions.autoCommit === true) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        "Invalid consumer option 'autoCommit': exactly-once delivery commits offsets only through a transactional producer's sendOffsetsToTransaction",
+      );
+    }
+    const isolationLevel = consumerOptions.isolationLevel ??
+      (exactlyOnce ? "read_committed" : "read_uncommitted");
+    if (exactlyOnce && isolationLevel !== "read_committed") {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid consumer option 'isolationLevel': exactly-once delivery needs "read_committed", got ${
+          String(isolationLevel)
+        }`,
+      );
+    }
     this.groupId = consumerOptions.groupId;
     this.#cluster = new ClusterView(options);
-    this.#reader = new PartitionReader(this.#cluster);
+    this.#reader = new PartitionReader(this.#cluster, { isolationLevel });
     this.#options = {
       groupId: consumerOptions.groupId,
       assignors: consumerOptions.assignors ?? ["range", "roundrobin", "sticky"],
       sessionTimeoutMs: consumerOptions.sessionTimeoutMs ?? 10_000,
       heartbeatIntervalMs: consumerOptions.heartbeatIntervalMs ?? 3_000,
       maxPollIntervalMs: consumerOptions.maxPollIntervalMs ?? 300_000,
-      autoCommit: consumerOptions.autoCommit ?? true,
+      autoCommit: exactlyOnce ? false : consumerOptions.autoCommit ?? true,
       autoCommitIntervalMs: consumerOptions.autoCommitIntervalMs ?? 5_000,
       autoOffsetReset: consumerOptions.autoOffsetReset ?? "latest",
-      delivery: consumerOptions.delivery ?? "at-least-once",
+      delivery,
+      isolationLevel,
       maxWaitMs: consumerOptions.maxWaitMs ?? 500,
       maxBytesPerPartition: consumerOptions.maxBytesPerPartition ?? 1024 * 1024,
       clientId: consumerOptions.clientId ?? options.clientId ?? "kafka-analog-consumer",
@@ -150,6 +185,24 @@ export class GroupConsumer {
   /** The partitions this member owns now. */
   assignment(): TopicPartition[] {
     return this.#assignment.map((tp) => ({ ...tp }));
+  }
+
+  /** The delivery mode this member was created with. */
+  get delivery(): DeliveryMode {
+    return this.#options.delivery;
+  }
+
+  /** The isolation level of its fetches. */
+  get isolationLevel(): IsolationLevel {
+    return this.#options.isolationLevel;
+  }
+
+  /**
+   * The group, generation and member id, for a transactional producer's
+   * `sendOffsetsToTransaction` (Kafka's `ConsumerGroupMetadata`).
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    return { groupId: this.groupId, generationId: this.#generationId, memberId: this.#memberId };
   }
 
   /** Rebalances this member has been through. */
@@ -248,8 +301,16 @@ export class GroupConsumer {
   /**
    * Commits offsets: the given ones, or every owned partition's position.
    * Fenced by generation: a member of an older generation gets ILLEGAL_GENERATION.
+   * Refused with exactly-once delivery (INVALID_REQUEST): there offsets are
+   * committed only inside transactions.
    */
   async commit(offsets?: (TopicPartition & { offset: bigint })[]): Promise<void> {
+    if (this.#options.delivery === "exactly-once") {
+      throw KaError.of(
+        "INVALID_REQUEST",
+        `Cannot commit offsets of group '${this.groupId}' directly with exactly-once delivery: commit them with a transactional producer's sendOffsetsToTransaction`,
+      );
+    }
     const list = offsets ?? this.#assignment.flatMap((tp) => {
       const offset = this.#positions.get(key(tp));
       return offset === undefined || this.#committed.get(key(tp)) === offset
@@ -293,6 +354,38 @@ export class GroupConsumer {
     }
     for (const o of list) this.#committed.set(key(o), o.offset);
     this.#lastCommitMs = Date.now();
+  }
+
+  /**
+   * The group's committed offsets of `partitions` (default: the owned ones),
+   * read from the group coordinator (OffsetFetch); partitions without a
+   * committed offset are left out.
+   */
+  async committed(partitions?: TopicPartition[]): Promise<(TopicPartition & { offset: bigint })[]> {
+    const list = partitions ?? this.#assignment;
+    if (list.length === 0) return [];
+    const found = await this.#fetchCommitted(list);
+    return list.flatMap((tp) => {
+      const offset = found.get(key(tp));
+      return offset === undefined ? [] : [{ ...tp, offset }];
+    });
+  }
+
+  /**
+   * Moves the position of every owned partition back to the group's
+   * committed offset (or the reset policy when there is none): what a
+   * consume-transform-produce loop does after aborting a transaction, so the
+   * aborted input is read again.
+   */
+  async seekToCommitted(): Promise<void> {
+    const owned = [...this.#assignment];
+    if (owned.length === 0) return;
+    const found = await this.#fetchCommitted(owned);
+    for (const tp of owned) {
+      const offset = found.get(key(tp));
+      this.#positions.set(key(tp), offset ?? await this.#resetOffset(tp));
+      if (offset !== undefined) this.#committed.set(key(tp), offset);
+    }
   }
 
   /** Commits (at-least-once), leaves the group and closes connections. */
@@ -534,28 +627,44 @@ export class GroupConsumer {
     this.#assignment = assignment;
     const missing = assignment.filter((tp) => !this.#positions.has(key(tp)));
     if (missing.length === 0) return;
+    const committed = await this.#fetchCommitted(missing);
+    for (const tp of missing) {
+      const offset = committed.get(key(tp));
+      this.#positions.set(key(tp), offset ?? await this.#resetOffset(tp));
+      if (offset !== undefined) this.#committed.set(key(tp), offset);
+    }
+  }
+
+  /** Committed offsets by `topic/partition` (OffsetFetch); absent when none is committed. */
+  async #fetchCommitted(partitions: TopicPartition[]): Promise<Map<string, bigint>> {
     const conn = await this.#coordinatorConn();
     const byTopic = new Map<string, number[]>();
-    for (const tp of missing) {
+    for (const tp of partitions) {
       byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     }
     const fetched = await conn.request(ApiKey.OffsetFetch, VERSIONS.offsetFetch, {
       groupId: this.groupId,
       topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
     });
+    // An error must not read as "nothing committed": the reset policy would then
+    // re-read (or skip) what the group already committed.
+    throwIfError(
+      fetched.errorCode ?? 0,
+      `Cannot fetch the committed offsets of group '${this.groupId}'`,
+    );
     const committed = new Map<string, bigint>();
     for (const t of fetched.topics) {
       for (const p of t.partitions) {
-        if (p.errorCode === 0 && p.committedOffset >= 0n) {
+        throwIfError(
+          p.errorCode,
+          `Cannot fetch the committed offset of ${t.name}-${p.partitionIndex} for group '${this.groupId}'`,
+        );
+        if (p.committedOffset >= 0n) {
           committed.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
         }
       }
     }
-    for (const tp of missing) {
-      const offset = committed.get(key(tp));
-      this.#positions.set(key(tp), offset ?? await this.#resetOffset(tp));
-      if (offset !== undefined) this.#committed.set(key(tp), offset);
-    }
+    return committed;
   }
 
   async #heartbeatLoop(): Promise<void> {

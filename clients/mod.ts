@@ -12,6 +12,20 @@
  * await client.close();
  * ```
  *
+ * Exactly-once copies go through transactions:
+ *
+ * ```ts
+ * const producer = client.producer({ transactionalId: "copier-1" });
+ * const consumer = client.groupConsumer({ groupId: "copier", delivery: "exactly-once" });
+ * consumer.subscribe(["in"]);
+ * await consumeTransformProduce({
+ *   consumer,
+ *   producer,
+ *   transform: (m) => ({ topic: "out", key: m.key, value: m.value }),
+ *   signal,
+ * });
+ * ```
+ *
  * Typed values go through serializers, e.g. Avro with the coordinator's
  * schema registry:
  *
@@ -50,11 +64,28 @@ export {
 export { Admin } from "./admin.ts";
 export { type ClusterOptions, ClusterView } from "./cluster.ts";
 export {
+  committedBatches,
   type FetchOptions,
   type FetchResult,
+  ISOLATION_LEVELS,
+  type IsolationLevel,
   PartitionReader,
   type ReaderOptions,
 } from "./consumer.ts";
+export {
+  type ConsumerGroupMetadata,
+  consumeTransformProduce,
+  type ConsumeTransformProduceOptions,
+  type ConsumeTransformProduceStats,
+  isFatalTransactionError,
+  type TransactionalConsumer,
+  type TransactionalProducer,
+  type TransactionOffset,
+  type TransactionOutcome,
+  type TransactionState,
+  type TransformedMessage,
+  type TransformResult,
+} from "./transactions.ts";
 export { Producer, type ProducerOptions, producerOptionsFromConfig, toBytes } from "./producer.ts";
 export {
   checkPartition,

@@ -40,6 +40,16 @@
  *
  * **Compression.** "gzip" compresses each batch's records (attributes bits);
  * brokers store the compressed batch as it comes.
+ *
+ * **Transactions.** With a `transactionalId` (which needs acks "all" and
+ * idempotence) the producer id comes from `initTransactions()` instead, and
+ * every send belongs to a transaction: `beginTransaction()`, `send()`,
+ * `sendOffsetsToTransaction()`, `commitTransaction()` / `abortTransaction()`.
+ * Batches carry the transactional attribute bit and each partition is added
+ * to the transaction before its first batch. The state machine and the
+ * coordinator conversation live in `transactions.ts`; the producer only
+ * calls it when buffering (send), before sending (dispatch, seal), and when
+ * a batch fails or is fenced.
  * @module
  */
 import {
@@ -66,6 +76,13 @@ import {
 } from "./partitioner.ts";
 import { backoffMs, type ProducerClock, SYSTEM_CLOCK } from "./retry.ts";
 import { payloadSerde, type SerializeContext, type Serializer } from "./serde.ts";
+import {
+  type ConsumerGroupMetadata,
+  type TransactionalProducerHooks,
+  TransactionManager,
+  type TransactionOffset,
+  type TransactionState,
+} from "./transactions.ts";
 import type { Acks, Payload, ProducerMessage, RecordMetadata } from "./types.ts";
 
 /** Producer settings; defaults match `config.yaml`'s `producer` section. */
@@ -109,6 +126,14 @@ export interface ProducerOptions<K = Payload, V = Payload> {
   random?: () => number;
   /** Clock for deadlines and backoff sleeps (linger uses real timers). */
   clock?: ProducerClock;
+  /**
+   * Makes the producer transactional (needs acks "all"; idempotence is on).
+   * Instances with the same id fence each other: the newest
+   * `initTransactions()` wins.
+   */
+  transactionalId?: string;
+  /** Longest a transaction may stay open before the coordinator aborts it (default 60000). */
+  transactionTimeoutMs?: number;
 }
 
 /** Producer options from a validated config's `producer` section. */
@@ -217,6 +242,8 @@ export class Producer<K = Payload, V = Payload> {
   #pidTask: Promise<void> | null = null;
   #sequences = new Map<string, number>();
   #initVersion: number | null = null;
+  /** The transaction state machine; null without a transactionalId. */
+  #txn: TransactionManager | null = null;
 
   constructor(cluster: ClusterView, options: ProducerOptions<K, V> = {}) {
     this.#cluster = cluster;
@@ -280,6 +307,67 @@ export class Producer<K = Payload, V = Payload> {
       lingerMs,
       deliveryTimeoutMs,
     });
+    if (options.transactionalId !== undefined) this.#txn = this.#transactional(options);
+  }
+
+  #transactional(options: ProducerOptions<K, V>): TransactionManager {
+    const transactionalId = options.transactionalId!;
+    if (typeof transactionalId !== "string" || transactionalId === "") {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        "Invalid producer option 'transactionalId': must be a non-empty string",
+      );
+    }
+    if (this.#acks !== -1) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid producer option 'transactionalId': it needs acks "all", got ${
+          String(options.acks)
+        }`,
+      );
+    }
+    if (options.idempotence === false || this.#retries < 1) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        "Invalid producer option 'transactionalId': it needs idempotence (and retries >= 1)",
+      );
+    }
+    const transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    if (!Number.isInteger(transactionTimeoutMs) || transactionTimeoutMs < 1) {
+      throw KaError.of(
+        "INVALID_CONFIG",
+        `Invalid producer option 'transactionTimeoutMs': must be a positive integer, got ${transactionTimeoutMs}`,
+      );
+    }
+    this.#idempotence = "on";
+    const hooks: TransactionalProducerHooks = {
+      setProducerId: (identity) => {
+        this.#pid = { ...identity };
+        this.#sequences.clear();
+        this.#wake();
+      },
+      hasProducerId: () => this.#pid !== null,
+      drain: async (err) => {
+        if (err !== null) {
+          for (const batch of this.#acc.takeAll()) this.#fail(batch, err, "not-appended");
+        }
+        await this.flush();
+      },
+      fence: (err) => {
+        this.#fatal = err;
+        this.#wake();
+      },
+    };
+    return new TransactionManager(this.#cluster, {
+      transactionalId,
+      transactionTimeoutMs,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      maxBlockMs: this.#maxBlockMs,
+      retryBackoffMs: this.#retryBackoffMs,
+      retryBackoffMaxMs: this.#retryBackoffMaxMs,
+      random: this.#random,
+      clock: this.#clock,
+    }, hooks);
   }
 
   /** True when batches carry a producer id, false when not, null until the cluster was asked. */
@@ -291,6 +379,70 @@ export class Producer<K = Payload, V = Payload> {
   /** The producer id and epoch in use, or null. */
   get producerId(): { producerId: bigint; producerEpoch: number } | null {
     return this.#pid === null ? null : { ...this.#pid };
+  }
+
+  /** The transactional id, or null for a producer without transactions. */
+  get transactionalId(): string | null {
+    return this.#txn?.transactionalId ?? null;
+  }
+
+  /** The transaction state, or null for a producer without transactions. */
+  get transactionState(): TransactionState | null {
+    return this.#txn?.state ?? null;
+  }
+
+  /**
+   * Registers the transactional id with its coordinator (FindCoordinator
+   * keyType 1, then InitProducerId): takes the producer id and a new epoch,
+   * which fences every older producer with the same id and aborts its open
+   * transaction. Call once, before the first transaction.
+   */
+  async initTransactions(): Promise<void> {
+    await this.#requireTxn("initTransactions").init();
+  }
+
+  /** Opens a transaction: every send until commit or abort belongs to it. */
+  beginTransaction(): void {
+    this.#requireTxn("beginTransaction").begin();
+  }
+
+  /**
+   * Adds a consumer's positions (the next offsets to read) to the open
+   * transaction: they become the group's committed offsets when it commits.
+   */
+  async sendOffsetsToTransaction(
+    offsets: TransactionOffset[],
+    group: ConsumerGroupMetadata,
+  ): Promise<void> {
+    await this.#requireTxn("sendOffsetsToTransaction").sendOffsets(offsets, group);
+  }
+
+  /**
+   * Sends everything of the transaction, waits for every answer, then commits
+   * it. When a send of the transaction failed it throws instead, and the
+   * transaction must be aborted.
+   */
+  async commitTransaction(): Promise<void> {
+    await this.#requireTxn("commitTransaction").commit();
+  }
+
+  /**
+   * Aborts the open transaction: records not sent yet fail with
+   * TRANSACTION_ABORTED, sent ones are waited for, then the coordinator
+   * writes abort markers (read_committed readers never see the records).
+   */
+  async abortTransaction(): Promise<void> {
+    await this.#requireTxn("abortTransaction").abort();
+  }
+
+  #requireTxn(what: string): TransactionManager {
+    if (this.#txn === null) {
+      throw KaError.of(
+        "INVALID_TXN_STATE",
+        `Cannot call ${what}() as the producer has no 'transactionalId'`,
+      );
+    }
+    return this.#txn;
   }
 
   /** Estimated bytes of records buffered and not yet acknowledged. */
@@ -308,6 +460,7 @@ export class Producer<K = Payload, V = Payload> {
   async send(topic: string, messages: ProducerMessage<K, V>[]): Promise<RecordMetadata[]> {
     if (this.#closed) throw KaError.of("INVALID_REQUEST", "The producer is closed");
     if (this.#fatal) throw this.#fatal;
+    const txnNumber = this.#txn?.checkSend(topic) ?? 0;
     const metadata = this.#cluster.cachedTopic(topic) ?? await withTimeout(
       this.#cluster.topic(topic),
       this.#maxBlockMs,
@@ -373,6 +526,15 @@ export class Producer<K = Payload, V = Payload> {
       for (const { partition, record, bytes } of prepared) {
         const wait = this.#reserve(bytes);
         if (wait !== null) await wait;
+        // The transaction may have ended while this send waited.
+        if (this.#txn !== null) {
+          try {
+            this.#txn.checkStillOpen(topic, txnNumber);
+          } catch (err) {
+            this.#release(bytes);
+            throw err;
+          }
+        }
         results.push(
           new Promise<RecordMetadata>((resolve, reject) => {
             const entry: AccumulatedRecord<RecordHandle> = {
@@ -416,6 +578,7 @@ export class Producer<K = Payload, V = Payload> {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     await Promise.allSettled([...this.#tasks]);
+    this.#txn?.close();
   }
 
   // --- buffer ------------------------------------------------------------
@@ -510,7 +673,11 @@ export class Producer<K = Payload, V = Payload> {
       this.#notifyIdle();
       return;
     }
-    if (this.#idempotence !== "off" && this.#pid === null) {
+    if (this.#txn !== null && this.#pid === null) {
+      // Transactional ids come from initTransactions (or the abort after a sequence reset).
+      const err = this.#txn.blockedError();
+      for (const batch of this.#acc.takeAll()) this.#fail(batch, err, "not-appended");
+    } else if (this.#idempotence !== "off" && this.#pid === null) {
       if (this.#acc.batchCount > 0) this.#ensureProducerId();
     } else {
       const batches = this.#acc.drain(now, {
@@ -540,6 +707,17 @@ export class Producer<K = Payload, V = Payload> {
 
   /** Seals each batch (sequence, encoding, compression), then sends one request per leader. */
   async #dispatch(batches: Batch[]): Promise<void> {
+    if (this.#txn !== null) {
+      // Each partition joins the transaction before its first batch is sent.
+      try {
+        await this.#txn.addPartitions(
+          batches.map((b) => ({ topic: b.topic, partition: b.partition })),
+        );
+      } catch (err) {
+        for (const batch of batches) this.#fail(batch, asKaError(err), "not-appended");
+        return;
+      }
+    }
     const sealed = await Promise.all(batches.map(async (batch) => {
       try {
         await this.#seal(batch);
@@ -564,6 +742,8 @@ export class Producer<K = Payload, V = Payload> {
 
   async #seal(batch: Batch): Promise<void> {
     if (batch.encoded !== null) return;
+    // A transactional batch is never sent without the transaction's producer id.
+    if (this.#txn !== null && this.#pid === null) throw this.#txn.blockedError();
     const options: Parameters<typeof encodeRecordBatch>[1] = { timestamp: this.#clock.now() };
     if (this.#idempotence !== "off" && this.#pid !== null) {
       const sequence = this.#sequences.get(batch.key) ?? 0;
@@ -574,6 +754,7 @@ export class Producer<K = Payload, V = Payload> {
       options.producerId = batch.producerId;
       options.producerEpoch = batch.producerEpoch;
       options.baseSequence = batch.baseSequence;
+      options.transactional = this.#txn !== null;
     }
     const encoded = encodeRecordBatch(batch.records.map((r) => r.record), options);
     batch.encoded = await compressBatch(encoded, this.#compression);
@@ -587,7 +768,7 @@ export class Producer<K = Payload, V = Payload> {
       t.partitionData.push({ index: batch.partition, records: batch.encoded });
     }
     const request: ProduceRequest = {
-      transactionalId: null,
+      transactionalId: this.#txn?.transactionalId ?? null,
       acks: this.#acks,
       timeoutMs: this.#requestTimeoutMs,
       topicData: [...topics.values()],
@@ -656,12 +837,13 @@ export class Producer<K = Payload, V = Payload> {
   #onError(batch: Batch, cause: unknown, outcome: Outcome): void {
     const err = asKaError(cause);
     if (outcome === "unknown") batch.maybeAppended = true;
-    if (err.code === ERRORS.INVALID_PRODUCER_EPOCH.code) {
-      this.#fatal = KaError.of(
-        "INVALID_PRODUCER_EPOCH",
-        `The producer was fenced: ${err.message}`,
-        { cause: err },
-      );
+    if (
+      err.code === ERRORS.INVALID_PRODUCER_EPOCH.code || err.code === ERRORS.PRODUCER_FENCED.code
+    ) {
+      this.#fatal = new KaError(err.code, `The producer was fenced: ${err.message}`, {
+        cause: err,
+      });
+      this.#txn?.fenced(this.#fatal);
       this.#fail(batch, this.#fatal, outcome);
       return;
     }
@@ -729,6 +911,7 @@ export class Producer<K = Payload, V = Payload> {
         { cause: err },
       );
     }
+    this.#txn?.batchFailed(reported);
     for (const r of batch.records) r.handle.reject(reported);
     this.#wake();
   }
