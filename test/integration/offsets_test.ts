@@ -61,7 +61,7 @@ async function produce(
 
 Deno.test({
   name:
-    "offsets: reset policies, manual commit, seek, seekToTimestamp, out of range, pause/resume, exactly-once refused",
+    "offsets: reset policies, manual commit, seek, seekToTimestamp, out of range, pause/resume, exactly-once mode",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
@@ -269,14 +269,29 @@ Deno.test({
         await close(consumer);
       });
 
-      await t.step("exactly-once delivery is refused with a clear error", () => {
-        assert.throws(
-          () => c.groupConsumer({ groupId: "g-eos", delivery: "exactly-once" }),
-          (err) =>
-            isKaError(err, "INVALID_REQUEST") && /exactly-once/.test(err.message) &&
-            /transactions/.test(err.message),
-        );
-      });
+      await t.step(
+        "exactly-once delivery reads committed data, never auto-commits, refuses commit()",
+        async () => {
+          assert.throws(
+            () => c.groupConsumer({ groupId: "g-eos", delivery: "exactly-once", autoCommit: true }),
+            (err) => isKaError(err, "INVALID_CONFIG"),
+          );
+          const consumer = c.groupConsumer({
+            groupId: "g-eos",
+            delivery: "exactly-once",
+            autoOffsetReset: "earliest",
+          });
+          consumers.push(consumer);
+          assert.equal(consumer.isolationLevel, "read_committed");
+          consumer.subscribe([TOPIC]);
+          assert.ok(
+            (await collect(consumer, 1)).length >= 1,
+            "reads committed (non-transactional) data",
+          );
+          await assert.rejects(consumer.commit(), (err) => isKaError(err));
+          await close(consumer);
+        },
+      );
       await t.step({
         name: "close() returns promptly with the default heartbeat interval",
         // Was a bug (fixed): clients/group_consumer.ts:316 `close()` awaits #heartbeatTask, whose
