@@ -228,6 +228,9 @@ export class Coordinator implements ConsoleBackend {
       while (!signal.aborted) {
         await this.checkHealth();
         await this.#advanceReassignments();
+        if (this.store.maybeCompact()) {
+          this.#logger.info("metadata journal compacted into a snapshot");
+        }
         await sleep(intervalMs, signal);
       }
     } finally {

@@ -10,6 +10,7 @@ import type { MetadataEvent, MetadataJournal } from "./store.ts";
 export class FileJournal implements MetadataJournal {
   #path: string;
   #file: Deno.FsFile | null = null;
+  #appended = 0;
 
   constructor(path: string) {
     this.#path = path;
@@ -47,7 +48,35 @@ export class FileJournal implements MetadataJournal {
     return events;
   }
 
+  /** Events appended since the journal was opened or last compacted. */
+  get appendedSinceCompaction(): number {
+    return this.#appended;
+  }
+
+  /**
+   * Replaces the journal with `events` — a snapshot of the state as the
+   * fewest events that rebuild it. Written to a temporary file, fsynced and
+   * renamed over the journal, so a crash leaves either the old journal or the
+   * new one, never a mix.
+   */
+  compact(events: MetadataEvent[]): void {
+    const tmp = `${this.#path}.compacting`;
+    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      const bytes = new TextEncoder().encode(events.map((e) => JSON.stringify(e) + "\n").join(""));
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    this.close();
+    Deno.renameSync(tmp, this.#path);
+    this.#appended = 0;
+  }
+
   append(event: MetadataEvent): void {
+    this.#appended++;
     this.#file ??= Deno.openSync(this.#path, { append: true, create: true });
     const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");
     const before = this.#file.statSync().size;

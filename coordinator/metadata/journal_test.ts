@@ -169,3 +169,39 @@ Deno.test("MetadataStore over a FileJournal replays the same topics after a rest
     assert.equal(replayed.version, store.version);
   });
 });
+
+Deno.test("FileJournal.compact() replaces the journal with a snapshot that rebuilds the same state", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/metadata.log`;
+    const journal = new FileJournal(path);
+    const store = new MetadataStore(journal);
+    store.createTopic({ name: "t", partitions: 3, replicationFactor: 1, configs: {} }, [0, 1, 2]);
+    for (let i = 0; i < 50; i++) {
+      store.commitOffsets("g", [{
+        topic: "t",
+        partition: 0,
+        offset: BigInt(i),
+        metadata: null,
+        commitTimestampMs: i,
+      }]);
+    }
+    store.alterTopicConfigs("t", { "retention.ms": "1000" });
+    assert.equal(journal.appendedSinceCompaction, 52);
+    assert.equal(store.maybeCompact(100), false);
+    assert.equal(store.maybeCompact(10), true);
+    assert.equal(journal.appendedSinceCompaction, 0);
+    const lines = (await Deno.readTextFile(path)).trim().split("\n");
+    assert.equal(lines.length, 2, "one topic event, one offsets event");
+    journal.close();
+    const reopened = new MetadataStore(new FileJournal(path));
+    assert.deepEqual(reopened.topics(), store.topics());
+    assert.deepEqual(reopened.committedOffsets(), store.committedOffsets());
+    // Appends after a compaction go to the new file.
+    reopened.deleteTopic("t");
+    const again = new MetadataStore(new FileJournal(path));
+    assert.deepEqual(again.topics(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -59,6 +59,10 @@ export interface MetadataJournal {
   load(): MetadataEvent[];
   /** Makes `event` durable before returning. */
   append(event: MetadataEvent): void;
+  /** Events appended since the last compaction (journals that can compact). */
+  readonly appendedSinceCompaction?: number;
+  /** Atomically replaces the journal with a snapshot of the state as events. */
+  compact?(events: MetadataEvent[]): void;
 }
 
 /** A journal that keeps events in memory only (tests). */
@@ -199,6 +203,57 @@ export class MetadataStore {
     return topic;
   }
 
+  /**
+   * The current state as the fewest events that rebuild it (a snapshot for
+   * journal compaction): one event per topic, per group's offsets, per
+   * decommissioned broker, and the newest foreign event per key.
+   */
+  snapshotEvents(): MetadataEvent[] {
+    const out: MetadataEvent[] = [];
+    for (const topic of this.topics()) {
+      out.push({ type: "topic_created", topic: structuredClone(topic) });
+    }
+    for (const [group, offsets] of this.committedOffsets()) {
+      out.push({
+        type: "offsets_committed",
+        group,
+        offsets: offsets.map((o) => ({ ...o, offset: o.offset.toString() })),
+      });
+    }
+    for (const brokerId of this.#decommissioned) {
+      out.push({ type: "broker_decommissioned", brokerId, decommissioned: true });
+    }
+    // Foreign events: the newest per key (producer-id blocks: only the highest matters).
+    const latest = new Map<string, ForeignEvent>();
+    for (const e of this.#foreign) {
+      const key = e.type === "producer_id_block"
+        ? "block"
+        : e.type === "transactional_producer" || e.type === "txn_state"
+        ? `${e.type}/${e.transactionalId}`
+        : `${e.type}/${e.subject}/${e.version}`;
+      latest.set(key, e);
+    }
+    out.push(...latest.values());
+    return out;
+  }
+
+  /**
+   * Compacts the journal into a snapshot once more than `threshold` events
+   * were appended since the last one, so the journal (and restart time) stay
+   * bounded however many offset commits go through. Returns true if it did.
+   */
+  maybeCompact(threshold = 10_000): boolean {
+    const journal = this.#journal;
+    if (!journal.compact || (journal.appendedSinceCompaction ?? 0) <= threshold) return false;
+    journal.compact(this.snapshotEvents());
+    return true;
+  }
+
+  /** Foreign events also journaled after load, so a snapshot includes them. */
+  #rememberForeign(event: ForeignEvent): void {
+    this.#foreign.push(event);
+  }
+
   /** The foreign events replayed from the journal, oldest first. */
   foreignEvents(): ForeignEvent[] {
     return [...this.#foreign];
@@ -207,6 +262,7 @@ export class MetadataStore {
   /** Makes a foreign event durable (it is not applied here). */
   journalForeign(event: ForeignEvent): void {
     this.#journal.append(event);
+    this.#rememberForeign(event);
   }
 
   /** Journals a group's committed offsets (before the commit is acknowledged). */
