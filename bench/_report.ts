@@ -13,6 +13,7 @@ import type {
   SendLatencyRunResult,
 } from "./_scenarios.ts";
 import type { GroupConsumeResult, RebalanceResult } from "./_groups.ts";
+import { memoryRowFor, type StorageSection } from "./_storage.ts";
 import {
   formatCount,
   formatMs,
@@ -34,7 +35,7 @@ export interface MachineInfo {
 /** The cluster the benchmark ran against. */
 export interface ClusterInfo {
   brokers: number;
-  storage: "memory";
+  storage: "memory" | "disk";
   startupMs: number;
   partitions: number;
   replicationFactor: number;
@@ -163,6 +164,8 @@ export interface BenchReport {
   endToEnd: EndToEndRow;
   producerMatrix: ProducerMatrix;
   groups: GroupSection;
+  /** Table 9: disk vs memory storage (issue #7); null when skipped. */
+  storage: StorageSection | null;
   totalMs: number;
 }
 
@@ -176,7 +179,7 @@ export function renderReport(report: BenchReport): string {
     `machine: ${machine.cores} cores (navigator.hardwareConcurrency), ${machine.os}/${machine.arch}, ` +
       `deno ${machine.deno} (v8 ${machine.v8}, typescript ${machine.typescript})`,
     `cluster: coordinator + ${cluster.brokers} brokers + 2 gateways, separate processes on ` +
-      `127.0.0.1, storage = ${cluster.storage}; start-up ${cluster.startupMs} ms ` +
+      `127.0.0.1, storage = ${storageLabel(cluster.storage)}; start-up ${cluster.startupMs} ms ` +
       `(coordinator-measured, all services ready)`,
     `topics: ${cluster.partitions} partitions, replication factor ${cluster.replicationFactor}, ` +
       `one topic per run; client, brokers and coordinator share the same ${machine.cores} cores`,
@@ -296,6 +299,7 @@ export function renderReport(report: BenchReport): string {
   lines.push("", ...renderProducerMatrix(report.producerMatrix));
   lines.push("", ...renderReplicationCost(report.producerMatrix, 6, l));
   lines.push("", ...renderGroups(report.groups));
+  if (report.storage) lines.push("", ...renderStorage(report.storage, cluster));
   lines.push("", `total benchmark time: ${(report.totalMs / 1000).toFixed(1)} s`);
   return lines.join("\n");
 }
@@ -547,6 +551,76 @@ export function renderGroups(g: GroupSection, number = 7): string[] {
 }
 
 /**
+ * Section 9: disk storage with the default flush policy and with an fsync
+ * per batch, beside memory storage (issue #7). `main` is the report's main
+ * cluster, which ran the rows of its own storage.
+ */
+export function renderStorage(s: StorageSection, main?: ClusterInfo, number = 9): string[] {
+  const sizes = s.sizes.map((x) => `${formatCount(x.messages)} × ${bytesLabel(x.valueBytes)}`);
+  const mainStorage = s.extraCluster.storage === "disk" ? "memory" : "disk";
+  return [
+    `${number}. Disk storage: throughput with acks=1 and acks=all, default flush policy vs fsync ` +
+    "every batch (topic config flush.messages=1)",
+    `   ${sizes.join(" and ")} per run, ${s.repeat} run(s) per row (interleaved over all rows), ` +
+    `${s.partitions} partitions, RF ${s.replicationFactor}, batchBytes ${s.batchBytes}, ` +
+    `lingerMs ${s.lingerMs}, as table 1`,
+    table(
+      [
+        "value",
+        "acks",
+        "storage",
+        "messages",
+        "msgs/s",
+        "MiB/s",
+        "of memory",
+        "msgs/s range",
+        "sends",
+        "p50 ms",
+        "p99 ms",
+      ],
+      s.rows.map((r) => {
+        const memory = memoryRowFor(s.rows, r);
+        const t = r.throughput.median;
+        return [
+          bytesLabel(r.valueBytes),
+          String(r.acks),
+          r.label,
+          formatCount(t.messages),
+          formatCount(t.messagesPerSec),
+          t.payloadMiBPerSec.toFixed(1),
+          memory
+            ? `${(t.messagesPerSec / memory.throughput.median.messagesPerSec * 100).toFixed(0)}%`
+            : "",
+          rangeLabel(r.throughput),
+          formatCount(r.latency.samples),
+          formatMs(r.latency.p50Ms),
+          formatMs(r.latency.p99Ms),
+        ];
+      }),
+    ),
+    `   msgs/s and MiB/s: chunked sends as in table 1 (${
+      s.repeat === 2 ? "the slower of the 2 runs" : "the median run"
+    }). p50/p99: sequential single-message sends (lingerMs 0,`,
+    "   each awaited before the next) with the row's acks and value size, on the same topic " +
+    "right after its throughput run.",
+    `   "of memory": msgs/s as a share of the memory row with the same value and acks. Two ` +
+    `clusters ran side by side, the idle one`,
+    `   waiting: the ${mainStorage} rows on the main cluster${
+      main ? ` (${main.brokers} brokers)` : ""
+    }, the ${s.extraCluster.storage} rows on one started ` +
+    `for this table on ports from ${s.extraCluster.basePort}`,
+    `   (start-up ${s.extraCluster.startupMs} ms, warmed up with ${
+      formatCount(s.warmupMessages)
+    } messages per value size and acks, its temporary directory removed afterwards).`,
+    "   Disk: segment files under /tmp; default flush = page cache only (no fsync on the produce " +
+    "path), flush.messages=1 =",
+    "   an fsync after every appended batch, on the leader and on the follower (acks=all waits " +
+    "for the follower's too).",
+    `   Priming of the fresh topics: ${primeLabel(s.rows.flatMap((r) => r.primeMs))}.`,
+  ];
+}
+
+/**
  * The report as JSON lines: first the conditions, then one object per row
  * of every table (its `table` field names the table), last the total time.
  */
@@ -562,6 +636,12 @@ export function reportJsonLines(report: BenchReport): string {
     primeMs: report.primeMs,
     machine: report.machine,
     cluster: report.cluster,
+    storageTable: report.storage === null ? null : {
+      extraCluster: report.storage.extraCluster,
+      warmupMessages: report.storage.warmupMessages,
+      repeat: report.storage.repeat,
+      sizes: report.storage.sizes,
+    },
   });
   for (const r of report.produce) {
     out.push({
@@ -662,6 +742,38 @@ export function reportJsonLines(report: BenchReport): string {
       runs: r.runs,
     });
   }
+  if (report.storage) {
+    const s = report.storage;
+    for (const r of s.rows) {
+      const memory = memoryRowFor(s.rows, r);
+      out.push({
+        table: "disk-storage",
+        valueBytes: r.valueBytes,
+        acks: String(r.acks),
+        storage: r.storage,
+        policy: r.label,
+        topicConfigs: r.topicConfigs,
+        partitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        batchBytes: s.batchBytes,
+        lingerMs: s.lingerMs,
+        chunkMessages: s.chunkMessages,
+        chunksInFlight: s.chunksInFlight,
+        ...repeatedJson(r.throughput),
+        ofMemory: memory
+          ? r.throughput.median.messagesPerSec / memory.throughput.median.messagesPerSec
+          : null,
+        latencySends: r.latency.samples,
+        latencyMsP50: r.latency.p50Ms,
+        latencyMsP90: r.latency.p90Ms,
+        latencyMsP99: r.latency.p99Ms,
+        latencyMsMax: r.latency.maxMs,
+        latencyMsMean: r.latency.meanMs,
+        primeMs: r.primeMs,
+        cluster: r.storage === s.extraCluster.storage ? "extra" : "main",
+      });
+    }
+  }
   out.push({ table: "total", totalMs: report.totalMs });
   return out.map((o) => JSON.stringify(o)).join("\n");
 }
@@ -748,6 +860,12 @@ export function table(head: string[], rows: string[][]): string {
   });
   for (const row of rows) t.push(row);
   return t.toString();
+}
+
+function storageLabel(storage: "memory" | "disk"): string {
+  return storage === "disk"
+    ? "disk (segment files under /tmp, default flush policy: no forced fsync)"
+    : "memory";
 }
 
 function rangeLabel(r: RepeatedThroughput): string {

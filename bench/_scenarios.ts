@@ -267,17 +267,32 @@ export async function produceLatency(
   client: Client,
   options: ProduceLatencyOptions,
 ): Promise<LatencySummary> {
+  return summarize(await produceLatencySamples(client, options));
+}
+
+/**
+ * {@linkcode produceLatency}'s samples, in send order (ms per `send` call),
+ * for callers that pool several runs. The producer is closed afterwards.
+ */
+export async function produceLatencySamples(
+  client: Client,
+  options: ProduceLatencyOptions,
+): Promise<number[]> {
   const producer = client.producer({ acks: options.acks ?? 1, lingerMs: 0 });
-  const message = [{ value: filledValue(options.valueBytes) }];
-  const samplesMs: number[] = [];
-  const startMs = performance.now();
-  for (let i = 0; i < options.sends; i++) {
-    checkDeadline(startMs, options.deadlineMs, "measuring produce latency");
-    const t0 = performance.now();
-    await producer.send(options.topic, message);
-    samplesMs.push(performance.now() - t0);
+  try {
+    const message = [{ value: filledValue(options.valueBytes) }];
+    const samplesMs: number[] = [];
+    const startMs = performance.now();
+    for (let i = 0; i < options.sends; i++) {
+      checkDeadline(startMs, options.deadlineMs, "measuring produce latency");
+      const t0 = performance.now();
+      await producer.send(options.topic, message);
+      samplesMs.push(performance.now() - t0);
+    }
+    return samplesMs;
+  } finally {
+    await producer.close().catch(() => {});
   }
-  return summarize(samplesMs);
 }
 
 /** Produce version the client library speaks (clients/cluster.ts `VERSIONS.produce`). */

@@ -4,13 +4,16 @@
  * measures through the client library: producer throughput, produce
  * latency, consumer throughput, end-to-end latency, the per-message producer
  * matrix (acks × linger, issue #3) with the acks=1 / acks=all comparison
- * (issue #4), group-consumer throughput and rebalance time (issue #5); prints
- * tables (or JSON lines with `--json`) and always stops the cluster.
+ * (issue #4), group-consumer throughput and rebalance time (issue #5), and
+ * disk against memory storage with and without an fsync per batch (issue #7,
+ * on a second cluster from port 22500); prints tables (or JSON lines with
+ * `--json`) and always stops the clusters.
  *
  * ```sh
- * deno task bench                      # about 2½ minutes on 2 cores
- * deno task bench --quick              # about 30 s
+ * deno task bench                      # about 2¾ minutes on 2 cores (table 9: ~25 s)
+ * deno task bench --quick              # about 35 s
  * deno task bench --full               # issue sizes: 1,000,000 messages per matrix row
+ * deno task bench --storage disk       # the same report on a disk-storage cluster
  * deno task bench --quick --json > bench.jsonl
  * ```
  *
@@ -39,6 +42,13 @@ import {
 } from "./_groups.ts";
 import { medianRun } from "./_stats.ts";
 import {
+  measureStorageRows,
+  type StorageSection,
+  type StorageSize,
+  type StorageTableOptions,
+  warmUpStorage,
+} from "./_storage.ts";
+import {
   type BenchReport,
   type ConsumeRow,
   type EndToEndRow,
@@ -51,14 +61,16 @@ import {
 } from "./_report.ts";
 import { MATRIX_VALUE_BYTES, MATRIX_WINDOW, runProducerMatrix } from "./producer_bench.ts";
 
-const USAGE = `Usage: deno task bench [--quick | --full] [--messages N] [--repeat N]
-                        [--producer-messages N] [--group-messages N] [--brokers N]
-                        [--port N] [--json]
+const USAGE = `Usage: deno task bench [--quick | --full] [--storage memory|disk] [--messages N]
+                        [--repeat N] [--producer-messages N] [--group-messages N]
+                        [--brokers N] [--port N] [--storage-port N] [--skip-storage] [--json]
 
-  --quick                a ~30 s run: fewer messages everywhere, 1 run of everything
-  --full                 the issues' sizes (~7 min): 1,000,000 messages per producer-matrix
+  --quick                a ~35 s run: fewer messages everywhere, 1 run of everything
+  --full                 the issues' sizes (~9 min): 1,000,000 messages per producer-matrix
                          run (3 runs per row), 1,000,000 for the group consumers, 5 runs of
                          tables 1/3 and 7, 10 rebalance runs per heartbeat
+  --storage KIND         the main cluster's storage, memory (default) or disk (segment files
+                         in its temporary directory, default flush policy)
   --messages N           messages per producer-throughput run, table 1 (default 200,000;
                          quick 50,000; 1,000..5,000,000)
   --repeat N             runs of each table-1/3 configuration, median reported (default 3;
@@ -69,6 +81,12 @@ const USAGE = `Usage: deno task bench [--quick | --full] [--messages N] [--repea
                          100,000; full 1,000,000; 1,000..5,000,000)
   --brokers N            brokers in the cluster (default 5; 2..10)
   --port N               base port (default 22000; the cluster uses base..base+30)
+  --storage-port N       base port of table 9's second cluster (default 22500): disk storage,
+                         or memory storage with --storage disk; stopped and removed after it
+  --skip-storage         leave out table 9 (issue #7: disk vs memory storage, default flush
+                         and flush.messages=1; 100,000 × 100 B and 50,000 × 1 KiB per run,
+                         2 runs per row; quick 20,000 / 10,000, 1 run; full 200,000 / 100,000,
+                         3 runs)
   --json                 one JSON object per line on stdout: the conditions, then every row of
                          every table (field "table" names it); progress stays on stderr
 `;
@@ -96,6 +114,14 @@ const GROUP_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const GROUP_SIZES = [1, 3];
 /** Heartbeat intervals the rebalance is measured with: the client default and a short one. */
 const REBALANCE_HEARTBEATS_MS = [3_000, 500];
+/** Table 9's value sizes and messages per run: default, quick, full. */
+const STORAGE_SIZES: Record<Settings["mode"], StorageSize[]> = {
+  default: [{ valueBytes: 100, messages: 100_000 }, { valueBytes: 1024, messages: 50_000 }],
+  quick: [{ valueBytes: 100, messages: 20_000 }, { valueBytes: 1024, messages: 10_000 }],
+  full: [{ valueBytes: 100, messages: 200_000 }, { valueBytes: 1024, messages: 100_000 }],
+};
+/** Messages of each value size and acks that warm table 9's fresh cluster up. */
+const STORAGE_WARMUP_MESSAGES = 20_000;
 /** Any single phase failing to finish in this long fails the run. */
 const PHASE_DEADLINE_MS = 120_000;
 /** The whole run is abandoned (cluster killed) after this long. */
@@ -114,6 +140,14 @@ interface Settings {
   repeat: number;
   brokers: number;
   basePort: number;
+  storage: "memory" | "disk";
+  /** Table 9; null with --skip-storage. */
+  storageTable: {
+    basePort: number;
+    sizes: StorageSize[];
+    repeat: number;
+    latencySends: number;
+  } | null;
   json: boolean;
 }
 
@@ -129,6 +163,9 @@ function parseSettings(args: string[]): Settings | null {
       "group-messages": { type: "string" },
       brokers: { type: "string" },
       port: { type: "string" },
+      storage: { type: "string" },
+      "storage-port": { type: "string" },
+      "skip-storage": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -140,6 +177,18 @@ function parseSettings(args: string[]): Settings | null {
   const mode = values.quick ? "quick" : values.full ? "full" : "default";
   const quick = mode === "quick";
   const full = mode === "full";
+  const storage = values.storage ?? "memory";
+  if (storage !== "memory" && storage !== "disk") {
+    throw new UsageError(`Invalid flag '--storage': must be memory or disk, got '${storage}'`);
+  }
+  const basePort = intFlag("port", values.port, 22_000, 1_024, 65_000);
+  const storagePort = intFlag("storage-port", values["storage-port"], 22_500, 1_024, 65_000);
+  if (!values["skip-storage"] && Math.abs(storagePort - basePort) <= 30) {
+    throw new UsageError(
+      `'--storage-port ${storagePort}' overlaps the main cluster's ports ${basePort}..` +
+        `${basePort + 30}`,
+    );
+  }
   return {
     mode,
     messages: intFlag("messages", values.messages, quick ? 50_000 : 200_000, 1_000, 5_000_000),
@@ -165,7 +214,14 @@ function parseSettings(args: string[]): Settings | null {
     repeat: intFlag("repeat", values.repeat, quick ? 1 : full ? 5 : 3, 1, 10),
     // The cluster's default replication factor (2) needs at least 2 brokers.
     brokers: intFlag("brokers", values.brokers, 5, 2, 10),
-    basePort: intFlag("port", values.port, 22_000, 1_024, 65_000),
+    basePort,
+    storage,
+    storageTable: values["skip-storage"] ? null : {
+      basePort: storagePort,
+      sizes: STORAGE_SIZES[mode],
+      repeat: quick ? 1 : full ? 3 : 2,
+      latencySends: quick ? 100 : 300,
+    },
     json: values.json === true,
   };
 }
@@ -195,7 +251,15 @@ function progress(message: string): void {
   console.error(`[bench] ${message}`);
 }
 
-async function run(settings: Settings, cluster: TestCluster): Promise<BenchReport> {
+/**
+ * Every measurement on the main cluster, then table 9 (which starts its second
+ * cluster and adds it to `extraClusters`, so that an interrupt stops it too).
+ */
+async function run(
+  settings: Settings,
+  cluster: TestCluster,
+  extraClusters: TestCluster[],
+): Promise<BenchReport> {
   const client = cluster.client();
   const createTopic = async (name: string) => {
     await client.admin.createTopic({
@@ -343,6 +407,9 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     progress,
   });
   const groups = await runGroups(client, settings);
+  const storage = settings.storageTable === null
+    ? null
+    : await runStorageTable(client, settings, extraClusters);
 
   return {
     date: new Date().toISOString(),
@@ -358,7 +425,7 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     },
     cluster: {
       brokers: settings.brokers,
-      storage: "memory",
+      storage: settings.storage,
       startupMs: cluster.startupMs,
       partitions: PARTITIONS,
       replicationFactor: REPLICATION_FACTOR,
@@ -372,8 +439,81 @@ async function run(settings: Settings, cluster: TestCluster): Promise<BenchRepor
     endToEnd,
     producerMatrix,
     groups,
+    storage,
     totalMs: 0,
   };
+}
+
+/**
+ * Table 9 (issue #7): starts a second cluster with the storage the main
+ * cluster does not use, warms it up, runs the rows of both storages
+ * interleaved (the idle cluster waits meanwhile), and stops the second
+ * cluster, which removes its temporary directory.
+ */
+async function runStorageTable(
+  mainClient: Client,
+  settings: Settings,
+  extraClusters: TestCluster[],
+): Promise<StorageSection> {
+  const table = settings.storageTable;
+  if (table === null) throw new Error("table 9 is not configured");
+  const extraStorage = settings.storage === "memory" ? "disk" : "memory";
+  progress(
+    `storage: starting a ${settings.brokers}-broker ${extraStorage}-storage cluster on ports ` +
+      `${table.basePort}..`,
+  );
+  const extra = await startCluster(table.basePort, {
+    brokers: settings.brokers,
+    storage: extraStorage,
+  });
+  extraClusters.push(extra);
+  try {
+    progress(`storage: ${extraStorage} cluster ready in ${extra.startupMs} ms (${extra.dir})`);
+    const extraClient = extra.client();
+    const common: Omit<StorageTableOptions, "clients"> = {
+      sizes: table.sizes,
+      repeat: table.repeat,
+      latencySends: table.latencySends,
+      partitions: PARTITIONS,
+      replicationFactor: REPLICATION_FACTOR,
+      batchBytes: BATCH_BYTES,
+      lingerMs: LINGER_MS,
+      chunkMessages: CHUNK_MESSAGES,
+      chunksInFlight: CHUNKS_IN_FLIGHT,
+      deadlineMs: PHASE_DEADLINE_MS,
+      progress,
+    };
+    const warmupMessages = Math.min(
+      STORAGE_WARMUP_MESSAGES,
+      ...table.sizes.map((s) => s.messages),
+    );
+    progress(`storage: warm-up of the ${extraStorage} cluster, ${warmupMessages} messages each`);
+    await warmUpStorage(extraClient, { ...common, messages: warmupMessages });
+    const rows = await measureStorageRows({
+      ...common,
+      clients: extraStorage === "disk"
+        ? { memory: mainClient, disk: extraClient }
+        : { memory: extraClient, disk: mainClient },
+    });
+    return {
+      sizes: table.sizes,
+      repeat: table.repeat,
+      latencySends: table.latencySends,
+      partitions: PARTITIONS,
+      replicationFactor: REPLICATION_FACTOR,
+      batchBytes: BATCH_BYTES,
+      lingerMs: LINGER_MS,
+      chunkMessages: CHUNK_MESSAGES,
+      chunksInFlight: CHUNKS_IN_FLIGHT,
+      extraCluster: { storage: extraStorage, basePort: table.basePort, startupMs: extra.startupMs },
+      warmupMessages,
+      rows,
+    };
+  } finally {
+    progress(`storage: stopping the ${extraStorage} cluster`);
+    extraClusters.splice(extraClusters.indexOf(extra), 1);
+    await extra.stop();
+  }
 }
 
 /**
@@ -507,28 +647,38 @@ async function main(): Promise<number> {
     return 0;
   }
   const startMs = performance.now();
-  progress(`starting a ${settings.brokers}-broker cluster on ports ${settings.basePort}..`);
+  progress(
+    `starting a ${settings.brokers}-broker ${settings.storage}-storage cluster on ports ` +
+      `${settings.basePort}..`,
+  );
   let cluster: TestCluster;
   try {
-    cluster = await startCluster(settings.basePort, { brokers: settings.brokers });
+    cluster = await startCluster(settings.basePort, {
+      brokers: settings.brokers,
+      storage: settings.storage,
+    });
   } catch (err) {
     console.error(`bench failed: cannot start the cluster: ${messageOf(err)}`);
     return 1;
   }
   progress(`cluster ready in ${cluster.startupMs} ms (${cluster.dir})`);
+  // Table 9's second cluster, while it runs.
+  const extraClusters: TestCluster[] = [];
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= cluster.stop());
   const onSignal = () => {
-    progress("interrupted: stopping the cluster");
-    stop().finally(() => Deno.exit(130));
+    progress("interrupted: stopping the cluster(s)");
+    Promise.allSettled([stop(), ...extraClusters.map((c) => c.stop())])
+      .finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   const watchdog = setTimeout(() => {
-    progress(`still running after ${WATCHDOG_MS} ms: killing the cluster`);
-    cluster.kill().finally(() => Deno.exit(1));
+    progress(`still running after ${WATCHDOG_MS} ms: killing the cluster(s)`);
+    Promise.allSettled([cluster.kill(), ...extraClusters.map((c) => c.kill())])
+      .finally(() => Deno.exit(1));
   }, WATCHDOG_MS);
   try {
-    const report = await run(settings, cluster);
+    const report = await run(settings, cluster, extraClusters);
     report.totalMs = performance.now() - startMs;
     console.log(settings.json ? reportJsonLines(report) : renderReport(report));
     return 0;

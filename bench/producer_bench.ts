@@ -15,6 +15,7 @@
  * ```sh
  * deno task bench:producer                       # 1,000,000 messages per configuration
  * deno task bench:producer --quick               # 50,000 messages per configuration
+ * deno task bench:producer --quick --storage disk
  * deno task bench:producer --messages 200000 --json > producer.jsonl
  * ```
  *
@@ -40,7 +41,7 @@ import {
 } from "./_report.ts";
 
 const USAGE = `Usage: deno task bench:producer [--quick] [--messages N] [--repeat N] [--window N]
-                               [--port N] [--brokers N] [--json]
+                               [--port N] [--brokers N] [--storage memory|disk] [--json]
 
   --quick        50,000 messages per configuration (about 20 s in all)
   --messages N   messages per configuration (default 1,000,000; 1,000..10,000,000)
@@ -49,6 +50,7 @@ const USAGE = `Usage: deno task bench:producer [--quick] [--messages N] [--repea
   --window N     messages awaiting acknowledgement at most (default 10,000; 1..1,000,000)
   --brokers N    brokers in the cluster (default 5; 2..10)
   --port N       base port (default 22100; the cluster uses base..base+30)
+  --storage KIND memory (default) or disk (segment files, default flush policy)
   --json         one JSON object per configuration and line on stdout
 `;
 
@@ -177,6 +179,7 @@ export interface ProducerBenchSettings {
   repeat: number;
   brokers: number;
   basePort: number;
+  storage: "memory" | "disk";
   json: boolean;
 }
 
@@ -191,6 +194,7 @@ export function parseProducerBenchArgs(args: string[]): ProducerBenchSettings {
       repeat: { type: "string" },
       brokers: { type: "string" },
       port: { type: "string" },
+      storage: { type: "string" },
       json: { type: "boolean", default: false },
     },
     strict: true,
@@ -210,6 +214,10 @@ export function parseProducerBenchArgs(args: string[]): ProducerBenchSettings {
     }
     return n;
   };
+  const storage = values.storage ?? "memory";
+  if (storage !== "memory" && storage !== "disk") {
+    throw new Error(`--storage must be memory or disk, got ${storage}`);
+  }
   return {
     messages: int(
       values.messages,
@@ -222,6 +230,7 @@ export function parseProducerBenchArgs(args: string[]): ProducerBenchSettings {
     repeat: int(values.repeat, 1, 1, 10, "repeat"),
     brokers: int(values.brokers, 5, 2, 10, "brokers"),
     basePort: int(values.port, 22_100, 1024, 65_000, "port"),
+    storage,
     json: values.json === true,
   };
 }
@@ -229,9 +238,13 @@ export function parseProducerBenchArgs(args: string[]): ProducerBenchSettings {
 /** Starts a cluster, runs the matrix, prints it (JSON lines with `json`), stops it. */
 export async function runProducerBench(settings: ProducerBenchSettings): Promise<ProducerMatrix> {
   console.error(
-    `starting a ${settings.brokers}-broker cluster on ports from ${settings.basePort}...`,
+    `starting a ${settings.brokers}-broker ${settings.storage}-storage cluster on ports from ` +
+      `${settings.basePort}...`,
   );
-  const cluster = await startCluster(settings.basePort, { brokers: settings.brokers });
+  const cluster = await startCluster(settings.basePort, {
+    brokers: settings.brokers,
+    storage: settings.storage,
+  });
   try {
     const matrix = await runProducerMatrix(cluster.client(), {
       messages: settings.messages,
