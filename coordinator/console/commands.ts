@@ -181,48 +181,72 @@ function gatewayAction(gateway: GatewayKind, action: ServiceAction) {
   };
 }
 
-function buildTopicCreate(args: readonly string[], usage: string): Command {
-  const name = parseTopicName(args[0], usage);
-  let partitions: number | undefined;
-  let replicationFactor: number | undefined;
-  const configs = new Map<string, string>();
-  for (let i = 1; i < args.length; i++) {
+/**
+ * `--opt value` / `--opt=value` pairs after the positional words, each option
+ * one of `allowed`; lazy, so each value is checked before the next is read.
+ */
+function* readOptions(
+  args: readonly string[],
+  start: number,
+  allowed: readonly string[],
+  usage: string,
+): Generator<{ option: string; value: string }> {
+  for (let i = start; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.indexOf("=");
     const isOption = arg.startsWith("--");
     const option = isOption && eq >= 0 ? arg.slice(0, eq) : arg;
-    if (!isOption || !(TOPIC_CREATE_OPTIONS as readonly string[]).includes(option)) {
+    if (!isOption || !allowed.includes(option)) {
       throw invalid(
         isOption ? `Unknown option '${option}'` : `Unexpected argument '${arg}'`,
         usage,
       );
     }
-    let value: string;
-    if (isOption && eq >= 0) {
-      value = arg.slice(eq + 1);
+    if (eq >= 0) {
+      yield { option, value: arg.slice(eq + 1) };
     } else {
       if (i + 1 >= args.length) throw invalid(`Missing value for '${option}'`, usage);
-      value = args[++i];
+      yield { option, value: args[++i] };
     }
+  }
+}
+
+/** Adds one `--config k=v` to `configs`, refusing a bad or repeated key. */
+function addConfig(configs: Map<string, string>, value: string, usage: string): void {
+  const at = value.indexOf("=");
+  const key = at > 0 ? value.slice(0, at) : "";
+  if (!CONFIG_KEY_PATTERN.test(key)) {
+    throw invalid(`Invalid config '${value}': must be key=value`, usage);
+  }
+  if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
+  configs.set(key, value.slice(at + 1));
+}
+
+function parsePartitionCount(value: string, previous: number | undefined, usage: string): number {
+  if (previous !== undefined) throw invalid("'--partitions' given twice", usage);
+  return parseInteger(value, "partition count", { min: 1, max: PARTITIONS_MAX }, usage);
+}
+
+function buildTopicCreate(args: readonly string[], usage: string): Command {
+  const name = parseTopicName(args[0], usage);
+  let partitions: number | undefined;
+  let replicationFactor: number | undefined;
+  const configs = new Map<string, string>();
+  for (const { option, value } of readOptions(args, 1, TOPIC_CREATE_OPTIONS, usage)) {
     if (option === "--partitions") {
-      if (partitions !== undefined) throw invalid("'--partitions' given twice", usage);
-      partitions = parseInteger(value, "partition count", { min: 1, max: PARTITIONS_MAX }, usage);
+      partitions = parsePartitionCount(value, partitions, usage);
     } else if (option === "--replication-factor") {
       if (replicationFactor !== undefined) {
         throw invalid("'--replication-factor' given twice", usage);
       }
-      replicationFactor = parseInteger(value, "replication factor", {
-        min: 1,
-        max: BROKERS_MAX,
-      }, usage);
+      replicationFactor = parseInteger(
+        value,
+        "replication factor",
+        { min: 1, max: BROKERS_MAX },
+        usage,
+      );
     } else {
-      const at = value.indexOf("=");
-      const key = at > 0 ? value.slice(0, at) : "";
-      if (!CONFIG_KEY_PATTERN.test(key)) {
-        throw invalid(`Invalid config '${value}': must be key=value`, usage);
-      }
-      if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
-      configs.set(key, value.slice(at + 1));
+      addConfig(configs, value, usage);
     }
   }
   const command: Command = { kind: "topicCreate", name, configs: Object.fromEntries(configs) };
@@ -235,32 +259,9 @@ function buildTopicAlter(args: readonly string[], usage: string): Command {
   const name = parseTopicName(args[0], usage);
   const configs = new Map<string, string>();
   let partitions: number | undefined;
-  for (let i = 1; i < args.length; i++) {
-    const arg = args[i];
-    let value: string;
-    if (arg === "--partitions" || arg.startsWith("--partitions=")) {
-      if (partitions !== undefined) throw invalid("'--partitions' given twice", usage);
-      const text = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[++i];
-      partitions = parseInteger(text, "partition count", { min: 1, max: PARTITIONS_MAX }, usage);
-      continue;
-    }
-    if (arg.startsWith("--config=")) value = arg.slice("--config=".length);
-    else if (arg === "--config") {
-      if (i + 1 >= args.length) throw invalid("Missing value for '--config'", usage);
-      value = args[++i];
-    } else {
-      throw invalid(
-        arg.startsWith("--") ? `Unknown option '${arg}'` : `Unexpected argument '${arg}'`,
-        usage,
-      );
-    }
-    const at = value.indexOf("=");
-    const key = at > 0 ? value.slice(0, at) : "";
-    if (!CONFIG_KEY_PATTERN.test(key)) {
-      throw invalid(`Invalid config '${value}': must be key=value`, usage);
-    }
-    if (configs.has(key)) throw invalid(`Config '${key}' given twice`, usage);
-    configs.set(key, value.slice(at + 1));
+  for (const { option, value } of readOptions(args, 1, ["--partitions", "--config"], usage)) {
+    if (option === "--partitions") partitions = parsePartitionCount(value, partitions, usage);
+    else addConfig(configs, value, usage);
   }
   if (configs.size === 0 && partitions === undefined) {
     throw invalid("Nothing to alter: give --partitions N or --config k=v", usage);
@@ -323,24 +324,7 @@ function buildGroupReset(args: readonly string[], usage: string): Command {
   const name = parseGroupName(args[0], usage);
   let topic: string | undefined;
   let to: ResetTarget | undefined;
-  for (let i = 1; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf("=");
-    const isOption = arg.startsWith("--");
-    const option = isOption && eq >= 0 ? arg.slice(0, eq) : arg;
-    if (!isOption || !(GROUP_RESET_OPTIONS as readonly string[]).includes(option)) {
-      throw invalid(
-        isOption ? `Unknown option '${option}'` : `Unexpected argument '${arg}'`,
-        usage,
-      );
-    }
-    let value: string;
-    if (eq >= 0) {
-      value = arg.slice(eq + 1);
-    } else {
-      if (i + 1 >= args.length) throw invalid(`Missing value for '${option}'`, usage);
-      value = args[++i];
-    }
+  for (const { option, value } of readOptions(args, 1, GROUP_RESET_OPTIONS, usage)) {
     if (option === "--topic") {
       if (topic !== undefined) throw invalid("'--topic' given twice", usage);
       topic = parseTopicName(value, usage);
