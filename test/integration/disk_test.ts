@@ -202,6 +202,20 @@ Deno.test({
             await fullyReplicated(cluster, "durable", 30_000),
             "every partition has a leader and full ISR",
           );
+          // High watermarks are not checkpointed: after a restart each leader's catches up as
+          // soon as its followers have fetched once. Wait for that before counting.
+          const reader = cluster.client().consumer();
+          const ends = async () => {
+            let sum = 0n;
+            for (let p = 0; p < PARTITIONS; p++) {
+              sum += await reader.listOffset("durable", p, "latest");
+            }
+            return sum;
+          };
+          assert.ok(
+            await waitFor(async () => (await ends()) === BigInt(before.count), 15_000),
+            `high watermarks caught up (${await ends()} of ${before.count})`,
+          );
           const after = await readAll(cluster, "durable");
           assert.equal(after.count, before.count, "every stored message came back");
           assert.equal(after.values.size, before.values.size);
