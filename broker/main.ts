@@ -116,6 +116,26 @@ const maintenanceDone = runLogMaintenance({
   signal: controller.signal,
 });
 
+// High-watermark checkpoints (disk logs): once a second, for partitions whose HW moved.
+const savedHighWatermarks = new WeakMap<object, bigint>();
+function checkpointHighWatermarks(): void {
+  for (const replica of broker.replicas()) {
+    if (
+      !replica.log.writeHighWatermark || savedHighWatermarks.get(replica) === replica.highWatermark
+    ) continue;
+    try {
+      replica.log.writeHighWatermark(replica.highWatermark);
+      savedHighWatermarks.set(replica, replica.highWatermark);
+    } catch (err) {
+      logger.warn("cannot checkpoint the high watermark", {
+        partition: `${replica.topic}-${replica.partition}`,
+        reason: messageOf(err),
+      });
+    }
+  }
+}
+const hwTimer = setInterval(checkpointHighWatermarks, 1_000);
+
 const stopWatching = values["no-parent-watch"]
   ? () => {}
   : watchParent((reason) => shutdown(reason));
@@ -128,6 +148,8 @@ async function shutdown(reason: string): Promise<void> {
     Promise.all([server.closed, linkDone, isrDone, maintenanceDone]),
     new Promise((r) => setTimeout(r, 2000)),
   ]);
+  clearInterval(hwTimer);
+  checkpointHighWatermarks();
   // A clean stop flushes every log (disk: fsync) and closes its files.
   for (const replica of broker.replicas()) {
     try {

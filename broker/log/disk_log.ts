@@ -373,6 +373,23 @@ export class DiskLog implements PartitionLog {
     this.#lastFlushMs = nowMs ?? this.#now();
   }
 
+  readHighWatermark(): bigint | null {
+    try {
+      const text = Deno.readTextFileSync(`${this.dir}/high-watermark`).trim();
+      return /^\d+$/.test(text) ? BigInt(text) : null;
+    } catch {
+      return null; // missing or unreadable: the followers' fetches will bring it back
+    }
+  }
+
+  writeHighWatermark(highWatermark: bigint): void {
+    const path = `${this.dir}/high-watermark`;
+    storageCall(`write ${path}`, () => {
+      Deno.writeTextFileSync(`${path}.tmp`, `${highWatermark}\n`);
+      Deno.renameSync(`${path}.tmp`, path);
+    });
+  }
+
   close(): void {
     if (this.#closed) return;
     try {

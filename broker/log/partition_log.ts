@@ -91,6 +91,14 @@ export interface PartitionLog {
   flush(nowMs?: number): void;
   /** Flushes and releases the log's resources; it must not be used after. */
   close(): void;
+  /**
+   * The high watermark saved by {@linkcode writeHighWatermark} (disk logs),
+   * so a restarted leader does not serve less than was committed; null when
+   * none was saved or the engine keeps none (memory).
+   */
+  readHighWatermark?(): bigint | null;
+  /** Saves the high watermark beside the log (best effort; a stale value only delays consumers). */
+  writeHighWatermark?(highWatermark: bigint): void;
   /** Releases the log and removes its stored data for good (the partition left this broker). */
   delete(): void;
 }

@@ -71,6 +71,11 @@ export class Replica {
     this.log = log;
     this.epochCache = options.epochCache ?? new LeaderEpochCache();
     this.state = state;
+    // A checkpointed high watermark (disk): committed before the restart, so servable at once.
+    const savedHw = log.readHighWatermark?.() ?? null;
+    if (savedHw !== null) {
+      this.highWatermark = savedHw < log.logEndOffset ? savedHw : log.logEndOffset;
+    }
     // A log recovered from disk already holds batches: know its producers before any leadership.
     if (state.leader !== brokerId && log.logEndOffset > log.logStartOffset) {
       this.rebuildProducerState();
