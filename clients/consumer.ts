@@ -16,18 +16,27 @@
  * ({@linkcode committedBatches}). Control batches (transaction markers) are
  * never returned at either level, and `nextOffset` always moves past every
  * batch the broker sent, skipped ones included.
+ *
+ * **Many partitions.** {@linkcode PartitionReader.fetchMany} reads many
+ * partitions the way Kafka's consumer does: one Fetch per leader broker
+ * carrying every partition it leads, so one long poll answers as soon as any
+ * of them has data (the broker answers a connection's requests in order, so
+ * a Fetch per partition would wait out each idle partition in turn).
  * @module
  */
 import {
   type AbortedTransaction,
   ApiKey,
   type BatchSlice,
+  ERRORS,
+  type FetchResponse,
   isControlBatch,
   isTransactionalBatch,
   readControlRecordType,
   splitBatches,
 } from "@kafka-analog/lib/protocol";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
+import { FETCH_RESPONSE_BYTES_MAX } from "@kafka-analog/lib/limits";
 import { type ClusterView, throwIfError, VERSIONS } from "./cluster.ts";
 import { decodeBatchRecords } from "./compression.ts";
 import { binarySerde, type Deserializer, deserializeWith } from "./serde.ts";
@@ -77,6 +86,70 @@ export interface FetchResult<K = Uint8Array | null, V = Uint8Array | null> {
   lastStableOffset: bigint;
   /** Offset to fetch next. */
   nextOffset: bigint;
+}
+
+/** One partition of a {@linkcode PartitionReader.fetchMany}. */
+export interface PartitionFetchRequest {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** What {@linkcode PartitionReader.fetchMany} takes besides the partitions. */
+export interface FetchManyOptions {
+  /** Longest each broker holds its request waiting for data (default 500). */
+  maxWaitMs?: number;
+  /** Bytes returned at most per partition (default 1 MiB; one batch is always returned whole). */
+  maxBytesPerPartition?: number;
+  /** Overrides the reader's isolation level for this fetch. */
+  isolationLevel?: IsolationLevel;
+}
+
+/**
+ * What {@linkcode PartitionReader.fetchMany} returns for one partition. With
+ * a non-zero `errorCode` the partition was not read: `messages` is empty,
+ * `nextOffset` is the requested offset and both watermarks are −1.
+ */
+export interface PartitionFetchResult<K = Uint8Array | null, V = Uint8Array | null>
+  extends FetchResult<K, V> {
+  topic: string;
+  partition: number;
+  /** 0, or the Kafka error code of this partition (see `ERRORS`). */
+  errorCode: number;
+  /** What went wrong, when the client knows more than the code; else null. */
+  errorMessage: string | null;
+}
+
+type FetchPartitionResponse = FetchResponse["responses"][number]["partitions"][number];
+
+/** Errors after which the leader may have moved: refresh metadata and ask again. */
+function isStaleLeader(err: unknown): boolean {
+  return isKaError(err, "NOT_LEADER_OR_FOLLOWER") || isKaError(err, "NETWORK_EXCEPTION") ||
+    isKaError(err, "LEADER_NOT_AVAILABLE") || isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION");
+}
+
+const STALE_LEADER_CODES: ReadonlySet<number> = new Set([
+  ERRORS.NOT_LEADER_OR_FOLLOWER.code,
+  ERRORS.NETWORK_EXCEPTION.code,
+  ERRORS.LEADER_NOT_AVAILABLE.code,
+  ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+]);
+
+function failedPartition(
+  request: PartitionFetchRequest,
+  errorCode: number,
+  errorMessage: string | null,
+): PartitionFetchResult<never, never> {
+  return {
+    topic: request.topic,
+    partition: request.partition,
+    messages: [],
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    nextOffset: request.offset,
+    errorCode,
+    errorMessage,
+  };
 }
 
 /** Fetch's isolationLevel byte of each {@linkcode IsolationLevel}. */
@@ -169,7 +242,168 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
 
   /** Messages at or after `offset`, in offset order. */
   async fetch(options: FetchOptions): Promise<FetchResult<K, V>> {
-    const raw = await this.#fetchRaw(options);
+    return await this.#deserialize(await this.#fetchRaw(options));
+  }
+
+  /**
+   * Reads many partitions at once: one Fetch per leader broker (sent
+   * concurrently) carrying every requested partition it leads, with
+   * `minBytes` 1, so each broker answers as soon as any of its partitions
+   * has data or `maxWaitMs` passes. Partitions whose leader moved
+   * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, ...) are asked
+   * again once after a metadata refresh. Returns one result per request, in
+   * request order; a partition that could not be read carries its
+   * `errorCode` instead of throwing, so the others' data is not lost. Throws
+   * only what no single partition explains: a `DeserializationError`, or
+   * INVALID_REQUEST when a partition is requested twice.
+   */
+  async fetchMany(
+    requests: readonly PartitionFetchRequest[],
+    options: FetchManyOptions = {},
+  ): Promise<PartitionFetchResult<K, V>[]> {
+    const isolationLevel = options.isolationLevel === undefined
+      ? this.#isolationLevel
+      : checkIsolationLevel(options.isolationLevel);
+    const seen = new Set<string>();
+    for (const r of requests) {
+      const k = `${r.topic}/${r.partition}`;
+      if (seen.has(k)) {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          `fetchMany got ${r.topic}-${r.partition} twice: ask for each partition once`,
+        );
+      }
+      seen.add(k);
+    }
+    const results = new Array<PartitionFetchResult | undefined>(requests.length);
+    let pending = requests.map((_, i) => i);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const retryable = attempt === 0;
+      const stale: number[] = [];
+      const fail = (i: number, err: unknown) => {
+        if (!isKaError(err)) throw err;
+        if (retryable && isStaleLeader(err)) stale.push(i);
+        else results[i] = failedPartition(requests[i], err.code, err.message);
+      };
+      const byLeader = new Map<number, number[]>();
+      for (const i of pending) {
+        try {
+          const leader = await this.#cluster.leaderOf(requests[i].topic, requests[i].partition);
+          byLeader.set(leader, [...(byLeader.get(leader) ?? []), i]);
+        } catch (err) {
+          fail(i, err);
+        }
+      }
+      await Promise.all(
+        [...byLeader].map(async ([leader, indexes]) => {
+          let answered: Map<string, FetchPartitionResponse>;
+          try {
+            answered = await this.#fetchFromLeader(
+              leader,
+              indexes.map((i) => requests[i]),
+              options,
+              isolationLevel,
+            );
+          } catch (err) {
+            for (const i of indexes) fail(i, err);
+            return;
+          }
+          for (const i of indexes) {
+            const r = requests[i];
+            const p = answered.get(`${r.topic}/${r.partition}`);
+            if (p === undefined) {
+              results[i] = failedPartition(
+                r,
+                ERRORS.INVALID_REQUEST.code,
+                `Fetch response has no ${r.topic}-${r.partition}`,
+              );
+            } else if (p.errorCode !== 0) {
+              if (retryable && STALE_LEADER_CODES.has(p.errorCode)) stale.push(i);
+              else results[i] = failedPartition(r, p.errorCode, null);
+            } else {
+              try {
+                const read = await this.#decodePartition(r, p, isolationLevel);
+                results[i] = {
+                  ...read,
+                  topic: r.topic,
+                  partition: r.partition,
+                  errorCode: 0,
+                  errorMessage: null,
+                };
+              } catch (err) {
+                // A corrupt or undecodable batch spoils this partition only.
+                if (!isKaError(err)) throw err;
+                results[i] = failedPartition(r, err.code, err.message);
+              }
+            }
+          }
+        }),
+      );
+      if (stale.length > 0) {
+        try {
+          await this.#cluster.refresh();
+        } catch (err) {
+          if (!isKaError(err)) throw err;
+          for (const i of stale) results[i] = failedPartition(requests[i], err.code, err.message);
+          break;
+        }
+      }
+      pending = stale;
+    }
+    const out: PartitionFetchResult<K, V>[] = [];
+    for (const result of results) {
+      const r = result!;
+      out.push(
+        r.errorCode === 0
+          ? { ...r, ...await this.#deserialize(r) }
+          : r as PartitionFetchResult<K, V>,
+      );
+    }
+    return out;
+  }
+
+  /** One Fetch to `leader` for `requests`; the answered partitions by `topic/partition`. */
+  async #fetchFromLeader(
+    leader: number,
+    requests: readonly PartitionFetchRequest[],
+    options: FetchManyOptions,
+    isolationLevel: IsolationLevel,
+  ): Promise<Map<string, FetchPartitionResponse>> {
+    const maxWaitMs = options.maxWaitMs ?? 500;
+    const partitionMaxBytes = options.maxBytesPerPartition ?? 1024 * 1024;
+    const byTopic = new Map<
+      string,
+      { partition: number; fetchOffset: bigint; partitionMaxBytes: number }[]
+    >();
+    for (const r of requests) {
+      byTopic.set(r.topic, [
+        ...(byTopic.get(r.topic) ?? []),
+        { partition: r.partition, fetchOffset: r.offset, partitionMaxBytes },
+      ]);
+    }
+    const conn = await this.#cluster.brokerConnection(leader);
+    const response = await conn.request(ApiKey.Fetch, VERSIONS.fetch, {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1,
+      // Kafka's fetch.max.bytes: the broker always sends the first batch whole.
+      maxBytes: Math.min(partitionMaxBytes * requests.length, FETCH_RESPONSE_BYTES_MAX),
+      isolationLevel: ISOLATION_LEVELS[isolationLevel],
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      forgottenTopicsData: [],
+      rackId: "",
+    }, { timeoutMs: maxWaitMs + 30_000 });
+    const answered = new Map<string, FetchPartitionResponse>();
+    for (const t of response.responses) {
+      for (const p of t.partitions) answered.set(`${t.topic}/${p.partitionIndex}`, p);
+    }
+    return answered;
+  }
+
+  /** `raw` with keys and values through the reader's deserializers. */
+  async #deserialize(raw: FetchResult): Promise<FetchResult<K, V>> {
     if (this.#keyDeserializer === null && this.#valueDeserializer === null) {
       return raw as unknown as FetchResult<K, V>;
     }
@@ -223,33 +457,46 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
         p.errorCode,
         `Cannot fetch ${options.topic}-${options.partition} at ${options.offset}`,
       );
-      const messages: ConsumedMessage[] = [];
-      const batches = splitBatches(p.records ?? new Uint8Array(), {
-        allowPartialTail: true,
-        verifyCrc: true,
-      });
-      // Past every batch sent, skipped ones (markers, aborted) included.
-      const last = batches.at(-1)?.header;
-      const nextOffset = last === undefined
-        ? options.offset
-        : last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-      const readable = committedBatches(
-        batches,
-        isolationLevel === "read_committed" ? p.abortedTransactions ?? [] : null,
-      );
-      for (const { header, bytes } of readable) {
-        for (const record of await decodeBatchRecords(bytes, header)) {
-          if (record.offset < options.offset) continue;
-          messages.push({ topic: options.topic, partition: options.partition, ...record });
-        }
-      }
-      return {
-        messages,
-        highWatermark: p.highWatermark,
-        lastStableOffset: p.lastStableOffset,
-        nextOffset: nextOffset > options.offset ? nextOffset : options.offset,
-      };
+      return await this.#decodePartition(options, p, isolationLevel);
     });
+  }
+
+  /**
+   * The records of one answered partition at or after `request.offset`:
+   * batches split (CRC checked), control and (read_committed) aborted
+   * batches dropped, gzip inflated.
+   */
+  async #decodePartition(
+    request: PartitionFetchRequest,
+    p: FetchPartitionResponse,
+    isolationLevel: IsolationLevel,
+  ): Promise<FetchResult> {
+    const messages: ConsumedMessage[] = [];
+    const batches = splitBatches(p.records ?? new Uint8Array(), {
+      allowPartialTail: true,
+      verifyCrc: true,
+    });
+    // Past every batch sent, skipped ones (markers, aborted) included.
+    const last = batches.at(-1)?.header;
+    const nextOffset = last === undefined
+      ? request.offset
+      : last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
+    const readable = committedBatches(
+      batches,
+      isolationLevel === "read_committed" ? p.abortedTransactions ?? [] : null,
+    );
+    for (const { header, bytes } of readable) {
+      for (const record of await decodeBatchRecords(bytes, header)) {
+        if (record.offset < request.offset) continue;
+        messages.push({ topic: request.topic, partition: request.partition, ...record });
+      }
+    }
+    return {
+      messages,
+      highWatermark: p.highWatermark,
+      lastStableOffset: p.lastStableOffset,
+      nextOffset: nextOffset > request.offset ? nextOffset : request.offset,
+    };
   }
 
   /**
@@ -303,10 +550,7 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
         const leader = await this.#cluster.leaderOf(topic, partition);
         return await fn(await this.#cluster.brokerConnection(leader));
       } catch (err) {
-        const stale = isKaError(err, "NOT_LEADER_OR_FOLLOWER") ||
-          isKaError(err, "NETWORK_EXCEPTION") ||
-          isKaError(err, "LEADER_NOT_AVAILABLE") || isKaError(err, "UNKNOWN_TOPIC_OR_PARTITION");
-        if (!stale || attempt >= 1) throw err;
+        if (!isStaleLeader(err) || attempt >= 1) throw err;
         await this.#cluster.refresh();
       }
     }

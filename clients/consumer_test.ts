@@ -1,5 +1,6 @@
 /**
- * Tests of the reading side of transactions: the aborted-transaction filter
+ * Tests of PartitionReader.fetchMany (one Fetch per leader, per-partition
+ * results and errors, leader moves) and of the reading side of transactions: the aborted-transaction filter
  * (`committedBatches`, Kafka's algorithm) on synthetic logs with interleaved
  * committed and aborted producers and control batches, and the
  * PartitionReader's isolation level on the wire (Fetch isolationLevel 0/1,
@@ -7,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { isKaError } from "@kafka-analog/lib/errors";
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import {
   type AbortedTransaction,
   ApiKey,
@@ -15,12 +16,16 @@ import {
   decodeRecords,
   encodeControlBatch,
   encodeRecordBatch,
+  ERRORS,
+  type FetchPartitionData,
   type FetchRequest,
   lastOffsetOf,
   splitBatches,
 } from "@kafka-analog/lib/protocol";
 import { FakeTxnBroker } from "./_txn_fake_broker.ts";
-import { committedBatches } from "./consumer.ts";
+import { MockBroker } from "./_mock_broker.ts";
+import { ClusterView } from "./cluster.ts";
+import { committedBatches, PartitionReader } from "./consumer.ts";
 import { createClient } from "./mod.ts";
 
 const enc = new TextEncoder();
@@ -267,6 +272,331 @@ Deno.test({
       const result = await reader.fetch({ topic: "t", partition: 0, offset: 0n });
       assert.deepEqual(result.messages, []);
       assert.equal(result.nextOffset, 3n);
+    } finally {
+      await client.close();
+      await broker.close();
+    }
+  },
+});
+
+/**
+ * A cluster view whose leaders a test sets by hand: node ids index
+ * `addresses` (one fake broker each); `refresh()` runs `onRefresh`.
+ */
+class ScriptedView extends ClusterView {
+  readonly leaders = new Map<string, number>();
+  refreshes = 0;
+  onRefresh: () => void = () => {};
+
+  constructor(readonly addresses: string[]) {
+    super({ bootstrap: addresses });
+  }
+
+  override leaderOf(topic: string, partition: number): Promise<number> {
+    const leader = this.leaders.get(`${topic}/${partition}`);
+    if (leader === undefined) {
+      return Promise.reject(
+        KaError.of("UNKNOWN_TOPIC_OR_PARTITION", `Unknown partition ${topic}-${partition}`),
+      );
+    }
+    return Promise.resolve(leader);
+  }
+
+  override brokerConnection(nodeId: number) {
+    return this.connection(this.addresses[nodeId]);
+  }
+
+  override refresh(): Promise<void> {
+    this.refreshes++;
+    this.onRefresh();
+    return Promise.resolve();
+  }
+}
+
+/** A fetched partition holding `values` from offset 0, or the error `errorCode`. */
+function answer(partition: number, values: string[], errorCode = 0): FetchPartitionData {
+  const entries: Entry[] = values.length === 0 ? [] : [{ kind: "data", values }];
+  return {
+    partitionIndex: partition,
+    errorCode,
+    highWatermark: errorCode === 0 ? BigInt(values.length) : -1n,
+    lastStableOffset: errorCode === 0 ? BigInt(values.length) : -1n,
+    logStartOffset: 0n,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: errorCode === 0 ? log(entries) : null,
+  };
+}
+
+function fetchBodies(broker: FakeTxnBroker): FetchRequest[] {
+  return broker.requestsOf(ApiKey.Fetch).map((r) => r.body as FetchRequest);
+}
+
+function partitionsOf(request: FetchRequest): string[] {
+  return request.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}`));
+}
+
+Deno.test({
+  name:
+    "fetchMany() sends one Fetch per leader carrying all its partitions, results in request order",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const onFetch = (_r: FetchRequest, topic: string, partition: number) =>
+      answer(
+        partition,
+        topic === "t" && partition === 3
+          ? []
+          : [`${topic}${partition}-0`, `${topic}${partition}-1`],
+      );
+    const a = FakeTxnBroker.start({ topics: { t: 4, u: 1 }, onFetch });
+    const b = FakeTxnBroker.start({ topics: { t: 4, u: 1 }, onFetch });
+    const view = new ScriptedView([a.address, b.address]);
+    for (
+      const [k, leader] of [["t/0", 0], ["t/1", 1], ["t/2", 0], ["t/3", 1], ["u/0", 0]] as const
+    ) {
+      view.leaders.set(k, leader);
+    }
+    const reader = new PartitionReader(view, {
+      valueDeserializer: { deserialize: (bytes) => dec.decode(bytes!).toUpperCase() },
+    });
+    try {
+      const results = await reader.fetchMany([
+        { topic: "t", partition: 0, offset: 0n },
+        { topic: "t", partition: 1, offset: 1n },
+        { topic: "u", partition: 0, offset: 0n },
+        { topic: "t", partition: 3, offset: 0n },
+        { topic: "t", partition: 2, offset: 0n },
+      ], { maxWaitMs: 123, maxBytesPerPartition: 4096 });
+      assert.deepEqual(
+        results.map((
+          r,
+        ) => [`${r.topic}/${r.partition}`, r.errorCode, r.messages.map((m) => m.value)]),
+        [
+          ["t/0", 0, ["T0-0", "T0-1"]],
+          ["t/1", 0, ["T1-1"]], // records before the requested offset are dropped
+          ["u/0", 0, ["U0-0", "U0-1"]],
+          ["t/3", 0, []],
+          ["t/2", 0, ["T2-0", "T2-1"]],
+        ],
+      );
+      assert.deepEqual(results.map((r) => r.nextOffset), [2n, 2n, 2n, 0n, 2n]);
+      assert.deepEqual(results.map((r) => r.highWatermark), [2n, 2n, 2n, 0n, 2n]);
+      assert.deepEqual(results.map((r) => r.lastStableOffset), [2n, 2n, 2n, 0n, 2n]);
+      assert.ok(results.every((r) => r.errorMessage === null));
+
+      const [toA] = fetchBodies(a);
+      const [toB] = fetchBodies(b);
+      assert.equal(fetchBodies(a).length, 1, "one Fetch to broker 0");
+      assert.equal(fetchBodies(b).length, 1, "one Fetch to broker 1");
+      assert.deepEqual(partitionsOf(toA).sort(), ["t/0", "t/2", "u/0"]);
+      assert.deepEqual(partitionsOf(toB).sort(), ["t/1", "t/3"]);
+      for (const body of [toA, toB]) {
+        assert.equal(body.minBytes, 1);
+        assert.equal(body.maxWaitMs, 123);
+        assert.equal(body.isolationLevel, 0);
+        assert.ok(
+          body.topics.every((t) => t.partitions.every((p) => p.partitionMaxBytes === 4096)),
+        );
+      }
+      assert.equal(toA.maxBytes, 3 * 4096);
+      assert.deepEqual(
+        toB.topics[0].partitions.map((p) => [p.partition, p.fetchOffset]),
+        [[1, 1n], [3, 0n]],
+      );
+      assert.equal(view.refreshes, 0);
+    } finally {
+      await view.close();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "fetchMany() asks a moved partition's new leader after one refresh, the others stay answered",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const a = FakeTxnBroker.start({
+      topics: { t: 2 },
+      onFetch: (_r, _t, partition) =>
+        partition === 1
+          ? answer(1, [], ERRORS.NOT_LEADER_OR_FOLLOWER.code)
+          : answer(partition, ["a0"]),
+    });
+    const b = FakeTxnBroker.start({
+      topics: { t: 2 },
+      onFetch: (_r, _t, p) => answer(p, ["b0", "b1"]),
+    });
+    const view = new ScriptedView([a.address, b.address]);
+    view.leaders.set("t/0", 0);
+    view.leaders.set("t/1", 0);
+    view.onRefresh = () => view.leaders.set("t/1", 1);
+    const reader = new PartitionReader(view);
+    try {
+      const results = await reader.fetchMany([
+        { topic: "t", partition: 0, offset: 0n },
+        { topic: "t", partition: 1, offset: 0n },
+      ]);
+      assert.deepEqual(
+        results.map((r) => [r.errorCode, r.messages.map((m) => dec.decode(m.value!))]),
+        [
+          [0, ["a0"]],
+          [0, ["b0", "b1"]],
+        ],
+      );
+      assert.equal(view.refreshes, 1);
+      assert.deepEqual(fetchBodies(a).map(partitionsOf), [["t/0", "t/1"]]);
+      assert.deepEqual(fetchBodies(b).map(partitionsOf), [["t/1"]]);
+    } finally {
+      await view.close();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "fetchMany() reports each partition's error in its result and keeps the others' data",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const corrupt = log([{ kind: "data", values: ["bad"] }]);
+    corrupt[corrupt.length - 1] ^= 0xff; // the CRC no longer matches
+    const a = FakeTxnBroker.start({
+      topics: { t: 5 },
+      onFetch: (_r, _t, partition) => {
+        if (partition === 0) return answer(0, [], ERRORS.OFFSET_OUT_OF_RANGE.code);
+        if (partition === 3) return answer(3, [], ERRORS.NOT_LEADER_OR_FOLLOWER.code);
+        if (partition === 4) return { ...answer(4, ["x"]), records: corrupt };
+        return answer(partition, ["ok"]);
+      },
+    });
+    const view = new ScriptedView([a.address]);
+    for (const p of [0, 2, 3, 4]) view.leaders.set(`t/${p}`, 0); // t/1 has no leader at all
+    const reader = new PartitionReader(view);
+    try {
+      const results = await reader.fetchMany([0, 1, 2, 3, 4].map((partition) => ({
+        topic: "t",
+        partition,
+        offset: 7n - BigInt(partition === 2 ? 7 : 0),
+      })));
+      assert.deepEqual(results.map((r) => r.errorCode), [
+        ERRORS.OFFSET_OUT_OF_RANGE.code,
+        ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+        0,
+        ERRORS.NOT_LEADER_OR_FOLLOWER.code, // still stale after one refresh
+        ERRORS.CORRUPT_MESSAGE.code,
+      ]);
+      assert.deepEqual(results[2].messages.map((m) => dec.decode(m.value!)), ["ok"]);
+      for (const r of [results[0], results[1], results[3], results[4]]) {
+        assert.deepEqual(r.messages, []);
+        assert.equal(r.nextOffset, 7n, "a failed partition stays at the requested offset");
+        assert.equal(r.highWatermark, -1n);
+      }
+      assert.match(results[1].errorMessage ?? "", /t-1/);
+      assert.equal(view.refreshes, 1, "one refresh for every stale partition together");
+      // First round: t/0, t/2, t/3, t/4; after the refresh only the stale t/3.
+      assert.deepEqual(fetchBodies(a).map(partitionsOf), [["t/0", "t/2", "t/3", "t/4"], ["t/3"]]);
+    } finally {
+      await view.close();
+      await a.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "fetchMany() filters aborted transactions with read_committed and refuses a partition asked twice",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const records = log(INTERLEAVED);
+    const broker = FakeTxnBroker.start({
+      topics: { t: 2 },
+      onFetch: (request: FetchRequest, _topic, partition) => ({
+        partitionIndex: partition,
+        errorCode: 0,
+        highWatermark: 14n,
+        lastStableOffset: 12n,
+        logStartOffset: 0n,
+        abortedTransactions: request.isolationLevel === 1 ? INTERLEAVED_ABORTED : null,
+        preferredReadReplica: -1,
+        records,
+      }),
+    });
+    const client = createClient({ bootstrap: [broker.address] });
+    try {
+      const reader = client.consumer({ isolationLevel: "read_committed" });
+      const requests = [0, 1].map((partition) => ({ topic: "t", partition, offset: 0n }));
+      const results = await reader.fetchMany(requests);
+      for (const r of results) {
+        assert.deepEqual(r.messages.map((m) => dec.decode(m.value!)), ["n0", "b3", "a7", "i11"]);
+        assert.equal(r.nextOffset, 12n, "skipped batches and markers still move nextOffset");
+        assert.equal(r.lastStableOffset, 12n);
+      }
+      const plain = await reader.fetchMany(requests, { isolationLevel: "read_uncommitted" });
+      assert.equal(plain[0].messages.length, 8);
+      assert.deepEqual(fetchBodies(broker).map((b) => b.isolationLevel), [1, 0]);
+
+      await assert.rejects(
+        reader.fetchMany([requests[0], { ...requests[0], offset: 3n }]),
+        (e) => isKaError(e, "INVALID_REQUEST") && /twice/.test(e.message),
+      );
+      assert.deepEqual(await reader.fetchMany([]), []);
+      assert.equal(fetchBodies(broker).length, 2, "neither sent a Fetch");
+    } finally {
+      await client.close();
+      await broker.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "fetchMany() against the mock broker: what a producer wrote, one Fetch for every partition",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = MockBroker.start({ topics: { t: 4 } });
+    const client = createClient({ bootstrap: [broker.address] });
+    try {
+      const producer = client.producer({ acks: 1 });
+      for (const partition of [0, 1, 3]) {
+        await producer.send(
+          "t",
+          Array.from(
+            { length: 5 },
+            (_, i) => ({ partition, value: enc.encode(`${partition}:${i}`) }),
+          ),
+        );
+      }
+      await producer.close();
+      const reader = client.consumer();
+      const before = broker.requestCounts.get(ApiKey.Fetch) ?? 0;
+      const results = await reader.fetchMany(
+        [0, 1, 2, 3].map((partition) => ({
+          topic: "t",
+          partition,
+          offset: partition === 1 ? 3n : 0n,
+        })),
+        { maxWaitMs: 50, maxBytesPerPartition: 64 * 1024 },
+      );
+      assert.equal((broker.requestCounts.get(ApiKey.Fetch) ?? 0) - before, 1);
+      assert.deepEqual(results.map((r) => r.messages.map((m) => dec.decode(m.value!))), [
+        ["0:0", "0:1", "0:2", "0:3", "0:4"],
+        ["1:3", "1:4"],
+        [],
+        ["3:0", "3:1", "3:2", "3:3", "3:4"],
+      ]);
+      assert.deepEqual(results.map((r) => r.nextOffset), [5n, 5n, 0n, 5n]);
+      assert.deepEqual(results.map((r) => r.messages.map((m) => m.offset).at(0)), [
+        0n,
+        3n,
+        undefined,
+        0n,
+      ]);
     } finally {
       await client.close();
       await broker.close();

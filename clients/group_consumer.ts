@@ -3,7 +3,9 @@
  * partitions. It finds the group coordinator (FindCoordinator), joins
  * (JoinGroup), computes the plan when it is the leader (client-side
  * assignors, as in Kafka), syncs (SyncGroup), heartbeats, fetches its
- * partitions from their leaders with long polls, and commits offsets.
+ * partitions with long polls (one Fetch per leader broker carrying every
+ * owned partition it leads, so a poll returns as soon as any of them has
+ * data), and commits offsets.
  *
  * Delivery modes: `at-least-once` (default: offsets are committed after the
  * handler resolves), `at-most-once` (committed before the handler sees the
@@ -118,6 +120,8 @@ export class GroupConsumer {
   #lastPollMs = Date.now();
   #lastCommitMs = Date.now();
   #rebalances = 0;
+  /** Rotates which partition leads each Fetch, so none starves under the request's byte limit. */
+  #fetchRound = 0;
 
   constructor(options: ClusterOptions, consumerOptions: GroupConsumerOptions) {
     if (consumerOptions.groupId === "") {
@@ -262,8 +266,7 @@ export class GroupConsumer {
       await sleep(Math.min(this.#options.maxWaitMs, 100));
       return [];
     }
-    const results = await Promise.all(owned.map((tp) => this.#fetchPartition(tp)));
-    const batches = results.filter((b): b is ConsumerBatch => b !== null && b.messages.length > 0);
+    const batches = (await this.#fetchPartitions(owned)).filter((b) => b.messages.length > 0);
     if (this.#options.delivery === "at-most-once" && batches.length > 0) {
       // Commit before anyone sees the messages: a crash now skips them, never repeats them.
       await this.commit();
@@ -439,32 +442,65 @@ export class GroupConsumer {
     ).catch(() => {});
   }
 
-  async #fetchPartition(tp: TopicPartition): Promise<ConsumerBatch | null> {
-    const k = key(tp);
-    const offset = this.#positions.get(k);
-    if (offset === undefined) return null;
+  /**
+   * Fetches `owned` (one Fetch per leader) and advances the positions of the
+   * partitions still assigned and not sought meanwhile. Out-of-range
+   * positions follow the reset policy; partitions with a retriable error are
+   * skipped this poll. Nothing advances when a partition fails for good, so
+   * no fetched message is lost to the throw.
+   */
+  async #fetchPartitions(owned: TopicPartition[]): Promise<ConsumerBatch[]> {
+    const requests = owned.flatMap((tp) => {
+      const offset = this.#positions.get(key(tp));
+      return offset === undefined ? [] : [{ ...tp, offset }];
+    });
+    if (requests.length === 0) return [];
+    const first = this.#fetchRound++ % requests.length;
+    const rotated = [...requests.slice(first), ...requests.slice(0, first)];
+    let results;
     try {
-      const { messages, nextOffset, highWatermark } = await this.#reader.fetch({
-        topic: tp.topic,
-        partition: tp.partition,
-        offset,
+      results = await this.#reader.fetchMany(rotated, {
         maxWaitMs: this.#options.maxWaitMs,
-        maxBytes: this.#options.maxBytesPerPartition,
+        maxBytesPerPartition: this.#options.maxBytesPerPartition,
       });
-      // The partition may have been revoked or sought meanwhile.
-      if (this.#positions.get(k) !== offset || !this.#assignment.some((a) => key(a) === k)) {
-        return null;
-      }
-      this.#positions.set(k, nextOffset);
-      return { ...tp, messages: messages as ConsumedMessage[], highWatermark };
     } catch (err) {
-      if (isKaError(err, "OFFSET_OUT_OF_RANGE")) {
-        this.#positions.set(k, await this.#resetOffset(tp));
-        return null;
-      }
-      if (isKaError(err) && err.retriable) return null;
+      if (isKaError(err) && err.retriable) return [];
       throw err;
     }
+    const byKey = new Map(results.map((r) => [key(r), r]));
+    // The partition may have been revoked or sought meanwhile.
+    const current = (r: { topic: string; partition: number }, offset: bigint) =>
+      this.#positions.get(key(r)) === offset && this.#assignment.some((a) => key(a) === key(r));
+    const outOfRange: TopicPartition[] = [];
+    for (const request of requests) {
+      const r = byKey.get(key(request))!;
+      if (r.errorCode === 0 || !current(r, request.offset)) continue;
+      if (r.errorCode === ERRORS.OFFSET_OUT_OF_RANGE.code) {
+        outOfRange.push({ topic: r.topic, partition: r.partition });
+        continue;
+      }
+      const err = new KaError(
+        r.errorCode,
+        `Cannot fetch ${r.topic}-${r.partition} at ${request.offset}${
+          r.errorMessage === null ? "" : `: ${r.errorMessage}`
+        }`,
+      );
+      if (!err.retriable) throw err;
+    }
+    for (const tp of outOfRange) this.#positions.set(key(tp), await this.#resetOffset(tp));
+    const batches: ConsumerBatch[] = [];
+    for (const request of requests) {
+      const r = byKey.get(key(request))!;
+      if (r.errorCode !== 0 || !current(r, request.offset)) continue;
+      this.#positions.set(key(r), r.nextOffset);
+      batches.push({
+        topic: r.topic,
+        partition: r.partition,
+        messages: r.messages,
+        highWatermark: r.highWatermark,
+      });
+    }
+    return batches;
   }
 
   async #resetOffset(tp: TopicPartition): Promise<bigint> {

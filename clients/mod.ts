@@ -65,10 +65,13 @@ export { Admin } from "./admin.ts";
 export { type ClusterOptions, ClusterView } from "./cluster.ts";
 export {
   committedBatches,
+  type FetchManyOptions,
   type FetchOptions,
   type FetchResult,
   ISOLATION_LEVELS,
   type IsolationLevel,
+  type PartitionFetchRequest,
+  type PartitionFetchResult,
   PartitionReader,
   type ReaderOptions,
 } from "./consumer.ts";

@@ -24,6 +24,8 @@ export const IN_FLIGHT_REQUESTS_MAX = 1024;
 export const PENDING_FETCHES_MAX = 10_000;
 /** Longest a fetch may be parked. */
 export const FETCH_WAIT_MS_MAX = 30_000;
+/** Bytes a client asks one Fetch response to carry at most (Kafka's fetch.max.bytes default). */
+export const FETCH_RESPONSE_BYTES_MAX = 50 * 1024 * 1024;
 /** Partitions one topic may have. */
 export const PARTITIONS_MAX = 10_000;
 /** Console line length at most. */
@@ -79,6 +81,10 @@ export const GATEWAY_READERS_MAX = 16;
 export const GATEWAY_PENDING_READS_MAX = 1000;
 
 assert(BATCH_BYTES_MAX + 1024 <= FRAME_BYTES_MAX, "a full batch plus headers must fit in a frame");
+assert(
+  FETCH_RESPONSE_BYTES_MAX + 1024 * 1024 <= FRAME_BYTES_MAX,
+  "a fetch response must fit in a frame",
+);
 assert(LOG_READ_BYTES_MAX >= BATCH_BYTES_MAX, "a log read must hold the largest batch");
 assert(CONSOLE_LINE_BYTES_MAX < FRAME_BYTES_MAX, "a console line must fit in a frame");
 assert(
