@@ -20,6 +20,8 @@ export interface BrokerSettings {
   fetchMaxWaitMs: number;
   /** A follower that has not caught up for this long leaves the ISR. */
   replicaLagTimeMaxMs?: number;
+  /** Bytes/s this broker copies for partitions being moved onto it (0 = unthrottled). */
+  reassignmentThrottleBytesPerSec?: number;
   /**
    * With no successful heartbeat for this long the broker stops taking
    * writes (another broker has probably been made leader). 0 disables.

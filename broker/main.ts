@@ -58,6 +58,7 @@ const broker = new Broker({
     maxMessageBytes: config.broker.maxMessageBytes,
     fetchMaxWaitMs: config.broker.fetchMaxWaitMs,
     replicaLagTimeMaxMs: config.broker.replicaLagTimeMaxMs,
+    reassignmentThrottleBytesPerSec: config.broker.reassignmentThrottleBytesPerSec,
     sessionTimeoutMs: config.coordinator.brokerSessionTimeoutMs,
   },
   logger,

@@ -133,12 +133,15 @@ export function readSnapshot(value: unknown, path = "snapshot"): ClusterSnapshot
       (b) => ({ id: b.int("id"), host: b.str("host"), port: b.int("port") }),
     ),
     topics: f.list("topics", (t) => {
-      const partitions = t.list("partitions", (p) => ({
+      const partitions = t.list("partitions", (p): PartitionState => ({
         partition: p.int("partition"),
         leader: p.int("leader"),
         leaderEpoch: p.int("leaderEpoch"),
         replicas: p.ints("replicas"),
         isr: p.ints("isr"),
+        ...(p.value.targetReplicas === undefined
+          ? {}
+          : { targetReplicas: p.ints("targetReplicas") }),
       }));
       // Brokers find partition N at index N.
       partitions.forEach((p, i) => {

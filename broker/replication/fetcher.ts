@@ -13,6 +13,7 @@ import { KafkaConnection, messageOf } from "@kafka-analog/lib/net";
 import { sleep } from "@kafka-analog/lib/async";
 import { type Broker, partitionKey } from "../broker.ts";
 import type { Replica } from "./replica.ts";
+import { ByteRateThrottle } from "./throttle.ts";
 
 /** Options for {@linkcode ReplicaFetchers}. */
 export interface FetcherOptions {
@@ -32,10 +33,16 @@ export class ReplicaFetchers {
   #broker: Broker;
   #options: FetcherOptions;
   #loops = new Map<number, Promise<void>>();
+  /** One budget for every partition being moved onto this broker, across leaders. */
+  #throttle: ByteRateThrottle;
 
   constructor(broker: Broker, options: FetcherOptions) {
     this.#broker = broker;
     this.#options = options;
+    this.#throttle = new ByteRateThrottle(
+      broker.settings.reassignmentThrottleBytesPerSec ?? 0,
+      broker.now,
+    );
     broker.onMetadata(() => this.#plan());
   }
 
@@ -183,6 +190,20 @@ export class ReplicaFetchers {
     // Short: a parked fetch hides partitions added since it was sent (and their first acks=all).
     const maxWaitMs = this.#options.maxWaitMs ?? 100;
     const partitionMaxBytes = this.#options.partitionMaxBytes ?? 1024 * 1024;
+    // Partitions being moved onto this broker copy under the reassignment byte rate.
+    const moving = (r: Replica) =>
+      r.state.targetReplicas?.includes(this.#broker.id) === true &&
+      !r.state.isr.includes(this.#broker.id);
+    const budget = this.#throttle.available();
+    const throttled = replicas.filter(moving);
+    if (throttled.length > 0 && budget <= 0) {
+      replicas = replicas.filter((r) => !moving(r));
+      if (replicas.length === 0) {
+        await sleep(Math.min(this.#throttle.waitMs(), 1000), this.#options.signal);
+        return false;
+      }
+    }
+    const throttledMaxBytes = Math.max(1, Math.floor(budget / Math.max(throttled.length, 1)));
     const byTopic = new Map<string, Replica[]>();
     for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
     const response = await conn.request(ApiKey.Fetch, FETCH_VERSION, {
@@ -200,7 +221,9 @@ export class ReplicaFetchers {
           currentLeaderEpoch: r.state.leaderEpoch,
           fetchOffset: r.log.logEndOffset,
           logStartOffset: r.log.logStartOffset,
-          partitionMaxBytes,
+          partitionMaxBytes: moving(r)
+            ? Math.min(partitionMaxBytes, throttledMaxBytes)
+            : partitionMaxBytes,
         })),
       })),
       forgottenTopicsData: [],
@@ -219,6 +242,7 @@ export class ReplicaFetchers {
           continue;
         }
         if (p.errorCode !== 0) continue; // not leader / fenced epoch: wait for newer metadata
+        if (moving(replica)) this.#throttle.consume(p.records?.length ?? 0);
         this.#append(replica, p.records);
         replica.setFollowerHighWatermark(p.highWatermark);
       }

@@ -55,6 +55,7 @@ export interface Config {
     readonly fetchMaxWaitMs: number;
     readonly connectionsMax: number;
     readonly replicaLagTimeMaxMs: number;
+    readonly reassignmentThrottleBytesPerSec: number;
   };
   readonly topics: {
     readonly defaultPartitions: number;
@@ -426,6 +427,12 @@ const SCHEMA: Schema = {
       10_000,
       { min: 100, max: 3_600_000 },
       "A follower that has not caught up with its leader for this long leaves the ISR.",
+    ),
+    reassignmentThrottleBytesPerSec: intKey(
+      "reassignment_throttle_bytes_per_sec",
+      52_428_800,
+      { min: 0, max: 10_737_418_240 },
+      "Bytes/s a broker copies for partitions being moved onto it (0 = unthrottled).",
     ),
   },
   topics: {

@@ -76,6 +76,7 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       fetchMaxWaitMs: 500,
       connectionsMax: 1024,
       replicaLagTimeMaxMs: 10000,
+      reassignmentThrottleBytesPerSec: 52428800,
     },
     topics: { defaultPartitions: 10, replicationFactor: 2, autoCreate: false },
     consumer: {
