@@ -17,9 +17,8 @@
  * | `GET /api/v1/topics/:topic/partitions/:partition/offsets` | 200 `{earliest, latest}` |
  *
  * Subscriptions are described in `subscriptions.ts`, streams in `stream.ts`,
- * message formats in `format.ts`. `isolation: read_committed` is answered
- * 501: there are no transactions yet, so there is nothing it could hide, and
- * accepting it silently would promise what the cluster does not do.
+ * message formats in `format.ts`. `isolation: read_committed` reads only
+ * records of committed transactions (below the last stable offset).
  * @module
  */
 import type { Hono } from "hono";
@@ -77,9 +76,8 @@ export interface ReaderGateway {
   close(): Promise<void>;
 }
 
-const BAD_READ_COMMITTED =
-  "isolation 'read_committed' is not available until transactions exist; " +
-  "use read_uncommitted (with no transactions, it reads the same committed data)";
+" ";
+"use read_uncommitted (with no transactions, it reads the same committed data)";
 
 /** Builds the reader gateway on `cluster`. */
 export function createReaderApp(
@@ -116,13 +114,11 @@ export function createReaderApp(
 
   app.post("/api/v1/subscriptions", async (c) => {
     const body = parseBody(subscriptionBody, await readJsonBody(c.req.raw, 64 * 1024));
-    if (body.isolation === "read_committed") {
-      throw new GatewayError("TRANSACTIONS_NOT_AVAILABLE", BAD_READ_COMMITTED);
-    }
     const view = await subscriptions.create({
       group: body.group,
       topics: [...new Set(body.topics)],
       from: body.from ?? "latest",
+      isolation: body.isolation ?? "read_uncommitted",
       autoCommit: body.autoCommit ?? true,
       format: body.format ?? "json",
     });
@@ -211,9 +207,6 @@ export function createReaderApp(
 
   app.get("/api/v1/stream", async (c) => {
     const query = parseQuery(streamQuery, c.req.query());
-    if (query.isolation === "read_committed") {
-      throw new GatewayError("TRANSACTIONS_NOT_AVAILABLE", BAD_READ_COMMITTED);
-    }
     checkHandshake(c.req.raw);
     if (closing) throw KaError.of("BROKER_NOT_AVAILABLE", "The gateway is shutting down");
     if (streams.size >= streamsMax) {
@@ -221,10 +214,18 @@ export function createReaderApp(
     }
     let source: MessageSource;
     if (query.group === undefined) {
-      source = await cluster.readTopic(query.topic, { from: query.from });
+      source = await cluster.readTopic(query.topic, {
+        from: query.from,
+        isolation: query.isolation,
+      });
     } else {
       await cluster.describeTopic(query.topic); // 404 before upgrading
-      source = cluster.joinGroup({ groupId: query.group, topics: [query.topic], from: query.from });
+      source = cluster.joinGroup({
+        groupId: query.group,
+        topics: [query.topic],
+        from: query.from,
+        isolation: query.isolation,
+      });
     }
     let upgraded: { socket: WebSocket; response: Response };
     try {

@@ -37,6 +37,8 @@ export interface SubscriptionRequest {
   group: string;
   topics: string[];
   from: StartFrom;
+  /** Default read_uncommitted. */
+  isolation?: "read_committed" | "read_uncommitted";
   autoCommit: boolean;
   format: ReadFormat;
 }
@@ -123,6 +125,7 @@ export class SubscriptionRegistry {
       groupId: request.group,
       topics: request.topics,
       from: request.from,
+      isolation: request.isolation ?? "read_uncommitted",
     });
     const consumer = new BufferedConsumer(source, {
       logger: this.#logger,

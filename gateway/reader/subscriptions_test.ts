@@ -243,7 +243,7 @@ Deno.test("offsets/reset moves an empty group's offsets and refuses a group with
   }
 });
 
-Deno.test("subscription errors: 400 fields, 404 topic and id, 409 busy, 501 read_committed, 429 over the limit", async () => {
+Deno.test("subscription errors: 400 fields, 404 topic and id, 409 busy, 429 over the limit", async () => {
   const { app, reader } = await setup({ subscriptionsMax: 2 });
   try {
     const cases: [unknown, string][] = [
@@ -264,15 +264,16 @@ Deno.test("subscription errors: 400 fields, 404 topic and id, 409 busy, 501 read
         field,
       });
     }
-    const message = await expectError(
-      await app.request(
-        "/api/v1/subscriptions",
-        post({ group: "g", topics: ["events"], isolation: "read_committed" }),
-      ),
-      501,
-      { name: "TRANSACTIONS_NOT_AVAILABLE" },
+    // read_committed is accepted now that transactions exist.
+    const committed = await app.request(
+      "/api/v1/subscriptions",
+      post({ group: "g-committed", topics: ["events"], isolation: "read_committed" }),
     );
-    assert.match(message, /not available until transactions/);
+    assert.equal(committed.status, 201);
+    const { id: committedId } = await committed.json();
+    const deleted = await app.request(`/api/v1/subscriptions/${committedId}`, { method: "DELETE" });
+    assert.equal(deleted.status, 204);
+    await deleted.body?.cancel();
     await expectError(
       await app.request("/api/v1/subscriptions", post({ group: "g", topics: ["nope"] })),
       404,
@@ -394,9 +395,9 @@ Deno.test("GET /api/v1/stream answers 426 without an upgrade, and validates firs
     field: "from",
   });
   await expectError(
-    await app.request("/api/v1/stream?topic=events&isolation=read_committed", { headers: ws }),
-    501,
-    { name: "TRANSACTIONS_NOT_AVAILABLE" },
+    await app.request("/api/v1/stream?topic=events&isolation=maybe", { headers: ws }),
+    400,
+    { name: "INVALID_REQUEST", field: "isolation" },
   );
   await expectError(
     await app.request("/api/v1/stream?topic=events", {

@@ -192,7 +192,9 @@ export class FakeCluster implements GatewayCluster {
     return out;
   }
 
-  joinGroup(options: { groupId: string; topics: string[]; from: StartFrom }): MessageSource {
+  joinGroup(
+    options: { groupId: string; topics: string[]; from: StartFrom; isolation?: string },
+  ): MessageSource {
     let group = this.#groups.get(options.groupId);
     if (group === undefined) {
       group = new FakeGroup(options.groupId);
@@ -203,7 +205,10 @@ export class FakeCluster implements GatewayCluster {
     return member;
   }
 
-  readTopic(topic: string, options: { from: StartFrom }): Promise<MessageSource> {
+  readTopic(
+    topic: string,
+    options: { from: StartFrom; isolation?: string },
+  ): Promise<MessageSource> {
     this.#maybeFail();
     const t = this.#topic(topic);
     const positions = t.partitions.map((p) =>

@@ -89,6 +89,9 @@ export interface RegisteredSchema {
 }
 
 /** The cluster as the writer and reader gateways use it. */
+/** Which records a reader sees: all up to the high watermark, or only committed transactions'. */
+export type IsolationName = "read_committed" | "read_uncommitted";
+
 export interface GatewayCluster {
   /**
    * Avro wire bytes (magic 0, schema id, body) of `value` for `topic`: with
@@ -146,9 +149,14 @@ export interface GatewayCluster {
    * A new member of consumer group `groupId` subscribed to `topics`; it joins
    * at its first poll and starts where the group committed, else at `from`.
    */
-  joinGroup(options: { groupId: string; topics: string[]; from: StartFrom }): MessageSource;
+  joinGroup(
+    options: { groupId: string; topics: string[]; from: StartFrom; isolation?: IsolationName },
+  ): MessageSource;
   /** A reader of every partition of `topic` from `from`, without a group. */
-  readTopic(topic: string, options: { from: StartFrom }): Promise<MessageSource>;
+  readTopic(
+    topic: string,
+    options: { from: StartFrom; isolation?: IsolationName },
+  ): Promise<MessageSource>;
   /**
    * The offsets group `groupId` committed for partitions 0..partitions−1 of
    * `topic`, by partition; null where none is committed.

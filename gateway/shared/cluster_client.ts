@@ -128,7 +128,9 @@ export interface ClusterClient {
 /** Opens readers and group members whose connections close with them. */
 export interface ClusterConnections {
   /** A partition reader with connections of its own, and how to release them. */
-  openReader(): { reader: ClusterReader; close(): Promise<void> };
+  openReader(
+    isolation?: "read_committed" | "read_uncommitted",
+  ): { reader: ClusterReader; close(): Promise<void> };
   /** A group member with connections of its own (released by its `close`). */
   openGroupMember(options: GroupConsumerOptions): ClusterGroupMember;
 }
@@ -136,9 +138,12 @@ export interface ClusterConnections {
 /** {@linkcode ClusterConnections} from the client library's classes. */
 export function libraryConnections(options: ClusterOptions): ClusterConnections {
   return {
-    openReader() {
+    openReader(isolation = "read_uncommitted") {
       const view = new ClusterView(options);
-      return { reader: new PartitionReader(view), close: () => view.close() };
+      return {
+        reader: new PartitionReader(view, { isolationLevel: isolation }),
+        close: () => view.close(),
+      };
     },
     openGroupMember(memberOptions) {
       return new GroupConsumer(options, memberOptions);
@@ -303,10 +308,11 @@ export function createClusterAdapter(
       });
     },
 
-    joinGroup({ groupId, topics, from }) {
+    joinGroup({ groupId, topics, from, isolation }) {
       const member = options.connections.openGroupMember({
         groupId,
         autoOffsetReset: from,
+        isolationLevel: isolation ?? "read_uncommitted",
         // The gateway commits what it delivered, never what it merely fetched.
         autoCommit: false,
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
@@ -332,9 +338,9 @@ export function createClusterAdapter(
       };
     },
 
-    async readTopic(topic, { from }) {
+    async readTopic(topic, { from, isolation }) {
       const description = await client.admin.describeTopic(topic);
-      const { reader, close } = options.connections.openReader();
+      const { reader, close } = options.connections.openReader(isolation ?? "read_uncommitted");
       try {
         const positions = await Promise.all(
           description.partitions.map((p) => reader.listOffset(topic, p.partition, from)),
