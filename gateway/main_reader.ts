@@ -14,55 +14,24 @@
  * drain. Exit status 2 means bad flags.
  * @module
  */
-import { createClient } from "@kafka-analog/clients";
-import { createLogger } from "@kafka-analog/lib/log";
-import { createClusterAdapter, libraryConnections } from "./shared/cluster_client.ts";
-import {
-  checkAuthRequired,
-  GATEWAY_USAGE,
-  type GatewayFlags,
-  parseGatewayFlags,
-  serveGateway,
-  tokensFromEnv,
-} from "./shared/serve.ts";
+import { serveGateway } from "./shared/serve.ts";
+import { runGateway, startGateway } from "./shared/start.ts";
 import { createReaderApp } from "./reader/app.ts";
 
 const COMPONENT = "gateway-reader";
 
-/** Flags and tokens, or null after printing why not. */
-function readFlags(): { flags: GatewayFlags; tokens: string[] } | null {
-  try {
-    const flags = parseGatewayFlags(Deno.args, { port: 3002 });
-    const tokens = [
-      ...flags.authTokens,
-      ...(flags.authTokenEnv === null
-        ? []
-        : tokensFromEnv(flags.authTokenEnv, Deno.env.get(flags.authTokenEnv))),
-    ];
-    checkAuthRequired(flags.hostname, tokens);
-    return { flags, tokens };
-  } catch (err) {
-    console.error(`${COMPONENT}: ${(err as Error).message}\n${GATEWAY_USAGE}`);
-    return null;
-  }
-}
-
 async function main(): Promise<number> {
-  const logger = createLogger(COMPONENT);
-  const read = readFlags();
-  if (read === null) return 2;
-  const { flags, tokens } = read;
-  const clusterOptions = { bootstrap: flags.bootstrap, clientId: COMPONENT };
-  const cluster = createClusterAdapter(createClient(clusterOptions), {
-    connections: libraryConnections(clusterOptions),
-    clientId: COMPONENT,
+  const start = startGateway(COMPONENT, Deno.args, {
+    port: 3002,
+    env: (name) => Deno.env.get(name),
   });
+  if (start === null) return 2;
+  const { flags, tokens, logger, cluster } = start;
   const reader = createReaderApp(cluster, {
     logger,
     authTokens: tokens,
     ...(flags.subscriptionIdleMs === null ? {} : { subscriptionIdleMs: flags.subscriptionIdleMs }),
   });
-  logger.info("authentication", { enabled: tokens.length > 0, tokens: tokens.length });
   const sweeper = setInterval(() => {
     reader.sweep().catch((err) => logger.warn("sweeping subscriptions failed", { error: err }));
   }, 1_000);
@@ -82,11 +51,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (err) {
-    createLogger(COMPONENT).error("failed", { error: err });
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runGateway(COMPONENT, main);

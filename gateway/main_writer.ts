@@ -15,64 +15,26 @@
  * requests. Exit status 2 means bad flags.
  * @module
  */
-import { createClient } from "@kafka-analog/clients";
-import { createLogger } from "@kafka-analog/lib/log";
-import { createClusterAdapter, libraryConnections } from "./shared/cluster_client.ts";
-import {
-  checkAuthRequired,
-  GATEWAY_USAGE,
-  type GatewayFlags,
-  parseGatewayFlags,
-  serveGateway,
-  tokensFromEnv,
-} from "./shared/serve.ts";
+import { serveGateway } from "./shared/serve.ts";
+import { runGateway, startGateway } from "./shared/start.ts";
 import { createWriterApp } from "./writer/app.ts";
 
 const COMPONENT = "gateway-writer";
 
-/** Flags and tokens, or the exit status 2 after printing why not. */
-function readFlags(): { flags: GatewayFlags; tokens: string[] } | null {
-  try {
-    const flags = parseGatewayFlags(Deno.args, { port: 3001 });
-    const tokens = [
-      ...flags.authTokens,
-      ...(flags.authTokenEnv === null
-        ? []
-        : tokensFromEnv(flags.authTokenEnv, Deno.env.get(flags.authTokenEnv))),
-    ];
-    checkAuthRequired(flags.hostname, tokens);
-    return { flags, tokens };
-  } catch (err) {
-    console.error(`${COMPONENT}: ${(err as Error).message}\n${GATEWAY_USAGE}`);
-    return null;
-  }
-}
-
 async function main(): Promise<number> {
-  const logger = createLogger(COMPONENT);
-  const read = readFlags();
-  if (read === null) return 2;
-  const { flags, tokens } = read;
-  const clusterOptions = { bootstrap: flags.bootstrap, clientId: COMPONENT };
-  const cluster = createClusterAdapter(createClient(clusterOptions), {
-    connections: libraryConnections(clusterOptions),
-    clientId: COMPONENT,
+  const start = startGateway(COMPONENT, Deno.args, {
+    port: 3001,
+    env: (name) => Deno.env.get(name),
   });
+  if (start === null) return 2;
+  const { flags, tokens, logger, cluster } = start;
   const app = createWriterApp(cluster, {
     logger,
     authTokens: tokens,
     ...(flags.batchMessagesMax === null ? {} : { batchMessagesMax: flags.batchMessagesMax }),
   });
-  logger.info("authentication", { enabled: tokens.length > 0, tokens: tokens.length });
   await serveGateway(app, { ...flags, logger, onStop: () => cluster.close() });
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (err) {
-    createLogger(COMPONENT).error("failed", { error: err });
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runGateway(COMPONENT, main);
