@@ -15,7 +15,7 @@ import {
   RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
-import { readUpdateMetadataRequest } from "@kafka-analog/lib/cluster";
+import { COORDINATOR_OWNED_API_KEYS, readUpdateMetadataRequest } from "@kafka-analog/lib/cluster";
 import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import type { Broker } from "./broker.ts";
 import { handleProduce } from "./handlers/produce.ts";
@@ -36,40 +36,12 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
   ApiKey.FindCoordinator,
-  ApiKey.JoinGroup,
-  ApiKey.SyncGroup,
-  ApiKey.Heartbeat,
-  ApiKey.LeaveGroup,
-  ApiKey.OffsetCommit,
-  ApiKey.OffsetFetch,
-  ApiKey.DescribeGroups,
-  ApiKey.ListGroups,
-  ApiKey.InitProducerId,
-  ApiKey.SchemaRegistry,
-  ApiKey.AddPartitionsToTxn,
-  ApiKey.AddOffsetsToTxn,
-  ApiKey.EndTxn,
-  ApiKey.TxnOffsetCommit,
   ApiKey.WriteTxnMarkers,
+  ...COORDINATOR_OWNED_API_KEYS,
 ];
 
-/** Owned by the coordinator process (groups, producer ids, schemas): forwarded as they are. */
-const FORWARDED: ReadonlySet<number> = new Set([
-  ApiKey.AddPartitionsToTxn,
-  ApiKey.AddOffsetsToTxn,
-  ApiKey.EndTxn,
-  ApiKey.TxnOffsetCommit,
-  ApiKey.InitProducerId,
-  ApiKey.SchemaRegistry,
-  ApiKey.JoinGroup,
-  ApiKey.SyncGroup,
-  ApiKey.Heartbeat,
-  ApiKey.LeaveGroup,
-  ApiKey.OffsetCommit,
-  ApiKey.OffsetFetch,
-  ApiKey.DescribeGroups,
-  ApiKey.ListGroups,
-]);
+/** Owned by the coordinator process: forwarded as they are. */
+const FORWARDED: ReadonlySet<number> = new Set(COORDINATOR_OWNED_API_KEYS);
 
 /** Sends a request the coordinator owns and returns its answer. */
 export type ForwardToCoordinator = <K extends ImplementedApiKey>(

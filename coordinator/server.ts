@@ -19,6 +19,7 @@ import {
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
 import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
+import { COORDINATOR_OWNED_API_KEYS } from "@kafka-analog/lib/cluster";
 import type { Coordinator } from "./coordinator.ts";
 import { handleInitProducerId } from "./producer_ids.ts";
 import { handleSchemaRegistryRequest } from "./schema_registry.ts";
@@ -43,21 +44,8 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
   ApiKey.AlterPartition,
-  ApiKey.InitProducerId,
-  ApiKey.SchemaRegistry,
-  ApiKey.AddPartitionsToTxn,
-  ApiKey.AddOffsetsToTxn,
-  ApiKey.EndTxn,
-  ApiKey.TxnOffsetCommit,
   ApiKey.FindCoordinator,
-  ApiKey.JoinGroup,
-  ApiKey.SyncGroup,
-  ApiKey.Heartbeat,
-  ApiKey.LeaveGroup,
-  ApiKey.OffsetCommit,
-  ApiKey.OffsetFetch,
-  ApiKey.DescribeGroups,
-  ApiKey.ListGroups,
+  ...COORDINATOR_OWNED_API_KEYS,
 ];
 
 /** Builds the frame handler for the cluster port. */

@@ -6,6 +6,29 @@
  * @module
  */
 import { KaError } from "./errors.ts";
+import { ApiKey } from "./protocol/api_keys.ts";
+
+/**
+ * Kafka APIs whose state the coordinator process owns (groups, offsets,
+ * producer ids, transactions, schemas). Kafka clients send them to a broker;
+ * the broker forwards them unchanged and the coordinator answers.
+ */
+export const COORDINATOR_OWNED_API_KEYS: readonly number[] = Object.freeze([
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+  ApiKey.OffsetCommit,
+  ApiKey.OffsetFetch,
+  ApiKey.DescribeGroups,
+  ApiKey.ListGroups,
+  ApiKey.InitProducerId,
+  ApiKey.AddPartitionsToTxn,
+  ApiKey.AddOffsetsToTxn,
+  ApiKey.EndTxn,
+  ApiKey.TxnOffsetCommit,
+  ApiKey.SchemaRegistry,
+]);
 
 /** A broker's address. */
 export interface BrokerEndpoint {

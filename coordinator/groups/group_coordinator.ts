@@ -14,6 +14,7 @@
  */
 import { KaError } from "@kafka-analog/lib/errors";
 import { GROUP_MEMBERS_MAX } from "@kafka-analog/lib/limits";
+import type { CommittedOffset } from "../metadata/store.ts";
 
 /** Kafka's group states. */
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
@@ -71,13 +72,7 @@ export interface SyncResult {
 }
 
 /** A committed offset. */
-export interface CommittedOffset {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  metadata: string | null;
-  commitTimestampMs: number;
-}
+export type { CommittedOffset } from "../metadata/store.ts";
 
 /** Options for {@linkcode GroupCoordinator}. */
 export interface GroupCoordinatorOptions {

@@ -19,6 +19,15 @@ import type { ProducerIdEvent } from "../producer_ids.ts";
 import type { SchemaRegisteredEvent } from "../schema_registry.ts";
 import type { TxnStateEvent } from "../txn/transaction_coordinator.ts";
 
+/** A group's committed offset for one partition. */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  metadata: string | null;
+  commitTimestampMs: number;
+}
+
 /** Events other owners keep in the same journal (producer ids, schemas); the store only carries them. */
 export type ForeignEvent = ProducerIdEvent | SchemaRegisteredEvent | TxnStateEvent;
 
@@ -40,16 +49,7 @@ export type MetadataEvent =
       commitTimestampMs: number;
     }[];
   }
-  | {
-    type: "partition_changed";
-    topic: string;
-    partition: number;
-    leader: number;
-    leaderEpoch: number;
-    replicas: number[];
-    isr: number[];
-    targetReplicas?: number[];
-  }
+  | ({ type: "partition_changed"; topic: string } & PartitionState)
   | { type: "partitions_added"; topic: string; partitions: PartitionState[] }
   | { type: "broker_decommissioned"; brokerId: number; decommissioned: boolean };
 
@@ -104,19 +104,7 @@ export class MetadataStore {
   #topics = new Map<string, TopicState>();
   #foreign: ForeignEvent[] = [];
   #decommissioned = new Set<number>();
-  #offsets = new Map<
-    string,
-    Map<
-      string,
-      {
-        topic: string;
-        partition: number;
-        offset: bigint;
-        metadata: string | null;
-        commitTimestampMs: number;
-      }
-    >
-  >();
+  #offsets = new Map<string, Map<string, CommittedOffset>>();
   #version = 0;
   #journal: MetadataJournal;
 
@@ -268,13 +256,7 @@ export class MetadataStore {
   /** Journals a group's committed offsets (before the commit is acknowledged). */
   commitOffsets(
     group: string,
-    offsets: {
-      topic: string;
-      partition: number;
-      offset: bigint;
-      metadata: string | null;
-      commitTimestampMs: number;
-    }[],
+    offsets: CommittedOffset[],
   ): void {
     this.#commit({
       type: "offsets_committed",
@@ -286,23 +268,11 @@ export class MetadataStore {
   /** Every group's committed offsets, as replayed from the journal. */
   committedOffsets(): Map<
     string,
-    {
-      topic: string;
-      partition: number;
-      offset: bigint;
-      metadata: string | null;
-      commitTimestampMs: number;
-    }[]
+    CommittedOffset[]
   > {
     const out = new Map<
       string,
-      {
-        topic: string;
-        partition: number;
-        offset: bigint;
-        metadata: string | null;
-        commitTimestampMs: number;
-      }[]
+      CommittedOffset[]
     >();
     for (const [group, map] of this.#offsets) out.set(group, [...map.values()]);
     return out;
