@@ -39,8 +39,6 @@ export interface ClusterInfo {
   startupMs: number;
   partitions: number;
   replicationFactor: number;
-  /** False while followers do not copy the leader's log. */
-  replicationImplemented: boolean;
 }
 
 /** One producer-throughput row. */
@@ -184,12 +182,6 @@ export function renderReport(report: BenchReport): string {
     `topics: ${cluster.partitions} partitions, replication factor ${cluster.replicationFactor}, ` +
       `one topic per run; client, brokers and coordinator share the same ${machine.cores} cores`,
   );
-  if (!cluster.replicationImplemented) {
-    lines.push(
-      "CAVEAT: replication is not implemented yet: followers do not copy the log, so acks=all " +
-        "is acknowledged by the leader alone and currently costs the same as acks=1.",
-    );
-  }
   lines.push(
     `warm-up: ${formatCount(report.warmupMessages)} messages of each value size produced and ` +
       "read back first (not reported)",

@@ -429,7 +429,6 @@ async function run(
       startupMs: cluster.startupMs,
       partitions: PARTITIONS,
       replicationFactor: REPLICATION_FACTOR,
-      replicationImplemented: true,
     },
     warmupMessages,
     primeMs,
