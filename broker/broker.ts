@@ -27,6 +27,8 @@ export interface BrokerSettings {
    * writes (another broker has probably been made leader). 0 disables.
    */
   sessionTimeoutMs?: number;
+  /** Metadata requests that allow it create unknown topics (`topics.auto_create`). Default off. */
+  autoCreateTopics?: boolean;
 }
 
 /** Options for {@linkcode Broker}. */

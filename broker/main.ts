@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseConfig } from "@kafka-analog/lib/config";
+import { listenerLimits, parseConfig } from "@kafka-analog/lib/config";
 import { createLogger } from "@kafka-analog/lib/log";
 import { messageOf, serveFrames } from "@kafka-analog/lib/net";
 import { sleep } from "@kafka-analog/lib/async";
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     id: { type: "string" },
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string" },
+    // The port clients and peers are told to dial (a proxy in front); default --port.
+    "advertised-port": { type: "string" },
     coordinator: { type: "string" },
     "data-dir": { type: "string" },
     "config-json": { type: "string", default: "{}" },
@@ -60,6 +62,7 @@ const broker = new Broker({
     replicaLagTimeMaxMs: config.broker.replicaLagTimeMaxMs,
     reassignmentThrottleBytesPerSec: config.broker.reassignmentThrottleBytesPerSec,
     sessionTimeoutMs: config.coordinator.brokerSessionTimeoutMs,
+    autoCreateTopics: config.topics.autoCreate,
   },
   logger,
   now: Date.now,
@@ -69,7 +72,7 @@ const broker = new Broker({
 const link = new CoordinatorLink(broker, {
   coordinator: values.coordinator,
   host: values.host,
-  port,
+  port: values["advertised-port"] === undefined ? port : Number(values["advertised-port"]),
   heartbeatIntervalMs: config.coordinator.brokerHeartbeatIntervalMs,
   incarnation: crypto.randomUUID(),
   signal: controller.signal,
@@ -82,7 +85,7 @@ const server = serveFrames(
     port,
     signal: controller.signal,
     logger,
-    connectionsMax: config.broker.connectionsMax,
+    limits: listenerLimits(config, "broker"),
   },
 );
 logger.info("broker listening", { host: values.host, port: server.port, pid: Deno.pid });

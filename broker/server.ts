@@ -11,11 +11,18 @@ import {
   encodeResponse,
   ERRORS,
   type ImplementedApiKey,
+  type MetadataRequest,
+  type MetadataResponse,
   type RequestBodies,
   RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
-import { COORDINATOR_OWNED_API_KEYS, readUpdateMetadataRequest } from "@kafka-analog/lib/cluster";
+import {
+  type ClusterSnapshot,
+  COORDINATOR_OWNED_API_KEYS,
+  readUpdateMetadataRequest,
+  validateTopicName,
+} from "@kafka-analog/lib/cluster";
 import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import type { Broker } from "./broker.ts";
 import { handleProduce } from "./handlers/produce.ts";
@@ -33,6 +40,8 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.ApiVersions,
   ApiKey.CreateTopics,
   ApiKey.DeleteTopics,
+  ApiKey.CreatePartitions,
+  ApiKey.DescribeConfigs,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
   ApiKey.FindCoordinator,
@@ -114,12 +123,8 @@ export function createBrokerHandler(
         return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
       case ApiKey.WriteTxnMarkers:
         return reply(ApiKey.WriteTxnMarkers, await handleWriteTxnMarkers(broker, request.body));
-      case ApiKey.Metadata: {
-        // Before its first snapshot a broker knows no topics: each is unknown (a retriable error).
-        const snapshot = broker.snapshot ??
-          { clusterId: "", version: -1, controllerId: -1, brokers: [], topics: [] };
-        return reply(ApiKey.Metadata, buildMetadataResponse(snapshot, request.body));
-      }
+      case ApiKey.Metadata:
+        return reply(ApiKey.Metadata, await answerMetadata(broker, request.body, options.forward));
       case ApiKey.Produce: {
         const body = await handleProduce(broker, request.body);
         return body === null ? null : reply(ApiKey.Produce, body);
@@ -140,6 +145,16 @@ export function createBrokerHandler(
           ApiKey.DeleteTopics,
           await options.forward(ApiKey.DeleteTopics, header.apiVersion, request.body),
         );
+      case ApiKey.CreatePartitions:
+        return reply(
+          ApiKey.CreatePartitions,
+          await options.forward(ApiKey.CreatePartitions, header.apiVersion, request.body),
+        );
+      case ApiKey.DescribeConfigs:
+        return reply(
+          ApiKey.DescribeConfigs,
+          await options.forward(ApiKey.DescribeConfigs, header.apiVersion, request.body),
+        );
       case ApiKey.UpdateMetadata: {
         let errorCode = 0;
         let message: string | null = null;
@@ -158,4 +173,77 @@ export function createBrokerHandler(
         throw KaError.of("UNSUPPORTED_VERSION", `Broker does not serve API ${header.apiKey}`);
     }
   };
+}
+
+const EMPTY_SNAPSHOT: ClusterSnapshot = {
+  clusterId: "",
+  version: -1,
+  controllerId: -1,
+  brokers: [],
+  topics: [],
+};
+
+/**
+ * Metadata from this broker's snapshot. With `autoCreateTopics` on and the
+ * request allowing it (v4+ `allowAutoTopicCreation`; always before v4), a
+ * named topic this broker does not know is created with the cluster's
+ * default partitions and replication factor (the coordinator does it, as for
+ * CreateTopics). As in Kafka, a topic just created whose metadata has not
+ * reached this broker yet is answered LEADER_NOT_AVAILABLE, and the client
+ * asks again.
+ */
+async function answerMetadata(
+  broker: Broker,
+  request: MetadataRequest,
+  forward: ForwardToCoordinator,
+): Promise<MetadataResponse> {
+  // Before its first snapshot a broker knows no topics: each is unknown (a retriable error).
+  const known = new Set((broker.snapshot ?? EMPTY_SNAPSHOT).topics.map((t) => t.name));
+  const missing = request.topics === null || !broker.settings.autoCreateTopics ||
+      request.allowAutoTopicCreation === false
+    ? []
+    : [...new Set(request.topics.map((t) => t.name).filter((n) => !known.has(n)))];
+  const pending = new Map<string, number>();
+  if (missing.length > 0) {
+    const valid = missing.filter((name) => {
+      try {
+        validateTopicName(name);
+        return true;
+      } catch {
+        pending.set(name, ERRORS.INVALID_TOPIC_EXCEPTION.code);
+        return false;
+      }
+    });
+    if (valid.length > 0) {
+      try {
+        const created = await forward(ApiKey.CreateTopics, 4, {
+          topics: valid.map((name) => ({
+            name,
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [],
+            configs: [],
+          })),
+          timeoutMs: 30_000,
+          validateOnly: false,
+        });
+        for (const t of created.topics) {
+          const ok = t.errorCode === 0 || t.errorCode === ERRORS.TOPIC_ALREADY_EXISTS.code;
+          pending.set(t.name, ok ? ERRORS.LEADER_NOT_AVAILABLE.code : t.errorCode);
+        }
+        broker.logger.info("auto-created topics", { topics: valid.join(",") });
+      } catch (err) {
+        if (!isKaError(err)) throw err;
+        for (const name of valid) pending.set(name, ERRORS.LEADER_NOT_AVAILABLE.code);
+      }
+    }
+  }
+  const response = buildMetadataResponse(broker.snapshot ?? EMPTY_SNAPSHOT, request);
+  for (const topic of response.topics) {
+    const code = pending.get(topic.name);
+    if (code !== undefined && topic.errorCode === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code) {
+      topic.errorCode = code;
+    }
+  }
+  return response;
 }

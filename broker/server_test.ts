@@ -281,3 +281,114 @@ Deno.test("createBrokerHandler() rejects APIs a broker does not serve and garbag
     (e) => isKaError(e, "INVALID_REQUEST"),
   );
 });
+
+Deno.test("createBrokerHandler() answers librdkafka's flexible ApiVersions v3 with a v3 body", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const body = await call(handler, ApiKey.ApiVersions, 3, {
+    clientSoftwareName: "librdkafka",
+    clientSoftwareVersion: "2.0.2",
+  });
+  assert.equal(body.errorCode, 0);
+  const own = body.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions);
+  assert.deepEqual(own, { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 });
+  assert.ok(body.apiKeys.some((k) => k.apiKey === ApiKey.CreatePartitions));
+  assert.ok(body.apiKeys.some((k) => k.apiKey === ApiKey.DescribeConfigs));
+});
+
+function autoCreateBroker(): Broker {
+  return fixtureBroker({
+    settings: { maxMessageBytes: 1024 * 1024, fetchMaxWaitMs: 500, autoCreateTopics: true },
+  });
+}
+
+Deno.test("Metadata auto-creates unknown topics only when the config and the request allow it", async () => {
+  const forwarded: RequestBodies[19][] = [];
+  const broker = autoCreateBroker();
+  const forward: ForwardToCoordinator = (apiKey, _version, body) => {
+    assert.equal(apiKey, ApiKey.CreateTopics);
+    forwarded.push(body as RequestBodies[19]);
+    // The coordinator creates it and pushes the new metadata to this broker.
+    broker.applySnapshot(fixtureSnapshot(2, [...fixtureTopics(), {
+      name: "fresh",
+      configs: {},
+      partitions: [{ partition: 0, leader: 0, leaderEpoch: 0, replicas: [0], isr: [0] }],
+    }]));
+    return Promise.resolve({
+      throttleTimeMs: 0,
+      topics: [{ name: "fresh", errorCode: 0, errorMessage: null }],
+    } as never);
+  };
+  const handler = createBrokerHandler(broker, { forward });
+  const denied = await call(handler, ApiKey.Metadata, 8, {
+    topics: [{ name: "fresh" }],
+    allowAutoTopicCreation: false,
+  });
+  assert.equal(denied.topics[0].errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
+  assert.equal(forwarded.length, 0);
+
+  const body = await call(handler, ApiKey.Metadata, 8, {
+    topics: [{ name: "fresh" }, { name: "t" }, { name: "bad name!" }],
+    allowAutoTopicCreation: true,
+  });
+  assert.equal(forwarded.length, 1);
+  assert.deepEqual(forwarded[0].topics.map((t) => [t.name, t.numPartitions]), [["fresh", -1]]);
+  assert.deepEqual(body.topics.map((t) => [t.name, t.errorCode]), [
+    ["fresh", 0],
+    ["t", 0],
+    ["bad name!", ERRORS.INVALID_TOPIC_EXCEPTION.code],
+  ]);
+  assert.equal(body.controllerId, 0);
+  assert.deepEqual(body.brokers.map((b) => `${b.host}:${b.port}`), [
+    "127.0.0.1:19092",
+    "127.0.0.1:19093",
+  ]);
+});
+
+Deno.test("Metadata answers LEADER_NOT_AVAILABLE for a topic created but not yet in this broker's metadata", async () => {
+  const forward: ForwardToCoordinator = (_k, _v, body) =>
+    Promise.resolve({
+      throttleTimeMs: 0,
+      topics: (body as RequestBodies[19]).topics.map((t) => ({
+        name: t.name,
+        errorCode: 0,
+        errorMessage: null,
+      })),
+    } as never);
+  const handler = createBrokerHandler(autoCreateBroker(), { forward });
+  const body = await call(handler, ApiKey.Metadata, 4, {
+    topics: [{ name: "later" }],
+    allowAutoTopicCreation: true,
+  });
+  assert.equal(body.topics[0].errorCode, ERRORS.LEADER_NOT_AVAILABLE.code);
+  // Without the config, nothing is created whatever the request says.
+  const off = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const plain = await call(off, ApiKey.Metadata, 4, {
+    topics: [{ name: "later" }],
+    allowAutoTopicCreation: true,
+  });
+  assert.equal(plain.topics[0].errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
+});
+
+Deno.test("CreatePartitions and DescribeConfigs are forwarded to the coordinator", async () => {
+  const seen: number[] = [];
+  const forward: ForwardToCoordinator = (apiKey) => {
+    seen.push(apiKey);
+    return Promise.resolve(
+      (apiKey === ApiKey.CreatePartitions
+        ? { throttleTimeMs: 0, results: [{ name: "t", errorCode: 0, errorMessage: null }] }
+        : { throttleTimeMs: 0, results: [] }) as never,
+    );
+  };
+  const handler = createBrokerHandler(fixtureBroker(), { forward });
+  const cp = await call(handler, ApiKey.CreatePartitions, 1, {
+    topics: [{ name: "t", count: 5, assignments: null }],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  assert.equal(cp.results[0].errorCode, 0);
+  await call(handler, ApiKey.DescribeConfigs, 2, {
+    resources: [{ resourceType: 2, resourceName: "t", configurationKeys: null }],
+    includeSynonyms: false,
+  });
+  assert.deepEqual(seen, [ApiKey.CreatePartitions, ApiKey.DescribeConfigs]);
+});

@@ -154,9 +154,24 @@ export function producerOptionsFromConfig(producer: Config["producer"]): Produce
   };
 }
 
-interface RecordHandle {
-  resolve(meta: RecordMetadata): void;
+/**
+ * One `send()` call: the metadata of its records, filled in as their batches
+ * complete. One promise per call, not per record (the hot path).
+ */
+interface SendCall {
+  results: RecordMetadata[];
+  /** Records not answered yet. */
+  remaining: number;
+  /** Resolved, rejected, or abandoned (send() threw): later outcomes are ignored. */
+  settled: boolean;
+  resolve(results: RecordMetadata[]): void;
   reject(err: unknown): void;
+}
+
+/** A record's place in its send() call. */
+interface RecordHandle {
+  call: SendCall;
+  index: number;
 }
 
 type Batch = ProducerBatch<RecordHandle>;
@@ -508,7 +523,9 @@ export class Producer<K = Payload, V = Payload> {
       const record: RecordInput = {
         key,
         value,
-        headers: (message.headers ?? []).map((h) => ({ key: h.key, value: toBytes(h.value) })),
+        headers: message.headers === undefined || message.headers.length === 0
+          ? undefined
+          : message.headers.map((h) => ({ key: h.key, value: toBytes(h.value) })),
         timestamp,
       };
       const bytes = estimateBytes(record);
@@ -521,11 +538,25 @@ export class Producer<K = Payload, V = Payload> {
       }
       prepared.push({ partition, record, bytes });
     }
-    const results: Promise<RecordMetadata>[] = [];
+    let call!: SendCall;
+    const done = new Promise<RecordMetadata[]>((resolve, reject) => {
+      call = {
+        results: new Array(prepared.length),
+        remaining: prepared.length,
+        settled: false,
+        resolve,
+        reject,
+      };
+    });
+    let appendNowMs = this.#clock.now();
     try {
-      for (const { partition, record, bytes } of prepared) {
+      for (let index = 0; index < prepared.length; index++) {
+        const { partition, record, bytes } = prepared[index];
         const wait = this.#reserve(bytes);
-        if (wait !== null) await wait;
+        if (wait !== null) {
+          await wait;
+          appendNowMs = this.#clock.now();
+        }
         // The transaction may have ended while this send waited.
         if (this.#txn !== null) {
           try {
@@ -535,27 +566,22 @@ export class Producer<K = Payload, V = Payload> {
             throw err;
           }
         }
-        results.push(
-          new Promise<RecordMetadata>((resolve, reject) => {
-            const entry: AccumulatedRecord<RecordHandle> = {
-              record,
-              bytes,
-              handle: { resolve, reject },
-            };
-            if (this.#acc.append(topic, partition, entry, this.#clock.now()).batchFull) {
-              this.#wake();
-            }
-          }),
-        );
+        const entry: AccumulatedRecord<RecordHandle> = {
+          record,
+          bytes,
+          handle: { call, index },
+        };
+        if (this.#acc.append(topic, partition, entry, appendNowMs).batchFull) this.#wake();
       }
     } catch (err) {
       // Messages buffered before the failure are still sent; their outcome is not reported.
-      for (const r of results) r.catch(() => {});
+      call.settled = true;
       this.#wake();
       throw err;
     }
+    if (prepared.length === 0) call.resolve([]);
     this.#wake();
-    return await Promise.all(results);
+    return await done;
   }
 
   /** Sends everything buffered now (no lingering) and waits until all of it is answered. */
@@ -823,13 +849,20 @@ export class Producer<K = Payload, V = Payload> {
   #complete(batch: Batch, baseOffset: bigint): void {
     this.#release(batch.recordBytes);
     this.#busy.delete(batch.key);
-    batch.records.forEach((r, i) =>
-      r.handle.resolve({
-        topic: batch.topic,
-        partition: batch.partition,
+    const { topic, partition, records } = batch;
+    for (let i = 0; i < records.length; i++) {
+      const { call, index } = records[i].handle;
+      if (call.settled) continue;
+      call.results[index] = {
+        topic,
+        partition,
         offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
-      })
-    );
+      };
+      if (--call.remaining === 0) {
+        call.settled = true;
+        call.resolve(call.results);
+      }
+    }
     this.#wake();
   }
 
@@ -912,7 +945,12 @@ export class Producer<K = Payload, V = Payload> {
       );
     }
     this.#txn?.batchFailed(reported);
-    for (const r of batch.records) r.handle.reject(reported);
+    for (const r of batch.records) {
+      const { call } = r.handle;
+      if (call.settled) continue;
+      call.settled = true;
+      call.reject(reported);
+    }
     this.#wake();
   }
 

@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { ConfigError, loadConfig } from "@kafka-analog/lib/config";
+import { ConfigError, listenerLimits, loadConfig } from "@kafka-analog/lib/config";
 import { createLogger } from "@kafka-analog/lib/log";
 import { messageOf, serveFrames } from "@kafka-analog/lib/net";
 import { sleep } from "@kafka-analog/lib/async";
@@ -86,19 +86,21 @@ const coordinator: Coordinator = new Coordinator({
 
 let consoleServer;
 try {
-  serveFrames(createCoordinatorHandler(coordinator), {
+  serveFrames(createCoordinatorHandler(coordinator, { config }), {
     // Brokers forward many clients' group requests over one connection; JoinGroup parks.
     concurrent: true,
     hostname: config.coordinator.host,
     port: config.coordinator.port,
     signal: controller.signal,
     logger,
+    limits: listenerLimits(config, "coordinator"),
   });
   consoleServer = serveConsole(coordinator, {
     hostname: config.coordinator.host,
     port: config.coordinator.consolePort,
     signal: controller.signal,
     logger,
+    limits: listenerLimits(config, "console"),
   });
 } catch (err) {
   console.error(

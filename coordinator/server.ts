@@ -20,6 +20,8 @@ import {
 } from "@kafka-analog/lib/protocol";
 import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import { COORDINATOR_OWNED_API_KEYS } from "@kafka-analog/lib/cluster";
+import { type Config, DEFAULT_CONFIG } from "@kafka-analog/lib/config";
+import { createPartitions, describeConfigs } from "./admin_requests.ts";
 import type { Coordinator } from "./coordinator.ts";
 import { handleInitProducerId } from "./producer_ids.ts";
 import { handleSchemaRegistryRequest } from "./schema_registry.ts";
@@ -40,6 +42,8 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.ApiVersions,
   ApiKey.CreateTopics,
   ApiKey.DeleteTopics,
+  ApiKey.CreatePartitions,
+  ApiKey.DescribeConfigs,
   ApiKey.BrokerRegistration,
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
@@ -48,10 +52,15 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ...COORDINATOR_OWNED_API_KEYS,
 ];
 
-/** Builds the frame handler for the cluster port. */
+/**
+ * Builds the frame handler for the cluster port. `config` (default: all
+ * defaults) is what DescribeConfigs reports as broker and default topic configs.
+ */
 export function createCoordinatorHandler(
   coordinator: Coordinator,
+  options: { config?: Config } = {},
 ): (frame: Uint8Array) => Promise<Uint8Array> {
+  const config = options.config ?? DEFAULT_CONFIG;
   return async (frame) => {
     let request;
     try {
@@ -77,6 +86,13 @@ export function createCoordinatorHandler(
         return reply(ApiKey.CreateTopics, await coordinator.createTopics(request.body));
       case ApiKey.DeleteTopics:
         return reply(ApiKey.DeleteTopics, await coordinator.deleteTopics(request.body));
+      case ApiKey.CreatePartitions:
+        return reply(ApiKey.CreatePartitions, await createPartitions(coordinator, request.body));
+      case ApiKey.DescribeConfigs:
+        return reply(
+          ApiKey.DescribeConfigs,
+          describeConfigs(coordinator, config, request.body),
+        );
       case ApiKey.BrokerRegistration:
         return reply(ApiKey.BrokerRegistration, {
           payload: coordinator.register(request.body.payload),

@@ -35,6 +35,21 @@ export function brokerAddresses(config: Config): string[] {
   return brokerIdsOf(config).map((id) => `${config.broker.host}:${config.broker.basePort + id}`);
 }
 
+/**
+ * Every broker's advertised address (what clients and peers dial), in id
+ * order: the listen address unless `broker.advertised_base_port` puts a proxy
+ * in front.
+ */
+export function advertisedBrokerAddresses(config: Config): string[] {
+  const base = config.broker.advertisedBasePort || config.broker.basePort;
+  return brokerIdsOf(config).map((id) => `${config.broker.host}:${base + id}`);
+}
+
+/** The address brokers dial for the coordinator (`broker.coordinator_port` may put a proxy in between). */
+export function coordinatorAddressForBrokers(config: Config): string {
+  return `${config.coordinator.host}:${config.broker.coordinatorPort || config.coordinator.port}`;
+}
+
 /** A broker's data directory. */
 export function brokerDataDir(paths: ServicePaths, id: number): string {
   return `${paths.dataDir}/broker-${id}`;
@@ -44,6 +59,10 @@ export function brokerDataDir(paths: ServicePaths, id: number): string {
 export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[] {
   const coordinator = coordinatorAddress(config);
   const brokers = brokerAddresses(config);
+  const advertised = advertisedBrokerAddresses(config);
+  const coordinatorForBrokers = coordinatorAddressForBrokers(config);
+  // Advertised addresses that differ from the listen ones (proxies): peers and gateways dial them.
+  const proxied = advertised.filter((a, i) => a !== brokers[i]);
   const configJson = JSON.stringify(toYamlKeys(config));
   const run = ["run", "--no-prompt", "--quiet"];
   const specs: ServiceSpec[] = brokerIdsOf(config).map((id) => {
@@ -52,8 +71,9 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
     // Its own port (listen), the coordinator, and its peers (replication).
     const net = [
       `${config.broker.host}:${port}`,
-      coordinator,
+      coordinatorForBrokers,
       ...brokers.filter((_, i) => i !== id),
+      ...proxied.filter((a) => a !== advertised[id]),
     ];
     return {
       name: `broker-${id}`,
@@ -75,7 +95,10 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         "--port",
         String(port),
         "--coordinator",
-        coordinator,
+        coordinatorForBrokers,
+        ...(advertised[id] === `${config.broker.host}:${port}`
+          ? []
+          : ["--advertised-port", String(config.broker.advertisedBasePort + id)]),
         "--data-dir",
         dir,
         "--config-json",
@@ -98,8 +121,17 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
       main: paths.readerMain,
     },
   ];
+  // The writer gateway's dashboard (/ui) asks the coordinator console, so only it may reach it.
+  const consoleAddress = `${config.coordinator.host}:${config.coordinator.consolePort}`;
   for (const g of gateways) {
-    const net = [`${config.gateway.host}:${g.port}`, coordinator, ...brokers];
+    const dashboard = g.kind === "producer";
+    const net = [
+      `${config.gateway.host}:${g.port}`,
+      coordinator,
+      ...brokers,
+      ...proxied,
+      ...(dashboard ? [consoleAddress] : []),
+    ];
     specs.push({
       name: g.name,
       kind: g.kind,
@@ -119,6 +151,13 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         [coordinator, ...brokers].join(","),
         // Required by the gateway itself when it binds a non-loopback address.
         ...(config.gateway.authToken === null ? [] : ["--auth-token", config.gateway.authToken]),
+        ...(dashboard ? ["--console", consoleAddress] : []),
+        "--requests-max",
+        String(config.limits.gatewayRequestsMax),
+        "--requests-per-ip-max",
+        String(config.limits.gatewayRequestsPerIpMax),
+        "--request-timeout-ms",
+        String(config.limits.gatewayRequestTimeoutMs),
       ],
       logFile: `${paths.logDir}/${g.name}.log`,
     });

@@ -107,10 +107,19 @@ function checkSpecs(config: Config): void {
     const flags = denoFlags(spec, main);
     const net = flagValues(flags, "--allow-net");
     assert.ok(net !== null);
+    // Only the writer (whose dashboard asks the console) may reach the console port.
+    const consoleAddress = `${config.coordinator.host}:${config.coordinator.consolePort}`;
+    const extra = name === "producer" ? [consoleAddress] : [];
     assert.deepEqual(
       [...net].sort(),
-      [`${config.gateway.host}:${port}`, coordinator, ...addresses].sort(),
+      [`${config.gateway.host}:${port}`, coordinator, ...addresses, ...extra].sort(),
       `${name} --allow-net`,
+    );
+    const args = spec.args;
+    assert.equal(
+      args.includes("--console") ? args[args.indexOf("--console") + 1] : null,
+      name === "producer" ? consoleAddress : null,
+      `${name} --console`,
     );
     assert.equal(flagValues(flags, "--allow-read"), null, `${name} must not read files`);
     assert.equal(flagValues(flags, "--allow-write"), null, `${name} must not write files`);
@@ -157,4 +166,33 @@ Deno.test("serviceSpecs() gives each broker its own data directory and log file"
   const logs = specs.map((s) => s.logFile);
   assert.equal(new Set(logs).size, specs.length);
   assert.ok(logs.every((l) => l.startsWith(`${PATHS.logDir}/`)));
+});
+
+Deno.test("serviceSpecs() points brokers at fault proxies when advertised/coordinator ports are set", () => {
+  const config = applyOverrides(DEFAULT_CONFIG, {
+    "coordinator.broker_count": "3",
+    "broker.base_port": "19000",
+    "broker.advertised_base_port": "19100",
+    "broker.coordinator_port": "18090",
+  });
+  const specs = serviceSpecs(config, PATHS);
+  for (const id of [0, 1, 2]) {
+    const spec = specs[id];
+    const args = spec.args.slice(spec.args.indexOf(PATHS.brokerMain) + 1);
+    const arg = (name: string) => args[args.indexOf(name) + 1];
+    assert.equal(arg("--port"), String(19000 + id), "it still listens on base_port + N");
+    assert.equal(arg("--advertised-port"), String(19100 + id));
+    assert.equal(arg("--coordinator"), "127.0.0.1:18090");
+    const net = flagValues(denoFlags(spec, PATHS.brokerMain), "--allow-net")!;
+    for (const peer of [0, 1, 2].filter((p) => p !== id)) {
+      assert.ok(net.includes(`127.0.0.1:${19100 + peer}`), `broker-${id} may dial peer proxies`);
+    }
+    assert.ok(net.includes("127.0.0.1:18090"));
+  }
+  const writer = specs.find((s) => s.name === "producer")!;
+  const net = flagValues(denoFlags(writer, PATHS.writerMain), "--allow-net")!;
+  assert.ok(net.includes("127.0.0.1:19101"), "gateways may dial the advertised addresses");
+  // Unset (the default): no --advertised-port flag.
+  const plain = serviceSpecs(DEFAULT_CONFIG, PATHS)[0].args;
+  assert.ok(!plain.includes("--advertised-port"));
 });

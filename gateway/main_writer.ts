@@ -3,7 +3,12 @@
  *
  *     deno run --allow-net=127.0.0.1 gateway/main_writer.ts \
  *       [--host 127.0.0.1] [--port 3001] [--bootstrap 127.0.0.1:9092,...] \
- *       [--auth-token T]... [--auth-token-env NAME] [--batch-max N] [--ignore-stdin]
+ *       [--auth-token T]... [--auth-token-env NAME] [--batch-max N] \
+ *       [--console 127.0.0.1:8081] [--ignore-stdin]
+ *
+ * With `--console` it serves the web dashboard at `/ui`, whose data comes
+ * from that coordinator console (the coordinator passes its console address;
+ * the process then needs net access to it too).
  *
  * Bound to anything but a loopback address it refuses to start without a
  * token. `--auth-token-env NAME` reads comma-separated tokens from the
@@ -18,6 +23,8 @@
 import { serveGateway } from "./shared/serve.ts";
 import { runGateway, startGateway } from "./shared/start.ts";
 import { createWriterApp } from "./writer/app.ts";
+import { consoleOverTcp } from "./ui/console_source.ts";
+import { createDashboard } from "./ui/routes.ts";
 
 const COMPONENT = "gateway-writer";
 
@@ -28,12 +35,23 @@ async function main(): Promise<number> {
   });
   if (start === null) return 2;
   const { flags, tokens, logger, cluster } = start;
+  const dashboard = createDashboard(cluster, {
+    console: flags.console === null ? null : consoleOverTcp(flags.console),
+    logger,
+  });
   const app = createWriterApp(cluster, {
     logger,
     authTokens: tokens,
+    dashboard,
     ...(flags.batchMessagesMax === null ? {} : { batchMessagesMax: flags.batchMessagesMax }),
   });
-  await serveGateway(app, { ...flags, logger, onStop: () => cluster.close() });
+  await serveGateway(app, {
+    ...flags,
+    logger,
+    // Live dashboard streams never finish by themselves: end them before draining.
+    onStopping: () => Promise.resolve(dashboard.close()),
+    onStop: () => cluster.close(),
+  });
   return 0;
 }
 

@@ -101,3 +101,61 @@ assert(
 );
 /** Members one consumer group may have. */
 export const GROUP_MEMBERS_MAX = 1000;
+
+/** Connections one IP address may hold on one listener (loopback clients all share 127.0.0.1). */
+export const CONNECTIONS_PER_IP_MAX = 1024;
+/** A connection that sends nothing and awaits no answer this long is closed (Kafka's connections.max.idle.ms). */
+export const CONNECTION_IDLE_TIMEOUT_MS = 600_000;
+/** Longest a peer may take to send one whole request, or to take one answer off the socket. */
+export const LISTENER_REQUEST_TIMEOUT_MS = 30_000;
+/** Answer bytes one connection may have waiting to be written; a peer that reads slower is dropped. */
+export const CONNECTION_QUEUED_BYTES_MAX = 64 * 1024 * 1024;
+/** HTTP requests one gateway handles at once; more get 429. */
+export const GATEWAY_REQUESTS_MAX = 1024;
+/** HTTP requests one IP address may have in progress on a gateway; more get 429. */
+export const GATEWAY_REQUESTS_PER_IP_MAX = 1024;
+/** Longest a gateway spends on one HTTP request (long polls included) before answering 504. */
+export const GATEWAY_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * The finite limits of one TCP listener (broker, coordinator, console). The
+ * config section `limits` sets them; {@linkcode DEFAULT_LISTENER_LIMITS} are
+ * the defaults.
+ */
+export interface ListenerLimits {
+  /** Connections open at once; more are closed on accept. */
+  readonly connectionsMax: number;
+  /** Connections from one IP address open at once; more are closed on accept. */
+  readonly connectionsPerIpMax: number;
+  /** Largest frame body; the declared length is checked before anything is allocated. */
+  readonly frameBytesMax: number;
+  /** Closes a connection that sends nothing and awaits nothing this long. */
+  readonly idleTimeoutMs: number;
+  /** Closes a connection whose request is not whole, or whose answer is not read, this long. */
+  readonly requestTimeoutMs: number;
+  /** Requests one connection may have unanswered; the listener reads no more from it meanwhile. */
+  readonly inFlightRequestsMax: number;
+  /** Answer bytes one connection may have waiting to be written; beyond, it is closed. */
+  readonly queuedBytesMax: number;
+}
+
+/** Defaults for a broker or coordinator listener. */
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = Object.freeze({
+  connectionsMax: 1024,
+  connectionsPerIpMax: CONNECTIONS_PER_IP_MAX,
+  frameBytesMax: FRAME_BYTES_MAX,
+  idleTimeoutMs: CONNECTION_IDLE_TIMEOUT_MS,
+  requestTimeoutMs: LISTENER_REQUEST_TIMEOUT_MS,
+  inFlightRequestsMax: IN_FLIGHT_REQUESTS_MAX,
+  queuedBytesMax: CONNECTION_QUEUED_BYTES_MAX,
+});
+
+assert(
+  CONNECTION_QUEUED_BYTES_MAX >= FETCH_RESPONSE_BYTES_MAX,
+  "a connection must be able to queue one full fetch answer",
+);
+assert(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX, "a per-IP limit above the total means nothing");
+assert(
+  GATEWAY_REQUEST_TIMEOUT_MS > FETCH_WAIT_MS_MAX,
+  "a gateway request must outlast the longest long poll",
+);

@@ -19,7 +19,12 @@ import {
   type RequestBodies,
   type ResponseBodies,
 } from "./protocol/mod.ts";
-import { CONNECTIONS_MAX, FRAME_BYTES_MAX, IN_FLIGHT_REQUESTS_MAX } from "./limits.ts";
+import {
+  DEFAULT_LISTENER_LIMITS,
+  FRAME_BYTES_MAX,
+  IN_FLIGHT_REQUESTS_MAX,
+  type ListenerLimits,
+} from "./limits.ts";
 import type { Logger } from "./log.ts";
 
 /** Opens a TCP connection; injected so tests and simulations can replace it. */
@@ -45,6 +50,9 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Frames queued behind a write in progress are coalesced into writes of up to this many bytes. */
+const COALESCE_BYTES_MAX = 256 * 1024;
+
 /** Splits "host:port" into its parts; bad input throws a clear Error. */
 export function parseHostPort(address: string): { hostname: string; port: number } {
   const i = address.lastIndexOf(":");
@@ -68,7 +76,9 @@ export class KafkaConnection {
   #slotWaiters: (() => void)[] = [];
   #closed = false;
   #closeError: KaError | null = null;
-  #writeChain: Promise<void> = Promise.resolve();
+  /** Frames waiting to be written, with their writers' callbacks; written in order. */
+  #writeQueue: { frame: Uint8Array; resolve(): void; reject(err: unknown): void }[] = [];
+  #writing = false;
   readonly done: Promise<void>;
 
   private constructor(address: string, conn: Deno.TcpConn, options: ConnectionOptions) {
@@ -167,17 +177,61 @@ export class KafkaConnection {
     this.#fail(KaError.of("NETWORK_EXCEPTION", `Connection to ${this.address} was closed`));
   }
 
+  /**
+   * Queues `frame`; resolves once it is written. Frames queued while a write
+   * is in progress go out together, coalesced into one buffer (one syscall)
+   * up to {@linkcode COALESCE_BYTES_MAX}.
+   */
   #write(frame: Uint8Array): Promise<void> {
-    const next = this.#writeChain.then(async () => {
-      let written = 0;
-      while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
+    const written = new Promise<void>((resolve, reject) => {
+      this.#writeQueue.push({ frame, resolve, reject });
     });
-    this.#writeChain = next.catch((err) => {
-      this.#fail(
-        KaError.of("NETWORK_EXCEPTION", `Write to ${this.address} failed: ${messageOf(err)}`),
-      );
-    });
-    return next;
+    if (!this.#writing) this.#drainWrites();
+    return written;
+  }
+
+  async #drainWrites(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#writeQueue.length > 0) {
+        let count = 1;
+        let bytes = this.#writeQueue[0].frame.length;
+        while (
+          count < this.#writeQueue.length &&
+          bytes + this.#writeQueue[count].frame.length <= COALESCE_BYTES_MAX
+        ) {
+          bytes += this.#writeQueue[count].frame.length;
+          count++;
+        }
+        const entries = this.#writeQueue.splice(0, count);
+        let out: Uint8Array;
+        if (count === 1) {
+          out = entries[0].frame;
+        } else {
+          out = new Uint8Array(bytes);
+          let at = 0;
+          for (const e of entries) {
+            out.set(e.frame, at);
+            at += e.frame.length;
+          }
+        }
+        try {
+          let written = 0;
+          while (written < out.length) written += await this.#conn.write(out.subarray(written));
+        } catch (err) {
+          const failure = KaError.of(
+            "NETWORK_EXCEPTION",
+            `Write to ${this.address} failed: ${messageOf(err)}`,
+          );
+          for (const e of [...entries, ...this.#writeQueue.splice(0)]) e.reject(failure);
+          this.#fail(failure);
+          return;
+        }
+        for (const e of entries) e.resolve();
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   async #readLoop(frameBytesMax: number): Promise<void> {
@@ -244,7 +298,12 @@ export interface ServeOptions {
   port: number;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Shorthand for `limits.connectionsMax`. */
   connectionsMax?: number;
+  /** Shorthand for `limits.frameBytesMax`. */
+  frameBytesMax?: number;
+  /** The listener's limits; each one left out takes its {@linkcode DEFAULT_LISTENER_LIMITS} value. */
+  limits?: Partial<ListenerLimits>;
   /**
    * Handle a connection's requests concurrently and answer each as it is
    * ready (out of order). Only for our own internal links, whose client
@@ -252,7 +311,6 @@ export interface ServeOptions {
    * requests that brokers forward over one shared connection.
    */
   concurrent?: boolean;
-  frameBytesMax?: number;
   /** Replaces Deno.listen (tests, simulation). */
   listen?: (options: { hostname: string; port: number }) => Deno.TcpListener;
 }
@@ -261,21 +319,334 @@ export interface ServeOptions {
 export interface FrameServer {
   readonly port: number;
   readonly closed: Promise<void>;
+  /** Connections open now. */
+  readonly connections: number;
   close(): void;
 }
 
+/** "closing connection" lines one listener logs a second at most. */
+const CLOSE_LOG_LINES_PER_SECOND = 20;
+
+/** First read buffer of a connection; it doubles up to READ_BUFFER_BYTES_MAX while reads fill it. */
+const READ_BUFFER_BYTES_MIN = 4 * 1024;
+const READ_BUFFER_BYTES_MAX = 64 * 1024;
+
 /**
- * Listens and answers each connection's requests in order. A handler that
- * throws closes that one connection with a logged reason; the server goes on.
+ * Reads a connection into a buffer that starts small and grows while reads
+ * fill it, so a thousand idle connections cost kilobytes, not 64 MiB.
+ */
+export class GrowingReader {
+  #buf = new Uint8Array(READ_BUFFER_BYTES_MIN);
+  readonly #conn: Deno.Conn;
+
+  /** Reads from `conn`. */
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** The next bytes (a view valid until the next call), or null at end of stream. */
+  async read(): Promise<Uint8Array | null> {
+    const n = await this.#conn.read(this.#buf);
+    if (n === null) return null;
+    const chunk = this.#buf.subarray(0, n);
+    if (n === this.#buf.length && this.#buf.length < READ_BUFFER_BYTES_MAX) {
+      const full = chunk.slice();
+      this.#buf = new Uint8Array(this.#buf.length * 2);
+      return full;
+    }
+    return chunk;
+  }
+}
+
+/**
+ * One connection as a {@linkcode ListenerGuard} sees it: its peer, its clocks
+ * and its queued answer bytes. The serving loop reports what it does; the
+ * guard's sweep closes the connection when a limit is passed.
+ */
+export class GuardedConnection {
+  /** "host:port" of the peer. */
+  readonly peer: string;
+  /** The peer's IP address (per-IP accounting). */
+  readonly ip: string;
+  readonly #conn: Deno.Conn;
+  readonly #now: () => number;
+  /** "reading": waiting for bytes; "busy": handling, or blocked on backpressure. */
+  #state: "reading" | "busy" = "reading";
+  #idleSince: number;
+  /** When the partly received request must be whole, or null. */
+  #requestDeadline: number | null = null;
+  #busySince: number | null = null;
+  #framesSeen = -1;
+  /** Requests being handled (concurrent listeners handle several). */
+  #working = 0;
+  #queuedBytes = 0;
+  /** When the answer being written must have made progress, or null. */
+  #writeDeadline: number | null = null;
+  #closedReason: string | null = null;
+
+  /** Wraps `conn`; `now` is the clock of the guard. */
+  constructor(conn: Deno.Conn, now: () => number) {
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.peer = `${addr.hostname}:${addr.port}`;
+    this.ip = addr.hostname;
+    this.#conn = conn;
+    this.#now = now;
+    this.#idleSince = now();
+  }
+
+  /** Why the guard closed this connection, or null. */
+  get closedReason(): string | null {
+    return this.#closedReason;
+  }
+
+  /** Answer bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /**
+   * Called before each read: `partial` says whether a request is partly
+   * received, `framesSeen` counts the frames completed so far (a new partial
+   * frame gets a fresh deadline; time spent busy does not count against it).
+   */
+  reading(partial: boolean, framesSeen: number, requestTimeoutMs: number): void {
+    const now = this.#now();
+    if (!partial) {
+      this.#requestDeadline = null;
+    } else if (this.#requestDeadline === null || framesSeen !== this.#framesSeen) {
+      this.#requestDeadline = now + requestTimeoutMs;
+    } else if (this.#busySince !== null) {
+      this.#requestDeadline += now - this.#busySince;
+    }
+    this.#framesSeen = framesSeen;
+    this.#busySince = null;
+    this.#state = "reading";
+    this.#idleSince = now;
+  }
+
+  /** Called when the loop stops reading (handling a request, or waiting for a slot). */
+  busy(): void {
+    if (this.#state === "busy") return;
+    this.#state = "busy";
+    this.#busySince = this.#now();
+  }
+
+  /** A request started (true) or finished (false) being handled. */
+  working(started: boolean): void {
+    this.#working += started ? 1 : -1;
+    if (!started) this.#idleSince = this.#now();
+  }
+
+  /**
+   * Accounts `bytes` of answer about to be queued. False when they would
+   * pass `queuedBytesMax` while others wait (one answer alone always fits).
+   */
+  enqueue(bytes: number, queuedBytesMax: number): boolean {
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > queuedBytesMax) return false;
+    this.#queuedBytes += bytes;
+    return true;
+  }
+
+  /** `bytes` of answer reached the socket (progress resets the write deadline). */
+  wrote(bytes: number, requestTimeoutMs: number): void {
+    this.#queuedBytes -= bytes;
+    const now = this.#now();
+    this.#writeDeadline = this.#queuedBytes > 0 ? now + requestTimeoutMs : null;
+    this.#idleSince = now;
+  }
+
+  /** Starts the write deadline if it is not running. */
+  writing(requestTimeoutMs: number): void {
+    this.#writeDeadline ??= this.#now() + requestTimeoutMs;
+  }
+
+  /** The limit this connection has passed at `now`, or null. */
+  expired(now: number, limits: ListenerLimits): string | null {
+    if (this.#writeDeadline !== null && now > this.#writeDeadline) {
+      return `an answer was not read for ${limits.requestTimeoutMs} ms`;
+    }
+    if (this.#state !== "reading") return null;
+    if (this.#requestDeadline !== null) {
+      return now > this.#requestDeadline
+        ? `a request was not received whole within ${limits.requestTimeoutMs} ms`
+        : null;
+    }
+    if (
+      this.#working === 0 && this.#queuedBytes === 0 && now - this.#idleSince > limits.idleTimeoutMs
+    ) {
+      return `idle for ${limits.idleTimeoutMs} ms`;
+    }
+    return null;
+  }
+
+  /** Closes the socket (the serving loop's pending read then ends); records why. */
+  close(reason: string): void {
+    this.#closedReason ??= reason;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Admission and timeouts for one listener: counts connections in total and
+ * per IP (refusing more, with a rate-limited log line), and sweeps its
+ * connections on one timer, closing those past their idle or request
+ * timeout. Used by {@linkcode serveFrames} and the console listener.
+ */
+export class ListenerGuard {
+  /** The limits in force. */
+  readonly limits: ListenerLimits;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+  readonly #conns = new Set<GuardedConnection>();
+  readonly #perIp = new Map<string, number>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #refused = 0;
+  #refusedLoggedAt = -Infinity;
+  #closesLogged = 0;
+  #closesSuppressed = 0;
+  #closesWindowStart = -Infinity;
+
+  /** Starts the sweep timer; call {@linkcode ListenerGuard.stop} to end it. */
+  constructor(
+    limits: Partial<ListenerLimits>,
+    options: { logger?: Logger; now?: () => number } = {},
+  ) {
+    this.limits = { ...DEFAULT_LISTENER_LIMITS, ...withoutUndefined(limits) };
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new RangeError(`Listener limit '${name}' must be a positive integer: got ${value}`);
+      }
+    }
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    const tickMs = Math.max(
+      10,
+      Math.min(
+        1_000,
+        Math.floor(Math.min(this.limits.idleTimeoutMs, this.limits.requestTimeoutMs) / 4),
+      ),
+    );
+    this.#timer = setInterval(() => this.sweep(), tickMs);
+    Deno.unrefTimer(this.#timer);
+  }
+
+  /** Connections admitted and not yet released. */
+  get size(): number {
+    return this.#conns.size;
+  }
+
+  /**
+   * Admits `conn`, or closes it and returns null when the listener is at its
+   * total or per-IP limit.
+   */
+  admit(conn: Deno.Conn): GuardedConnection | null {
+    const guarded = new GuardedConnection(conn, this.#now);
+    const fromIp = this.#perIp.get(guarded.ip) ?? 0;
+    let reason: string | null = null;
+    if (this.#conns.size >= this.limits.connectionsMax) {
+      reason = `too many connections (connectionsMax ${this.limits.connectionsMax})`;
+    } else if (fromIp >= this.limits.connectionsPerIpMax) {
+      reason = `too many connections from ${guarded.ip} ` +
+        `(connectionsPerIpMax ${this.limits.connectionsPerIpMax})`;
+    }
+    if (reason !== null) {
+      guarded.close(reason);
+      this.#refused++;
+      const now = this.#now();
+      // One line a second at most, however hard the flood.
+      if (now - this.#refusedLoggedAt >= 1_000) {
+        this.#logger?.warn("refusing connections", {
+          reason,
+          peer: guarded.peer,
+          refused: this.#refused,
+        });
+        this.#refusedLoggedAt = now;
+        this.#refused = 0;
+      }
+      return null;
+    }
+    this.#conns.add(guarded);
+    this.#perIp.set(guarded.ip, fromIp + 1);
+    return guarded;
+  }
+
+  /** Forgets `guarded` (its connection ended). */
+  release(guarded: GuardedConnection): void {
+    if (!this.#conns.delete(guarded)) return;
+    const fromIp = (this.#perIp.get(guarded.ip) ?? 1) - 1;
+    if (fromIp <= 0) this.#perIp.delete(guarded.ip);
+    else this.#perIp.set(guarded.ip, fromIp);
+  }
+
+  /**
+   * Logs that a connection is being closed and why, at most
+   * {@linkcode CLOSE_LOG_LINES_PER_SECOND} lines a second: a flood of bad
+   * frames must not become a flood of log lines. The next line after a
+   * suppressed burst says how many were left out.
+   */
+  logClose(peer: string, reason: string, level: "info" | "warn" = "warn"): void {
+    const now = this.#now();
+    if (now - this.#closesWindowStart >= 1_000) {
+      this.#closesWindowStart = now;
+      this.#closesLogged = 0;
+    }
+    if (this.#closesLogged >= CLOSE_LOG_LINES_PER_SECOND) {
+      this.#closesSuppressed++;
+      return;
+    }
+    this.#closesLogged++;
+    const suppressed = this.#closesSuppressed;
+    this.#closesSuppressed = 0;
+    this.#logger?.[level](
+      "closing connection",
+      suppressed > 0 ? { peer, reason, suppressed } : { peer, reason },
+    );
+  }
+
+  /** Closes every connection past a limit (the timer calls this). */
+  sweep(): void {
+    const now = this.#now();
+    for (const guarded of this.#conns) {
+      const reason = guarded.expired(now, this.limits);
+      if (reason === null) continue;
+      this.logClose(guarded.peer, reason, "info");
+      guarded.close(reason);
+    }
+  }
+
+  /** Closes every connection and stops the timer. */
+  stop(): void {
+    clearInterval(this.#timer);
+    for (const guarded of this.#conns) guarded.close("listener closing");
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
+}
+
+/**
+ * Listens and answers each connection's requests in order, within the
+ * listener's {@linkcode ListenerLimits}. A handler that throws closes that
+ * one connection with a logged reason; the server goes on.
  */
 export function serveFrames(handler: FrameHandler, options: ServeOptions): FrameServer {
   const listener = (options.listen ?? Deno.listen)({
     hostname: options.hostname,
     port: options.port,
   });
-  const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX;
-  const frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX;
-  const conns = new Set<Deno.TcpConn>();
+  const guard = new ListenerGuard({
+    ...options.limits,
+    ...withoutUndefined({
+      connectionsMax: options.connectionsMax,
+      frameBytesMax: options.frameBytesMax,
+    }),
+  }, { logger: options.logger });
+  const limits = guard.limits;
   let closing = false;
   const close = () => {
     if (closing) return;
@@ -283,61 +654,82 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     try {
       listener.close();
     } catch { /* already closed */ }
-    for (const conn of conns) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
+    guard.stop();
   };
   options.signal?.addEventListener("abort", close, { once: true });
 
-  async function handle(conn: Deno.TcpConn): Promise<void> {
-    const addr = conn.remoteAddr;
-    const peer = `${addr.hostname}:${addr.port}`;
-    const decoder = new FrameDecoder({ frameBytesMax });
-    const buf = new Uint8Array(64 * 1024);
+  async function handle(conn: Deno.TcpConn, guarded: GuardedConnection): Promise<void> {
+    const peer = guarded.peer;
+    const decoder = new FrameDecoder({ frameBytesMax: limits.frameBytesMax });
+    const reader = new GrowingReader(conn);
     const pending = new Set<Promise<void>>();
+    let framesSeen = 0;
     let writes: Promise<void> = Promise.resolve();
     // Writes are chained so concurrent answers never interleave their bytes.
     const send = (response: Uint8Array): Promise<void> => {
+      if (!guarded.enqueue(response.length, limits.queuedBytesMax)) {
+        const reason = `more than ${limits.queuedBytesMax} answer bytes queued (queuedBytesMax)`;
+        guard.logClose(peer, reason);
+        guarded.close(reason);
+        return Promise.resolve();
+      }
       writes = writes.then(async () => {
+        guarded.writing(limits.requestTimeoutMs);
         let written = 0;
-        while (written < response.length) written += await conn.write(response.subarray(written));
+        try {
+          while (written < response.length) {
+            const n = await conn.write(response.subarray(written));
+            written += n;
+            guarded.wrote(n, limits.requestTimeoutMs);
+          }
+        } finally {
+          if (written < response.length) guarded.wrote(response.length - written, 0);
+        }
       });
       return writes;
+    };
+    const fail = (err: unknown) => {
+      if (!closing && guarded.closedReason === null && !isDisconnect(err)) {
+        guard.logClose(peer, messageOf(err));
+      }
+      guarded.close(messageOf(err));
     };
     try {
       conn.setNoDelay(true);
       while (true) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        for (const frame of decoder.push(buf.subarray(0, n))) {
+        guarded.reading(decoder.buffered > 0, framesSeen, limits.requestTimeoutMs);
+        const chunk = await reader.read();
+        if (chunk === null) break;
+        const frames = decoder.push(chunk);
+        framesSeen += frames.length;
+        for (const frame of frames) {
           if (options.concurrent) {
+            guarded.working(true);
             const task = Promise.resolve().then(() => handler(frame, peer)).then(
               (response) => (response ? send(response) : undefined),
-            ).catch((err) => {
-              if (!closing && !isDisconnect(err)) {
-                options.logger?.warn("closing connection", { peer, reason: messageOf(err) });
-              }
-              try {
-                conn.close();
-              } catch { /* already closed */ }
-            });
+            ).catch(fail).finally(() => guarded.working(false));
             pending.add(task);
             task.finally(() => pending.delete(task));
-            if (pending.size >= IN_FLIGHT_REQUESTS_MAX) await Promise.race(pending);
+            if (pending.size >= limits.inFlightRequestsMax) {
+              guarded.busy();
+              await Promise.race(pending);
+            }
             continue;
           }
-          const response = await handler(frame, peer);
-          if (response) await send(response);
+          guarded.busy();
+          guarded.working(true);
+          try {
+            const response = await handler(frame, peer);
+            if (response) await send(response);
+          } finally {
+            guarded.working(false);
+          }
         }
       }
     } catch (err) {
-      if (!closing && !isDisconnect(err)) {
-        options.logger?.warn("closing connection", { peer, reason: messageOf(err) });
-      }
+      fail(err);
     } finally {
-      conns.delete(conn);
+      guard.release(guarded);
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -356,16 +748,24 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
         await sleep(100);
         continue;
       }
-      if (conns.size >= connectionsMax) {
-        options.logger?.warn("refusing connection: too many open", { connectionsMax });
-        conn.close();
-        continue;
+      if (closing) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+        break;
       }
-      conns.add(conn);
-      handle(conn);
+      const guarded = guard.admit(conn);
+      if (guarded !== null) handle(conn, guarded);
     }
   })();
-  return { port: (listener.addr as Deno.NetAddr).port, closed, close };
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    closed,
+    close,
+    get connections() {
+      return guard.size;
+    },
+  };
 }
 
 function isDisconnect(err: unknown): boolean {

@@ -62,6 +62,10 @@ export async function startCluster(
     storage?: "memory" | "disk";
     /** Reuse this directory (restart a stopped cluster); it is kept on stop. */
     dir?: string;
+    /** More `broker:` keys for config.yaml (e.g. `advertised_base_port` for a fault proxy). */
+    brokerConfig?: Record<string, string | number>;
+    /** More environment for the coordinator, which its children inherit (e.g. libfaketime). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestCluster> {
   const ports = portsFor(base);
@@ -81,6 +85,7 @@ export async function startCluster(
       `  base_port: ${ports.brokerBase}`,
       `  data_dir: ${dir}/data`,
       `  storage: ${options.storage ?? "memory"}`,
+      ...Object.entries(options.brokerConfig ?? {}).map(([k, v]) => `  ${k}: ${v}`),
       "gateway:",
       `  writer_port: ${ports.writer}`,
       `  reader_port: ${ports.reader}`,
@@ -96,7 +101,9 @@ export async function startCluster(
       "--allow-net",
       `--allow-read=${ROOT},${dir}`,
       `--allow-write=${dir}`,
-      `--allow-run=${deno}`,
+      // Deno lets a process pass LD_PRELOAD (libfaketime) on to its children only with a
+      // blanket --allow-run.
+      options.env?.LD_PRELOAD ? "--allow-run" : `--allow-run=${deno}`,
       `${ROOT}/coordinator/main.ts`,
       "--config",
       configFile,
@@ -105,7 +112,7 @@ export async function startCluster(
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
   }).spawn();
   let out = "";
   const decoder = new TextDecoder();

@@ -33,6 +33,9 @@ const { values } = parseArgs({
     "transactional-id": { type: "string" },
     "session-timeout-ms": { type: "string", default: "3000" },
     "max-bytes": { type: "string", default: "1" },
+    // Chaos harness: tag each copy with its transaction (`<value>|w<pid>-t<n>`) and print
+    // every transaction's output values, so aborted reads can be told from committed ones.
+    tag: { type: "boolean", default: false },
   },
 });
 const client = createClient({
@@ -76,6 +79,19 @@ const consumer = client.groupConsumer({
 });
 consumer.subscribe([values.in!]);
 
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+let txnSeq = 0;
+let txnValues: string[] = [];
+const txnTag = () => `w${Deno.pid}-t${txnSeq}`;
+/** The current transaction's tag and output values (with --tag), then the next transaction. */
+function endTxn(): { txn?: string; values?: string[] } {
+  const out = values.tag ? { txn: txnTag(), values: txnValues } : {};
+  txnSeq++;
+  txnValues = [];
+  return out;
+}
+
 let exitCode = 0;
 let producer = newProducer();
 while (!controller.signal.aborted) {
@@ -87,12 +103,14 @@ while (!controller.signal.aborted) {
     await consumeTransformProduce({
       consumer,
       producer,
-      transform: (m) => ({
-        topic: values.out!,
-        partition: m.partition,
-        key: m.key,
-        value: m.value,
-      }),
+      transform: (m) => {
+        if (!values.tag) {
+          return { topic: values.out!, partition: m.partition, key: m.key, value: m.value };
+        }
+        const tagged = `${dec.decode(m.value ?? new Uint8Array())}|${txnTag()}`;
+        txnValues.push(tagged);
+        return { topic: values.out!, partition: m.partition, key: m.key, value: enc.encode(tagged) };
+      },
       signal: controller.signal,
       onTransaction: (o) =>
         print({
@@ -100,6 +118,7 @@ while (!controller.signal.aborted) {
           inputCount: o.inputCount,
           offsets: o.offsets.map((x) => ({ partition: x.partition, offset: x.offset })),
           error: o.error === undefined ? undefined : String(o.error),
+          ...endTxn(),
         }),
     });
   } catch (err) {
@@ -108,7 +127,7 @@ while (!controller.signal.aborted) {
       exitCode = 1;
       break;
     }
-    print({ event: "fenced", error: String(err) });
+    print({ event: "fenced", error: String(err), ...endTxn() });
     await producer.close().catch(() => {});
     producer = newProducer();
   }

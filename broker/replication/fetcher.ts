@@ -276,7 +276,9 @@ export class ReplicaFetchers {
         replica.needsTruncation = true; // a gap: re-check against the leader
         return;
       }
-      replica.log.appendReplica(bytes.slice(), header);
+      // Stored as a view of the response frame, not copied: every batch of a fetch is normally
+      // appended, so the frame holds little else (the leader's answer is whole batches).
+      replica.log.appendReplica(bytes, header);
       replica.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
       replica.producers.record(header, header.baseOffset);
       replica.txns.onBatch(header, bytes);

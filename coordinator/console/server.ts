@@ -12,9 +12,13 @@
  *
  * `quit` over TCP ends that connection only; it never shuts the cluster down.
  * Bad input never stops the listener: a line over CONSOLE_LINE_BYTES_MAX
- * gets an error and the connection is closed, and at most
- * CONSOLE_CONNECTIONS_MAX connections are served at once (more are closed
- * on accept).
+ * gets an error and the connection is closed, and the listener keeps the
+ * limits of a {@linkcode ListenerGuard}: at most `connectionsMax`
+ * connections (CONSOLE_CONNECTIONS_MAX by default) and `connectionsPerIpMax`
+ * per IP are served at once (more are closed on accept), an idle connection
+ * is closed after `idleTimeoutMs`, and a request (a frame, or a line) that is
+ * not whole within `requestTimeoutMs`, or an answer not read within it,
+ * closes the connection.
  * @module
  */
 import { ApiKey, decodeRequest, RequestDecodeError } from "@kafka-analog/lib/protocol";
@@ -23,9 +27,16 @@ import {
   CONSOLE_CONNECTIONS_MAX,
   CONSOLE_LINE_BYTES_MAX,
   CONSOLE_REQUEST_BYTES_MAX,
+  type ListenerLimits,
 } from "@kafka-analog/lib/limits";
 import { KaError } from "@kafka-analog/lib/errors";
 import { createLogger, type Logger } from "@kafka-analog/lib/log";
+import {
+  GrowingReader,
+  type GuardedConnection,
+  ListenerGuard,
+  messageOf,
+} from "@kafka-analog/lib/net";
 import type { ConsoleBackend } from "./backend.ts";
 import { answerLine, type ConsoleAnswer, errorAnswer, formatError } from "./commands.ts";
 import { PROMPT } from "./repl.ts";
@@ -42,6 +53,11 @@ export interface ConsoleServerOptions {
   logger?: Logger;
   /** Connections served at once; defaults to CONSOLE_CONNECTIONS_MAX. */
   connectionsMax?: number;
+  /**
+   * The listener's limits (config `limits.*`); `frameBytesMax` is capped at
+   * CONSOLE_REQUEST_BYTES_MAX and `connectionsMax` above wins over the one here.
+   */
+  limits?: Partial<ListenerLimits>;
 }
 
 /** A running console listener. */
@@ -52,15 +68,37 @@ export interface ConsoleServer {
   closed: Promise<void>;
 }
 
-const READ_BUFFER_BYTES = 64 * 1024;
 /** Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin. */
 const ACCEPT_RETRY_MS = 100;
 const ENCODER = new TextEncoder();
 
-/** Writes all of `bytes` (Deno.Conn.write may write part of them). */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** One connection's socket, its guard record and the limits in force. */
+interface Link {
+  conn: Deno.Conn;
+  guarded: GuardedConnection;
+  limits: ListenerLimits;
+  reader: GrowingReader;
+}
+
+/**
+ * Writes all of `bytes` (Deno.Conn.write may write part of them); the guard
+ * closes the connection if the peer does not take them within the request
+ * timeout.
+ */
+async function writeAll(link: Link, bytes: Uint8Array): Promise<void> {
+  const { conn, guarded, limits } = link;
+  guarded.enqueue(bytes.length, limits.queuedBytesMax);
+  guarded.writing(limits.requestTimeoutMs);
   let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+  try {
+    while (offset < bytes.length) {
+      const n = await conn.write(bytes.subarray(offset));
+      offset += n;
+      guarded.wrote(n, limits.requestTimeoutMs);
+    }
+  } finally {
+    if (offset < bytes.length) guarded.wrote(bytes.length - offset, 0);
+  }
 }
 
 /**
@@ -71,6 +109,11 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 export class LineSplitter {
   #pending: Uint8Array = new Uint8Array(0);
   readonly #lineBytesMax: number;
+
+  /** Bytes of a line received without its end yet. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
 
   /** `lineBytesMax` bounds both a line and the bytes held while waiting for its end. */
   constructor(lineBytesMax: number) {
@@ -110,14 +153,22 @@ export function serveConsole(
   options: ConsoleServerOptions,
 ): ConsoleServer {
   const logger = options.logger ?? createLogger("console");
-  const connectionsMax = options.connectionsMax ?? CONSOLE_CONNECTIONS_MAX;
+  const guard = new ListenerGuard({
+    ...options.limits,
+    connectionsMax: options.connectionsMax ?? options.limits?.connectionsMax ??
+      CONSOLE_CONNECTIONS_MAX,
+    frameBytesMax: Math.min(
+      options.limits?.frameBytesMax ?? CONSOLE_REQUEST_BYTES_MAX,
+      CONSOLE_REQUEST_BYTES_MAX,
+    ),
+  }, { logger });
+  const limits = guard.limits;
   const listener = Deno.listen({
     hostname: options.hostname,
     port: options.port,
     transport: "tcp",
   });
   const port = listener.addr.port;
-  const conns = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
   let stopping = false;
 
@@ -129,7 +180,7 @@ export function serveConsole(
     } catch {
       // Already closed.
     }
-    for (const conn of conns) closeQuietly(conn);
+    guard.stop();
   }
 
   if (options.signal?.aborted) stop();
@@ -150,22 +201,32 @@ export function serveConsole(
         closeQuietly(conn);
         break;
       }
-      if (conns.size >= connectionsMax) {
-        logger.warn("console connection refused: too many connections", { connectionsMax });
-        closeQuietly(conn);
-        continue;
-      }
-      conns.add(conn);
-      const handler = serveConnection(conn, backend, logger)
+      const guarded = guard.admit(conn);
+      if (guarded === null) continue;
+      const link = { conn, guarded, limits, reader: new GrowingReader(conn) };
+      // Per-connection warnings (bad frames, long lines) go through the guard's
+      // rate limit: a flood of bad input must not become a flood of log lines.
+      const connectionLogger: Logger = {
+        debug: (msg, fields) => logger.debug(msg, fields),
+        info: (msg, fields) => logger.info(msg, fields),
+        error: (msg, fields) => logger.error(msg, fields),
+        warn: (msg, fields) =>
+          guard.logClose(
+            guarded.peer,
+            fields?.err === undefined ? msg : `${msg}: ${messageOf(fields.err)}`,
+          ),
+      };
+      const handler = serveConnection(link, backend, connectionLogger)
         .catch((err) => {
           // A client hanging up mid-answer is normal for `nc`; anything else is worth a look.
           const hungUp = err instanceof Deno.errors.BrokenPipe ||
             err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BadResource;
-          if (hungUp) logger.debug("console client hung up", { err });
-          else logger.warn("console connection failed", { err });
+          if (hungUp || guarded.closedReason !== null) {
+            logger.debug("console client hung up", { err });
+          } else logger.warn("console connection failed", { err });
         })
         .finally(() => {
-          conns.delete(conn);
+          guard.release(guarded);
           closeQuietly(conn);
           handlers.delete(handler);
         });
@@ -188,40 +249,52 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-/** Reads into `buf`; null at end of input or when the connection was closed under us. */
-async function readSome(conn: Deno.Conn, buf: Uint8Array): Promise<Uint8Array | null> {
-  let n: number | null;
+/**
+ * Reads the next bytes; null at end of input or when the connection was
+ * closed under us (by the guard, or the listener stopping). `partial` says
+ * whether a request is partly received, `requests` counts those completed.
+ */
+async function readSome(
+  link: Link,
+  partial: boolean,
+  requests: number,
+): Promise<Uint8Array | null> {
+  link.guarded.reading(partial, requests, link.limits.requestTimeoutMs);
   try {
-    n = await conn.read(buf);
+    return await link.reader.read();
   } catch (err) {
-    if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset) {
+    if (
+      err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset ||
+      err instanceof Deno.errors.Interrupted
+    ) {
       return null;
     }
     throw err;
+  } finally {
+    link.guarded.busy();
   }
-  return n === null ? null : buf.subarray(0, n);
 }
 
 async function serveConnection(
-  conn: Deno.Conn,
+  link: Link,
   backend: ConsoleBackend,
   logger: Logger,
 ): Promise<void> {
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
-  const first = await readSome(conn, buf);
+  const first = await readSome(link, false, 0);
   if (first === null || first.length === 0) return;
-  if (first[0] === 0x00) await serveFramed(conn, backend, logger, first, buf);
-  else await serveText(conn, backend, logger, first, buf);
+  // The reader reuses its buffer: keep a copy of the first chunk.
+  if (first[0] === 0x00) await serveFramed(link, backend, logger, first.slice());
+  else await serveText(link, backend, logger, first.slice());
 }
 
 async function serveFramed(
-  conn: Deno.Conn,
+  link: Link,
   backend: ConsoleBackend,
   logger: Logger,
   first: Uint8Array,
-  buf: Uint8Array,
 ): Promise<void> {
-  const decoder = new FrameDecoder({ frameBytesMax: CONSOLE_REQUEST_BYTES_MAX });
+  const decoder = new FrameDecoder({ frameBytesMax: link.limits.frameBytesMax });
+  let requests = 0;
   let chunk: Uint8Array | null = first;
   while (chunk !== null) {
     let frames: Uint8Array[];
@@ -231,13 +304,14 @@ async function serveFramed(
       logger.warn("console connection closed: bad frame", { err });
       return;
     }
+    requests += frames.length;
     for (const frame of frames) {
       const { correlationId, answer } = await answerFrame(frame, backend, logger);
       if (answer === null) return;
-      await writeAll(conn, encodeConsoleResponse(correlationId, answer));
+      await writeAll(link, encodeConsoleResponse(correlationId, answer));
       if (answer.quit) return;
     }
-    chunk = await readSome(conn, buf);
+    chunk = await readSome(link, decoder.buffered > 0, requests);
   }
 }
 
@@ -280,24 +354,25 @@ async function answerFrame(
 }
 
 async function serveText(
-  conn: Deno.Conn,
+  link: Link,
   backend: ConsoleBackend,
   logger: Logger,
   first: Uint8Array,
-  buf: Uint8Array,
 ): Promise<void> {
   const splitter = new LineSplitter(CONSOLE_LINE_BYTES_MAX);
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  let requests = 0;
   let chunk: Uint8Array | null = first;
   while (chunk !== null) {
     const { lines, overflow } = splitter.push(chunk);
+    requests += lines.length;
     for (const bytes of lines) {
       let line: string;
       try {
         line = decoder.decode(bytes);
       } catch {
         await writeAll(
-          conn,
+          link,
           ENCODER.encode(
             `${formatError(KaError.of("INVALID_COMMAND", "Line is not valid UTF-8"))}\n${PROMPT}`,
           ),
@@ -305,15 +380,15 @@ async function serveText(
         continue;
       }
       if (line.trim() === "") {
-        await writeAll(conn, ENCODER.encode(PROMPT));
+        await writeAll(link, ENCODER.encode(PROMPT));
         continue;
       }
       const answer = await answerLine(line, backend);
       if (answer.quit) {
-        await writeAll(conn, ENCODER.encode(`${answer.text}\n`));
+        await writeAll(link, ENCODER.encode(`${answer.text}\n`));
         return;
       }
-      await writeAll(conn, ENCODER.encode(`${answer.text}\n${PROMPT}`));
+      await writeAll(link, ENCODER.encode(`${answer.text}\n${PROMPT}`));
     }
     if (overflow) {
       const error = KaError.of(
@@ -321,9 +396,9 @@ async function serveText(
         `Line is longer than ${CONSOLE_LINE_BYTES_MAX} bytes; closing the connection`,
       );
       logger.warn("console connection closed: line too long");
-      await writeAll(conn, ENCODER.encode(`${formatError(error)}\n`));
+      await writeAll(link, ENCODER.encode(`${formatError(error)}\n`));
       return;
     }
-    chunk = await readSome(conn, buf);
+    chunk = await readSome(link, splitter.buffered > 0, requests);
   }
 }

@@ -10,6 +10,13 @@ import { parseArgs } from "node:util";
 import type { Hono } from "hono";
 import { sleep } from "@kafka-analog/lib/async";
 import type { Logger } from "@kafka-analog/lib/log";
+import { KaError } from "@kafka-analog/lib/errors";
+import {
+  GATEWAY_REQUEST_TIMEOUT_MS,
+  GATEWAY_REQUESTS_MAX,
+  GATEWAY_REQUESTS_PER_IP_MAX,
+} from "@kafka-analog/lib/limits";
+import { errorBody, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { parseHostPort } from "@kafka-analog/lib/net";
 import { watchParent } from "@kafka-analog/lib/process";
 
@@ -30,12 +37,21 @@ export interface GatewayFlags {
   batchMessagesMax: number | null;
   /** `--subscription-idle-ms`: idle time before a subscription expires (reader). */
   subscriptionIdleMs: number | null;
+  /** `--requests-max`: HTTP requests handled at once (config `limits.gateway_requests_max`). */
+  requestsMax: number | null;
+  /** `--requests-per-ip-max`: requests in progress per client IP. */
+  requestsPerIpMax: number | null;
+  /** `--request-timeout-ms`: longest one HTTP request may take. */
+  requestTimeoutMs: number | null;
+  /** `--console host:port`: the coordinator console the dashboard asks (writer); null without. */
+  console: string | null;
 }
 
 /** The usage line printed with a flag error. */
 export const GATEWAY_USAGE = "usage: main_*.ts [--host 127.0.0.1] [--port N] " +
   "[--bootstrap host:port,...] [--auth-token T]... [--auth-token-env NAME] " +
-  "[--batch-max N] [--subscription-idle-ms N] [--ignore-stdin]";
+  "[--batch-max N] [--subscription-idle-ms N] [--requests-max N] [--requests-per-ip-max N] " +
+  "[--request-timeout-ms N] [--console host:port] [--ignore-stdin]";
 
 function positiveInt(flag: string, raw: string | undefined, max: number): number | null {
   if (raw === undefined) return null;
@@ -63,6 +79,10 @@ export function parseGatewayFlags(
       "auth-token-env": { type: "string" },
       "batch-max": { type: "string" },
       "subscription-idle-ms": { type: "string" },
+      "requests-max": { type: "string" },
+      "requests-per-ip-max": { type: "string" },
+      "request-timeout-ms": { type: "string" },
+      console: { type: "string" },
       "ignore-stdin": { type: "boolean", default: false },
     },
     strict: true,
@@ -85,6 +105,14 @@ export function parseGatewayFlags(
       throw new Error(`Invalid flag '--bootstrap': ${(err as Error).message}`);
     }
   }
+  const consoleAddress = values.console ?? null;
+  if (consoleAddress !== null) {
+    try {
+      parseHostPort(consoleAddress);
+    } catch (err) {
+      throw new Error(`Invalid flag '--console': ${(err as Error).message}`);
+    }
+  }
   const authTokens = values["auth-token"];
   for (const token of authTokens) checkToken("--auth-token", token);
   const authTokenEnv = values["auth-token-env"] ?? null;
@@ -104,6 +132,10 @@ export function parseGatewayFlags(
       values["subscription-idle-ms"],
       86_400_000,
     ),
+    requestsMax: positiveInt("--requests-max", values["requests-max"], 65_536),
+    requestsPerIpMax: positiveInt("--requests-per-ip-max", values["requests-per-ip-max"], 65_536),
+    requestTimeoutMs: positiveInt("--request-timeout-ms", values["request-timeout-ms"], 3_600_000),
+    console: consoleAddress,
   };
 }
 
@@ -155,6 +187,109 @@ export interface ServeGatewayOptions {
   onStopping?(): Promise<void>;
   /** Longest in-flight requests (long polls) may hold up the shutdown. Default 5000 ms. */
   drainTimeoutMs?: number;
+  /** See {@linkcode RequestLimits}; null or absent takes the default. */
+  requestsMax?: number | null;
+  requestsPerIpMax?: number | null;
+  requestTimeoutMs?: number | null;
+}
+
+/** The limits {@linkcode limitRequests} applies to a gateway's HTTP requests. */
+export interface RequestLimits {
+  /** Requests handled at once; more get 429 (default GATEWAY_REQUESTS_MAX). */
+  requestsMax: number;
+  /** Requests in progress per client IP; more get 429 (default GATEWAY_REQUESTS_PER_IP_MAX). */
+  requestsPerIpMax: number;
+  /** Longest one request may take before it is answered 504 (default GATEWAY_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+}
+
+/** A `Deno.serve` handler. */
+export type ServeHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+function jsonError(err: KaError): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (err.httpStatus === 429 || err.httpStatus === 503) {
+    headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+  }
+  return new Response(JSON.stringify(errorBody(err)), { status: err.httpStatus, headers });
+}
+
+/**
+ * Wraps `handler` so a gateway serves a bounded number of requests at once,
+ * in total and per client IP (more get 429 THROTTLING_QUOTA_EXCEEDED, with
+ * Retry-After), and answers any request still running after
+ * `requestTimeoutMs` with 504 REQUEST_TIMED_OUT. A WebSocket counts only
+ * until its upgrade is answered. Refusals are logged at most once a second.
+ */
+export function limitRequests(
+  handler: ServeHandler,
+  limits: Partial<RequestLimits>,
+  logger?: Logger,
+): ServeHandler {
+  const requestsMax = limits.requestsMax ?? GATEWAY_REQUESTS_MAX;
+  const requestsPerIpMax = limits.requestsPerIpMax ?? GATEWAY_REQUESTS_PER_IP_MAX;
+  const requestTimeoutMs = limits.requestTimeoutMs ?? GATEWAY_REQUEST_TIMEOUT_MS;
+  let active = 0;
+  const perIp = new Map<string, number>();
+  let refused = 0;
+  let loggedAt = -Infinity;
+  return async (request, info) => {
+    const ip = (info.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const fromIp = perIp.get(ip) ?? 0;
+    if (active >= requestsMax || fromIp >= requestsPerIpMax) {
+      refused++;
+      const now = Date.now();
+      if (now - loggedAt >= 1_000) {
+        logger?.warn("refusing requests", {
+          reason: active >= requestsMax ? "requestsMax" : "requestsPerIpMax",
+          ip,
+          refused,
+        });
+        loggedAt = now;
+        refused = 0;
+      }
+      return jsonError(
+        KaError.of(
+          "THROTTLING_QUOTA_EXCEEDED",
+          active >= requestsMax
+            ? `The gateway is handling ${requestsMax} requests already; retry later`
+            : `${ip} has ${requestsPerIpMax} requests in progress already; retry later`,
+        ),
+      );
+    }
+    active++;
+    perIp.set(ip, fromIp + 1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        Promise.resolve().then(() => handler(request, info)),
+        new Promise<Response>((resolve) => {
+          timer = setTimeout(() => {
+            logger?.warn("request timed out", {
+              method: request.method,
+              url: request.url,
+              requestTimeoutMs,
+            });
+            resolve(jsonError(
+              KaError.of(
+                "REQUEST_TIMED_OUT",
+                `The request took longer than ${requestTimeoutMs} ms`,
+              ),
+            ));
+          }, requestTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      active--;
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+    }
+  };
 }
 
 /**
@@ -164,12 +299,19 @@ export interface ServeGatewayOptions {
 export async function serveGateway(app: Hono, options: ServeGatewayOptions): Promise<void> {
   const { logger } = options;
   const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    signal: controller.signal,
-    onListen: (addr) => logger.info("listening", { hostname: addr.hostname, port: addr.port }),
-  }, app.fetch);
+  const server = Deno.serve(
+    {
+      hostname: options.hostname,
+      port: options.port,
+      signal: controller.signal,
+      onListen: (addr) => logger.info("listening", { hostname: addr.hostname, port: addr.port }),
+    },
+    limitRequests((request, info) => app.fetch(request, info), {
+      requestsMax: options.requestsMax ?? undefined,
+      requestsPerIpMax: options.requestsPerIpMax ?? undefined,
+      requestTimeoutMs: options.requestTimeoutMs ?? undefined,
+    }, logger),
+  );
   const stopping = new Promise<void>((resolve) => {
     controller.signal.addEventListener("abort", () => resolve(), { once: true });
   });

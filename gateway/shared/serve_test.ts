@@ -3,14 +3,33 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { checkAuthRequired, isLoopback, parseGatewayFlags, tokensFromEnv } from "./serve.ts";
+import {
+  checkAuthRequired,
+  isLoopback,
+  limitRequests,
+  parseGatewayFlags,
+  tokensFromEnv,
+} from "./serve.ts";
 
 const DEFAULTS = {
   authTokens: [],
   authTokenEnv: null,
   batchMessagesMax: null,
   subscriptionIdleMs: null,
+  requestsMax: null,
+  requestsPerIpMax: null,
+  requestTimeoutMs: null,
+  console: null,
 };
+
+Deno.test("parseGatewayFlags() reads --console host:port and refuses a malformed one", () => {
+  const flags = parseGatewayFlags(["--console", "127.0.0.1:8081"], { port: 3001 });
+  assert.equal(flags.console, "127.0.0.1:8081");
+  assert.throws(
+    () => parseGatewayFlags(["--console", "8081"], { port: 3001 }),
+    /Invalid flag '--console'/,
+  );
+});
 
 Deno.test("parseGatewayFlags() defaults to 127.0.0.1, the given port and a local broker", () => {
   assert.deepEqual(parseGatewayFlags([], { port: 3001 }), {
@@ -105,4 +124,59 @@ Deno.test("tokens are required on any address but loopback", () => {
     );
     checkAuthRequired(host, ["a-token-123"]);
   }
+});
+
+function infoFrom(hostname: string): Deno.ServeHandlerInfo {
+  return {
+    remoteAddr: { transport: "tcp", hostname, port: 1 },
+    completed: Promise.resolve(),
+  } as Deno.ServeHandlerInfo;
+}
+
+Deno.test("limitRequests() answers 429 beyond the per-IP and total limits, then frees the slots", async () => {
+  const gates: (() => void)[] = [];
+  const handler = limitRequests(
+    () => new Promise<Response>((resolve) => gates.push(() => resolve(new Response("ok")))),
+    { requestsMax: 3, requestsPerIpMax: 2, requestTimeoutMs: 60_000 },
+  );
+  const req = () => new Request("http://x/");
+  const a1 = handler(req(), infoFrom("10.0.0.1"));
+  const a2 = handler(req(), infoFrom("10.0.0.1"));
+  const a3 = await handler(req(), infoFrom("10.0.0.1"));
+  assert.equal(a3.status, 429);
+  assert.equal(a3.headers.get("retry-after"), "1");
+  assert.equal((await a3.json()).error.name, "THROTTLING_QUOTA_EXCEEDED");
+  const b1 = handler(req(), infoFrom("10.0.0.2"));
+  const b2 = await handler(req(), infoFrom("10.0.0.3"));
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(b2.status, 429, "the total limit (3) is reached");
+  for (const open of gates.splice(0)) open();
+  for (const r of await Promise.all([a1, a2, b1])) assert.equal(r.status, 200);
+  const again = handler(req(), infoFrom("10.0.0.1"));
+  await new Promise((r) => setTimeout(r, 0)); // the handler starts on a later tick
+  gates.splice(0).forEach((open) => open());
+  assert.equal((await again).status, 200);
+});
+
+Deno.test("limitRequests() answers 504 REQUEST_TIMED_OUT after requestTimeoutMs", async () => {
+  let release!: () => void;
+  const handler = limitRequests(
+    () => new Promise<Response>((resolve) => release = () => resolve(new Response("late"))),
+    { requestTimeoutMs: 30 },
+  );
+  const response = await handler(new Request("http://x/"), infoFrom("10.0.0.1"));
+  assert.equal(response.status, 504);
+  assert.equal((await response.json()).error.name, "REQUEST_TIMED_OUT");
+  release();
+});
+
+Deno.test("parseGatewayFlags() reads the request limits", () => {
+  const flags = parseGatewayFlags(
+    ["--requests-max", "5", "--requests-per-ip-max=2", "--request-timeout-ms", "40000"],
+    { port: 3001 },
+  );
+  assert.equal(flags.requestsMax, 5);
+  assert.equal(flags.requestsPerIpMax, 2);
+  assert.equal(flags.requestTimeoutMs, 40000);
+  assert.throws(() => parseGatewayFlags(["--requests-max", "0"], { port: 1 }), /--requests-max/);
 });

@@ -14,6 +14,7 @@
  * | `POST /api/v1/schemas` | 200 `{id, subject, version}` |
  * | `GET /api/v1/schemas` | 200 `{schemas: [{id, subject, version}]}` |
  * | `GET /api/v1/schemas/:id` | 200 `{id, schema}` |
+ * | `GET /ui`, `/api/v1/dashboard/*` | the web dashboard (`../ui/routes.ts`) |
  *
  * A message is `{topic, key?, value, headers?, partition?, timestamp?}`;
  * `acks` (0, 1, all; default all) and `format` (json, binary, avro; default
@@ -64,6 +65,7 @@ import {
   topicBody,
 } from "./schemas.ts";
 import type { z } from "zod";
+import { createDashboard, type Dashboard, mountDashboard } from "../ui/routes.ts";
 
 /** Options for {@linkcode createWriterApp}. */
 export interface WriterAppOptions extends GatewayAppOptions {
@@ -73,6 +75,8 @@ export interface WriterAppOptions extends GatewayAppOptions {
   batchMessagesMax?: number;
   /** Wall-clock milliseconds for record timestamps; defaults to `Date.now`. */
   clock?: () => number;
+  /** The web dashboard at `/ui`; by default one without a console (its data routes answer 503). */
+  dashboard?: Dashboard;
 }
 
 type Format = "json" | "binary" | "avro";
@@ -190,6 +194,7 @@ export function createWriterApp(cluster: GatewayCluster, options: WriterAppOptio
     return c.json({ id, schema: await cluster.schemaById(id) });
   });
 
+  mountDashboard(app, options.dashboard ?? createDashboard(cluster, { console: null }));
   return app;
 }
 

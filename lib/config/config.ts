@@ -24,8 +24,20 @@ import { assert } from "../assert.ts";
 import {
   BATCH_BYTES_MAX,
   BROKERS_MAX,
+  CONNECTION_IDLE_TIMEOUT_MS,
+  CONNECTION_QUEUED_BYTES_MAX,
   CONNECTIONS_MAX,
+  CONNECTIONS_PER_IP_MAX,
+  CONSOLE_CONNECTIONS_MAX,
+  DEFAULT_LISTENER_LIMITS,
   FETCH_WAIT_MS_MAX,
+  FRAME_BYTES_MAX,
+  GATEWAY_REQUEST_TIMEOUT_MS,
+  GATEWAY_REQUESTS_MAX,
+  GATEWAY_REQUESTS_PER_IP_MAX,
+  IN_FLIGHT_REQUESTS_MAX,
+  LISTENER_REQUEST_TIMEOUT_MS,
+  type ListenerLimits,
   PARTITIONS_MAX,
 } from "../limits.ts";
 import { ERRORS } from "../protocol/error_codes.ts";
@@ -44,6 +56,10 @@ export interface Config {
   readonly broker: {
     readonly host: string;
     readonly basePort: number;
+    /** 0: brokers advertise base_port + N (a proxy in between sets it). */
+    readonly advertisedBasePort: number;
+    /** 0: brokers dial coordinator.port. */
+    readonly coordinatorPort: number;
     readonly dataDir: string;
     readonly storage: "memory" | "disk";
     readonly maxMessageBytes: number;
@@ -88,6 +104,20 @@ export interface Config {
     readonly readerPort: number;
     /** null disables authentication. */
     readonly authToken: string | null;
+  };
+  /** Finite limits of every listener (SPEC: nothing unbounded); see `listenerLimits()`. */
+  readonly limits: {
+    readonly frameBytesMax: number;
+    readonly connectionsPerIpMax: number;
+    readonly idleTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly inFlightRequestsMax: number;
+    readonly queuedBytesMax: number;
+    readonly coordinatorConnectionsMax: number;
+    readonly consoleConnectionsMax: number;
+    readonly gatewayRequestsMax: number;
+    readonly gatewayRequestsPerIpMax: number;
+    readonly gatewayRequestTimeoutMs: number;
   };
 }
 
@@ -375,6 +405,18 @@ const SCHEMA: Schema = {
   broker: {
     host: hostKey("host", "127.0.0.1", "Interface the brokers listen on."),
     basePort: portKey("base_port", 9092, "Port of broker 0; broker N listens on base_port + N."),
+    advertisedBasePort: intKey(
+      "advertised_base_port",
+      0,
+      { min: 0, max: 65535 },
+      "Clients and peers reach broker N at this + N (a proxy); 0: base_port.",
+    ),
+    coordinatorPort: intKey(
+      "coordinator_port",
+      0,
+      { min: 0, max: 65535 },
+      "Port brokers dial for the coordinator (a proxy); 0: coordinator.port.",
+    ),
     dataDir: pathKey(
       "data_dir",
       "./data",
@@ -564,6 +606,74 @@ const SCHEMA: Schema = {
       "Bearer token the gateways require; null turns authentication off.",
     ),
   },
+  limits: {
+    frameBytesMax: intKey(
+      "frame_bytes_max",
+      FRAME_BYTES_MAX,
+      { min: 65_536, max: 1_073_741_824 },
+      "Largest request a broker or the coordinator reads; the declared length is checked before allocating.",
+    ),
+    connectionsPerIpMax: intKey(
+      "connections_per_ip_max",
+      CONNECTIONS_PER_IP_MAX,
+      { min: 1, max: CONNECTIONS_MAX },
+      "Connections one IP address may hold on each broker, coordinator and console listener.",
+    ),
+    idleTimeoutMs: intKey(
+      "idle_timeout_ms",
+      CONNECTION_IDLE_TIMEOUT_MS,
+      { min: 100, max: 86_400_000 },
+      "A connection that sends nothing and awaits no answer this long is closed.",
+    ),
+    requestTimeoutMs: intKey(
+      "request_timeout_ms",
+      LISTENER_REQUEST_TIMEOUT_MS,
+      { min: 100, max: MS_MAX },
+      "Longest a peer may take to send one whole request, or to read one answer, before it is dropped.",
+    ),
+    inFlightRequestsMax: intKey(
+      "in_flight_requests_max",
+      IN_FLIGHT_REQUESTS_MAX,
+      { min: 1, max: 65_536 },
+      "Unanswered requests per connection; the listener reads no more from it until one is answered.",
+    ),
+    queuedBytesMax: intKey(
+      "queued_bytes_max",
+      CONNECTION_QUEUED_BYTES_MAX,
+      { min: 65_536, max: 1_073_741_824 },
+      "Answer bytes one connection may have waiting to be written; a slower reader is dropped.",
+    ),
+    coordinatorConnectionsMax: intKey(
+      "coordinator_connections_max",
+      DEFAULT_LISTENER_LIMITS.connectionsMax,
+      { min: 1, max: CONNECTIONS_MAX },
+      "Connections the coordinator's cluster port accepts at once.",
+    ),
+    consoleConnectionsMax: intKey(
+      "console_connections_max",
+      CONSOLE_CONNECTIONS_MAX,
+      { min: 1, max: 1024 },
+      "Connections the console port accepts at once.",
+    ),
+    gatewayRequestsMax: intKey(
+      "gateway_requests_max",
+      GATEWAY_REQUESTS_MAX,
+      { min: 1, max: 65_536 },
+      "HTTP requests one gateway handles at once; more get 429.",
+    ),
+    gatewayRequestsPerIpMax: intKey(
+      "gateway_requests_per_ip_max",
+      GATEWAY_REQUESTS_PER_IP_MAX,
+      { min: 1, max: 65_536 },
+      "HTTP requests one IP address may have in progress on a gateway; more get 429.",
+    ),
+    gatewayRequestTimeoutMs: intKey(
+      "gateway_request_timeout_ms",
+      GATEWAY_REQUEST_TIMEOUT_MS,
+      { min: FETCH_WAIT_MS_MAX + 1_000, max: MS_MAX },
+      "Longest a gateway works on one HTTP request (long polls included) before answering 504.",
+    ),
+  },
 };
 
 function buildKeyList(): readonly KeyEntry[] {
@@ -695,6 +805,18 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         key: "producer.batch_size",
         reason: `must be at most broker.max_message_bytes (${c.broker.maxMessageBytes}), ` +
           `got ${c.producer.batchSize}`,
+      };
+    },
+  },
+  {
+    doc: "`limits.frame_bytes_max` >= `broker.max_message_bytes` + 65536 (batch plus headers).",
+    check(c) {
+      const needed = c.broker.maxMessageBytes + 65_536;
+      if (c.limits.frameBytesMax >= needed) return null;
+      return {
+        key: "limits.frame_bytes_max",
+        reason: `must be at least broker.max_message_bytes + 65536 (${needed}), ` +
+          `got ${c.limits.frameBytesMax}`,
       };
     },
   },
@@ -1078,6 +1200,31 @@ function markdownTable(header: readonly string[], rows: readonly string[][]): st
   const line = (cells: readonly string[]) =>
     `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** Which TCP listener {@linkcode listenerLimits} is asked about. */
+export type ListenerKind = "broker" | "coordinator" | "console";
+
+/**
+ * The limits of one TCP listener from `config`: the shared `limits.*` keys,
+ * with the listener's own connection maximum (`broker.connections_max`,
+ * `limits.coordinator_connections_max`, `limits.console_connections_max`).
+ */
+export function listenerLimits(config: Config, kind: ListenerKind): ListenerLimits {
+  const l = config.limits;
+  return {
+    connectionsMax: kind === "broker"
+      ? config.broker.connectionsMax
+      : kind === "coordinator"
+      ? l.coordinatorConnectionsMax
+      : l.consoleConnectionsMax,
+    connectionsPerIpMax: l.connectionsPerIpMax,
+    frameBytesMax: l.frameBytesMax,
+    idleTimeoutMs: l.idleTimeoutMs,
+    requestTimeoutMs: l.requestTimeoutMs,
+    inFlightRequestsMax: l.inFlightRequestsMax,
+    queuedBytesMax: l.queuedBytesMax,
+  };
 }
 
 /**

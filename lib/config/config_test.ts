@@ -15,6 +15,7 @@ import {
   ConfigError,
   configReference,
   DEFAULT_CONFIG,
+  listenerLimits,
   loadConfig,
   parseConfig,
   parseConfigArgs,
@@ -67,6 +68,8 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
     broker: {
       host: "127.0.0.1",
       basePort: 9092,
+      advertisedBasePort: 0,
+      coordinatorPort: 0,
       dataDir: "./data",
       storage: "memory",
       maxMessageBytes: 1048576,
@@ -100,6 +103,19 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       compression: "none",
     },
     gateway: { host: "127.0.0.1", writerPort: 3001, readerPort: 3002, authToken: null },
+    limits: {
+      frameBytesMax: 104857600,
+      connectionsPerIpMax: 1024,
+      idleTimeoutMs: 600000,
+      requestTimeoutMs: 30000,
+      inFlightRequestsMax: 1024,
+      queuedBytesMax: 67108864,
+      coordinatorConnectionsMax: 1024,
+      consoleConnectionsMax: 64,
+      gatewayRequestsMax: 1024,
+      gatewayRequestsPerIpMax: 1024,
+      gatewayRequestTimeoutMs: 60000,
+    },
   });
   assert.ok(isDeepFrozen(DEFAULT_CONFIG));
 });
@@ -582,6 +598,27 @@ Deno.test("toYamlKeys() uses the YAML names and round-trips through parseConfig(
     "consumer",
     "producer",
     "gateway",
+    "limits",
   ]);
   assert.deepEqual(parseConfig(JSON.stringify(yamlKeys)), config);
+});
+
+Deno.test("listenerLimits() picks each listener's connection maximum and the shared limits", () => {
+  const config = parseConfig(
+    "broker: {connections_max: 7}\nlimits: {coordinator_connections_max: 8, " +
+      "console_connections_max: 9, idle_timeout_ms: 1000, request_timeout_ms: 2000}",
+  );
+  assert.equal(listenerLimits(config, "broker").connectionsMax, 7);
+  assert.equal(listenerLimits(config, "coordinator").connectionsMax, 8);
+  assert.deepEqual(listenerLimits(config, "console"), {
+    connectionsMax: 9,
+    connectionsPerIpMax: 1024,
+    frameBytesMax: 104857600,
+    idleTimeoutMs: 1000,
+    requestTimeoutMs: 2000,
+    inFlightRequestsMax: 1024,
+    queuedBytesMax: 67108864,
+  });
+  const small = catchConfigError(() => parseConfig("limits: {frame_bytes_max: 65536}"));
+  assert.equal(small.key, "limits.frame_bytes_max");
 });

@@ -20,8 +20,12 @@ export interface FrameDecoderOptions {
  * Incremental frame splitter. After it throws, the stream is out of sync:
  * close the connection.
  */
-/** First buffer for a frame that arrives in pieces; it doubles up to the declared length. */
-const INITIAL_FRAME_BYTES = 64 * 1024;
+/**
+ * First buffer for a frame that arrives in pieces; it grows (at least
+ * doubling) towards the declared length as bytes arrive, so a peer that
+ * declares 100 MiB and trickles costs 4 KiB.
+ */
+const INITIAL_FRAME_BYTES = 4 * 1024;
 
 export class FrameDecoder {
   readonly #frameBytesMax: number;
@@ -58,7 +62,7 @@ export class FrameDecoder {
       );
     }
     // Allocate as bytes arrive, not as declared: a peer that announces 100 MiB and sends
-    // nothing costs 64 KiB, not 100 MiB.
+    // nothing costs 4 KiB, not 100 MiB.
     this.#frame = new Uint8Array(Math.min(length, INITIAL_FRAME_BYTES));
     this.#frameLength = length;
     this.#frameHave = 0;

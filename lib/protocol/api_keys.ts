@@ -1,7 +1,10 @@
 /**
  * API keys (Kafka's numbers, plus our own ≥ 1000 for calls inside the
  * cluster) and the version range this implementation speaks for each API.
- * Every version listed here is a classic (non-flexible) layout.
+ * Every version listed here is a classic (non-flexible) layout except those
+ * from {@linkcode FLEXIBLE_VERSION_MIN} on (today only ApiVersions v3, which
+ * librdkafka sends first): flexible requests use request header v2 and
+ * compact encodings with tagged fields (KIP-482).
  * @module
  */
 import { assert } from "../assert.ts";
@@ -85,7 +88,7 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
   [ApiKey.SyncGroup, { min: 0, max: 3 }],
   [ApiKey.DescribeGroups, { min: 0, max: 4 }],
   [ApiKey.ListGroups, { min: 0, max: 2 }],
-  [ApiKey.ApiVersions, { min: 0, max: 2 }],
+  [ApiKey.ApiVersions, { min: 0, max: 3 }],
   [ApiKey.CreateTopics, { min: 2, max: 4 }],
   [ApiKey.DeleteTopics, { min: 1, max: 3 }],
   [ApiKey.InitProducerId, { min: 0, max: 1 }],
@@ -95,6 +98,8 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
   [ApiKey.EndTxn, { min: 0, max: 2 }],
   [ApiKey.WriteTxnMarkers, { min: 0, max: 0 }],
   [ApiKey.TxnOffsetCommit, { min: 0, max: 2 }],
+  [ApiKey.DescribeConfigs, { min: 0, max: 3 }],
+  [ApiKey.CreatePartitions, { min: 0, max: 1 }],
   [ApiKey.BrokerRegistration, { min: 0, max: 0 }],
   [ApiKey.BrokerHeartbeat, { min: 0, max: 0 }],
   [ApiKey.UpdateMetadata, { min: 0, max: 0 }],
@@ -103,6 +108,33 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
   [ApiKey.SchemaRegistry, { min: 0, max: 0 }],
   [ApiKey.ConsoleCommand, { min: 0, max: 0 }],
 ]);
+
+/**
+ * First flexible version of each API we implement a flexible version of
+ * (Kafka's `flexibleVersions`). A flexible request has request header v2
+ * (header v1 plus tagged fields) and its response header v1 (correlation id
+ * plus tagged fields) — except ApiVersions, whose response header is always
+ * v0 so that a client can read it whatever version the broker speaks.
+ */
+export const FLEXIBLE_VERSION_MIN: ReadonlyMap<number, number> = new Map<number, number>([
+  [ApiKey.ApiVersions, 3],
+]);
+
+/** True when version `version` of API `key` is flexible (compact encodings, tagged fields). */
+export function isFlexibleVersion(key: number, version: number): boolean {
+  const min = FLEXIBLE_VERSION_MIN.get(key);
+  return min !== undefined && version >= min;
+}
+
+/** Request header version for a request: 2 when flexible, else 1. */
+export function requestHeaderVersion(key: number, version: number): 1 | 2 {
+  return isFlexibleVersion(key, version) ? 2 : 1;
+}
+
+/** Response header version for a response: 1 when flexible (never for ApiVersions), else 0. */
+export function responseHeaderVersion(key: number, version: number): 0 | 1 {
+  return key !== ApiKey.ApiVersions && isFlexibleVersion(key, version) ? 1 : 0;
+}
 
 /** True when we implement version `version` of API `key`. */
 export function isSupportedVersion(key: number, version: number): boolean {

@@ -1,7 +1,10 @@
 /**
- * Primitive encoders and decoders of the Kafka wire format (classic, non-flexible
- * encodings): big-endian integers, zigzag varints, int16-length strings,
- * int32-length bytes and int32-count arrays.
+ * Primitive encoders and decoders of the Kafka wire format: big-endian
+ * integers, zigzag varints, int16-length strings, int32-length bytes and
+ * int32-count arrays (classic encodings), plus the compact forms and tagged
+ * fields of flexible versions (KIP-482): `compactString` (uvarint length + 1),
+ * `compactArray` (uvarint count + 1) and a tagged-field section (uvarint count,
+ * then `tag uvarint, size uvarint, data` per field).
  *
  * {@linkcode Writer} is a growable buffer that doubles its capacity, so encoding
  * costs amortised O(1) per byte and never allocates per field.
@@ -202,6 +205,37 @@ export class Writer {
     this.int32(items.length);
     for (const item of items) this.int32(item);
     return this;
+  }
+
+  /** Writes a non-null compact string (flexible versions): uvarint length + 1, then UTF-8. */
+  compactString(value: string): this {
+    const bytes = TEXT_ENCODER.encode(value);
+    if (bytes.length > STRING_BYTES_MAX) {
+      throw KaError.of(
+        "INVALID_REQUEST",
+        `Cannot encode string as its length must be at most ${STRING_BYTES_MAX} bytes: current value is ${bytes.length}`,
+      );
+    }
+    this.uvarint(bytes.length + 1);
+    return this.raw(bytes);
+  }
+
+  /** Writes a compact string, or 0 as its length for null. */
+  compactNullableString(value: string | null): this {
+    return value === null ? this.uvarint(0) : this.compactString(value);
+  }
+
+  /** Writes a compact array: uvarint count + 1 (0 for null), then `fn` for each item. */
+  compactArray<T>(items: readonly T[] | null, fn: (w: Writer, item: T) => void): this {
+    if (items === null) return this.uvarint(0);
+    this.uvarint(items.length + 1);
+    for (const item of items) fn(this, item);
+    return this;
+  }
+
+  /** Writes an empty tagged-field section (flexible versions): a zero count. */
+  emptyTaggedFields(): this {
+    return this.uvarint(0);
   }
 
   /** Copies `value` as is. */
@@ -514,6 +548,65 @@ export class Reader {
   /** Reads an int32-count array of int32 values (null → `[]`). */
   int32Array(): number[] {
     return this.array(readInt32);
+  }
+
+  /** Reads a non-null compact string (uvarint length + 1, flexible versions). */
+  compactString(): string {
+    const s = this.compactNullableString();
+    if (s === null) {
+      throw this.error(`Cannot read compact string at offset ${this.#pos}: it is null`);
+    }
+    return s;
+  }
+
+  /** Reads a compact string; a length of 0 is null. */
+  compactNullableString(): string | null {
+    const start = this.#pos;
+    const lengthPlusOne = this.uvarint();
+    if (lengthPlusOne === 0) return null;
+    const length = lengthPlusOne - 1;
+    if (length > STRING_BYTES_MAX) {
+      throw this.error(`Cannot read compact string at offset ${start}: bad length ${length}`);
+    }
+    this.#need(length, "string");
+    return this.#stringBody(length);
+  }
+
+  /** Reads a compact array (uvarint count + 1; 0 is null → `[]`), then `fn` once per item. */
+  compactArray<T>(fn: (r: Reader) => T): T[] {
+    const start = this.#pos;
+    const countPlusOne = this.uvarint();
+    if (countPlusOne === 0) return [];
+    const count = countPlusOne - 1;
+    if (count > ARRAY_LENGTH_MAX || count > this.remaining) {
+      throw this.error(
+        `Cannot read compact array at offset ${start}: bad count ${count} (${this.remaining} bytes left)`,
+      );
+    }
+    const items: T[] = [];
+    for (let i = 0; i < count; i++) items.push(fn(this));
+    return items;
+  }
+
+  /**
+   * Reads a tagged-field section and skips every field (we define no tagged
+   * fields we need to read), checking tags ascend as KIP-482 requires.
+   */
+  skipTaggedFields(): void {
+    const start = this.#pos;
+    const count = this.uvarint();
+    if (count > this.remaining) {
+      throw this.error(`Cannot read tagged fields at offset ${start}: bad count ${count}`);
+    }
+    let lastTag = -1;
+    for (let i = 0; i < count; i++) {
+      const tag = this.uvarint();
+      if (tag <= lastTag) {
+        throw this.error(`Cannot read tagged fields at offset ${start}: tag ${tag} out of order`);
+      }
+      lastTag = tag;
+      this.skip(this.uvarint());
+    }
   }
 
   /** Returns the next `n` bytes as a view (not a copy) and skips them. */

@@ -5,14 +5,17 @@
  *
  * ```
  * Frame        => length int32, then `length` bytes of:
- * Request      => RequestHeader v1, request body
+ * Request      => RequestHeader v1 or v2, request body
  * RequestHeader v1 => apiKey int16, apiVersion int16, correlationId int32,
  *                     clientId nullable string
+ * RequestHeader v2 => RequestHeader v1, _tagged_fields     (flexible versions)
  * Response     => ResponseHeader v0 (correlationId int32), response body
+ *                 (v1 = v0 + _tagged_fields for flexible versions, never for ApiVersions)
  * ```
  *
- * Only classic (non-flexible) versions are implemented, so requests always
- * use header v1 and responses header v0.
+ * Almost every version implemented is classic (non-flexible): requests use
+ * header v1 and responses header v0. The exceptions are listed in
+ * `FLEXIBLE_VERSION_MIN` (ApiVersions v3).
  *
  * ```ts
  * import { ApiKey, decodeRequest, encodeResponse } from "@kafka-analog/lib/protocol";
@@ -28,7 +31,14 @@
 import { assert } from "../assert.ts";
 import { isKaError, KaError } from "../errors.ts";
 import { FRAME_BYTES_MAX, FRAME_LENGTH_BYTES } from "../limits.ts";
-import { apiName, isSupportedVersion, SUPPORTED_VERSIONS } from "./api_keys.ts";
+import {
+  ApiKey,
+  apiName,
+  isSupportedVersion,
+  requestHeaderVersion,
+  responseHeaderVersion,
+  SUPPORTED_VERSIONS,
+} from "./api_keys.ts";
 import { Reader, Writer } from "./codec.ts";
 import { type ErrorName, ERRORS } from "./error_codes.ts";
 import {
@@ -39,6 +49,22 @@ import {
   encodeApiVersionsRequest,
   encodeApiVersionsResponse,
 } from "./messages/api_versions.ts";
+import {
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
+  decodeCreatePartitionsRequest,
+  decodeCreatePartitionsResponse,
+  encodeCreatePartitionsRequest,
+  encodeCreatePartitionsResponse,
+} from "./messages/create_partitions.ts";
+import {
+  decodeDescribeConfigsRequest,
+  decodeDescribeConfigsResponse,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
+  encodeDescribeConfigsRequest,
+  encodeDescribeConfigsResponse,
+} from "./messages/describe_configs.ts";
 import {
   type CreateTopicsRequest,
   type CreateTopicsResponse,
@@ -247,6 +273,8 @@ export * from "./messages/add_offsets_to_txn.ts";
 export * from "./messages/end_txn.ts";
 export * from "./messages/write_txn_markers.ts";
 export * from "./messages/txn_offset_commit.ts";
+export * from "./messages/describe_configs.ts";
+export * from "./messages/create_partitions.ts";
 export * from "./control_record.ts";
 
 /** Bytes of request header v1 before `clientId`: apiKey, apiVersion, correlationId. */
@@ -258,7 +286,7 @@ assert(FRAME_LENGTH_BYTES === 4, "frames must have an int32 length prefix");
 assert(REQUEST_HEADER_FIXED_BYTES === 2 + 2 + 4, "request header v1 is int16, int16, int32, ...");
 assert(RESPONSE_HEADER_BYTES === 4, "response header v0 is one int32");
 
-/** Request header v1. */
+/** Request header v1 (v2 adds only tagged fields, which we skip). */
 export interface RequestHeader {
   apiKey: number;
   apiVersion: number;
@@ -291,6 +319,8 @@ export interface RequestBodies {
   26: EndTxnRequest;
   27: WriteTxnMarkersRequest;
   28: TxnOffsetCommitRequest;
+  32: DescribeConfigsRequest;
+  37: CreatePartitionsRequest;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -325,6 +355,8 @@ export interface ResponseBodies {
   26: EndTxnResponse;
   27: WriteTxnMarkersResponse;
   28: TxnOffsetCommitResponse;
+  32: DescribeConfigsResponse;
+  37: CreatePartitionsResponse;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -520,6 +552,18 @@ const CODECS: { [K in ImplementedApiKey]: Codec<RequestBodies[K], ResponseBodies
     encodeResponse: encodeTxnOffsetCommitResponse,
     decodeResponse: decodeTxnOffsetCommitResponse,
   },
+  32: {
+    encodeRequest: encodeDescribeConfigsRequest,
+    decodeRequest: decodeDescribeConfigsRequest,
+    encodeResponse: encodeDescribeConfigsResponse,
+    decodeResponse: decodeDescribeConfigsResponse,
+  },
+  37: {
+    encodeRequest: encodeCreatePartitionsRequest,
+    decodeRequest: decodeCreatePartitionsRequest,
+    encodeResponse: encodeCreatePartitionsResponse,
+    decodeResponse: decodeCreatePartitionsResponse,
+  },
   1000: INTERNAL_CODEC,
   1001: INTERNAL_CODEC,
   1002: INTERNAL_CODEC,
@@ -583,13 +627,17 @@ export function encodeRequest<K extends ImplementedApiKey>(
   w.int16(header.apiVersion);
   w.int32(header.correlationId);
   w.nullableString(header.clientId);
+  if (requestHeaderVersion(header.apiKey, header.apiVersion) === 2) w.emptyTaggedFields();
   codecFor(header.apiKey).encodeRequest(w, header.apiVersion, body);
   return finishFrame(w, `${apiName(header.apiKey)} request`);
 }
 
 /**
- * Reads request header v1 from `frame` (the bytes after the length prefix).
- * Throws {@linkcode RequestDecodeError} INVALID_REQUEST when it is cut.
+ * Reads the request header from `frame` (the bytes after the length prefix):
+ * v1, or v2 (v1 + tagged fields, skipped) for a flexible version we
+ * implement. For a version we do not implement only the v1 part is read,
+ * which is all an UNSUPPORTED_VERSION answer needs. Throws
+ * {@linkcode RequestDecodeError} INVALID_REQUEST when it is cut.
  */
 export function decodeRequestHeader(
   frame: Uint8Array,
@@ -602,6 +650,12 @@ export function decodeRequestHeader(
       correlationId: r.int32(),
       clientId: r.nullableString(),
     };
+    if (
+      isSupportedVersion(header.apiKey, header.apiVersion) &&
+      requestHeaderVersion(header.apiKey, header.apiVersion) === 2
+    ) {
+      r.skipTaggedFields();
+    }
     return { header, bodyOffset: r.offset };
   } catch (err) {
     if (isKaError(err)) {
@@ -650,7 +704,10 @@ export function decodeRequest(frame: Uint8Array): DecodedRequest {
   return { apiKey, header, body } as DecodedRequest;
 }
 
-/** Encodes a whole response frame (length prefix, response header v0, body). */
+/**
+ * Encodes a whole response frame (length prefix, response header v0 — v1 for
+ * a flexible version other than ApiVersions — and body).
+ */
 export function encodeResponse<K extends ImplementedApiKey>(
   apiKey: K,
   apiVersion: number,
@@ -658,11 +715,25 @@ export function encodeResponse<K extends ImplementedApiKey>(
   body: ResponseBodies[K],
 ): Uint8Array {
   checkEncodable(apiKey, apiVersion);
-  const w = new Writer(512);
+  const w = new Writer(512 + recordBytesOf(apiKey, body));
   w.int32(0); // Length prefix, patched by finishFrame.
   w.int32(correlationId);
+  if (responseHeaderVersion(apiKey, apiVersion) === 1) w.emptyTaggedFields();
   codecFor(apiKey).encodeResponse(w, apiVersion, body);
   return finishFrame(w, `${apiName(apiKey)} response`);
+}
+
+/**
+ * The record bytes a Fetch response carries (0 for other APIs): sizes its
+ * buffer up front, so the records are copied once, not again at every doubling.
+ */
+function recordBytesOf(apiKey: number, body: unknown): number {
+  if (apiKey !== ApiKey.Fetch) return 0;
+  let bytes = 0;
+  for (const t of (body as FetchResponse).responses) {
+    for (const p of t.partitions) bytes += (p.records?.length ?? 0) + 64;
+  }
+  return bytes;
 }
 
 /**
@@ -677,6 +748,7 @@ export function decodeResponse<K extends ImplementedApiKey>(
   checkEncodable(apiKey, apiVersion);
   const r = new Reader(frame, 0, "INVALID_REQUEST");
   const correlationId = r.int32();
+  if (responseHeaderVersion(apiKey, apiVersion) === 1) r.skipTaggedFields();
   const body = codecFor(apiKey).decodeResponse(r, apiVersion);
   return { correlationId, body };
 }

@@ -180,6 +180,8 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeBatchOp
   checkTimestamp(options.timestamp, "timestamp");
   const baseTimestamp = records[0].timestamp ?? options.timestamp;
   checkTimestamp(baseTimestamp, "records[0].timestamp");
+  const fast = encodeHeaderlessBatch(records, options, baseTimestamp);
+  if (fast !== null) return fast;
   let maxTimestamp = baseTimestamp;
   let totalBytes = RECORD_BATCH_HEADER_BYTES;
   const prepared: PreparedRecord[] = new Array(records.length);
@@ -247,6 +249,106 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeBatchOp
   const crc = crc32c(bytes, BATCH_OFFSETS.attributes, bytes.length);
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(BATCH_OFFSETS.crc, crc);
   return bytes;
+}
+
+/** Per-record body sizes of the batch being encoded (reused: encoding is synchronous). */
+let scratchBodyBytes = new Int32Array(1024);
+
+/** Zigzag varint of an int32 `value` into `out` at `pos`; returns the next position. */
+function putVarint(out: Uint8Array, pos: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (v >= 0x80) {
+    out[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[pos++] = v;
+  return pos;
+}
+
+/** Bytes of `value` (an int32) as a zigzag varint. */
+function varintBytes(value: number): number {
+  const v = ((value << 1) ^ (value >> 31)) >>> 0;
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+/**
+ * The common case of {@linkcode encodeRecordBatch}, straight into one
+ * pre-sized buffer: records without headers whose timestamp deltas fit an
+ * int32. Returns null for anything else (the general path encodes it).
+ */
+function encodeHeaderlessBatch(
+  records: RecordInput[],
+  options: EncodeBatchOptions,
+  baseTimestamp: number,
+): Uint8Array | null {
+  const count = records.length;
+  if (scratchBodyBytes.length < count) scratchBodyBytes = new Int32Array(count);
+  const bodies = scratchBodyBytes;
+  let maxTimestamp = baseTimestamp;
+  let totalBytes = RECORD_BATCH_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const rec = records[i];
+    if (rec.headers !== undefined && rec.headers.length > 0) return null;
+    const ts = rec.timestamp ?? options.timestamp;
+    if (!Number.isSafeInteger(ts)) return null; // the general path reports it
+    const delta = ts - baseTimestamp;
+    if (delta < INT32_MIN || delta > INT32_MAX) return null;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const key = rec.key ?? null;
+    const value = rec.value;
+    // attributes + timestampDelta + offsetDelta + key + value + headerCount (0).
+    let body = 1 + varintBytes(delta) + varintBytes(i) + 1;
+    body += key === null ? 1 : varintBytes(key.length) + key.length;
+    body += value === null ? 1 : varintBytes(value.length) + value.length;
+    bodies[i] = body;
+    totalBytes += varintBytes(body) + body;
+  }
+  let attributes = 0;
+  if (options.transactional) attributes |= ATTR_TRANSACTIONAL;
+  if (options.control) attributes |= ATTR_CONTROL;
+  const out = new Uint8Array(totalBytes);
+  const view = new DataView(out.buffer, 0, RECORD_BATCH_HEADER_BYTES);
+  view.setBigInt64(BATCH_OFFSETS.baseOffset, options.baseOffset ?? 0n);
+  view.setInt32(BATCH_OFFSETS.batchLength, totalBytes - BATCH_LENGTH_PREFIX_BYTES);
+  view.setInt32(BATCH_OFFSETS.partitionLeaderEpoch, options.partitionLeaderEpoch ?? -1);
+  view.setInt8(BATCH_OFFSETS.magic, RECORD_BATCH_MAGIC);
+  view.setInt16(BATCH_OFFSETS.attributes, attributes);
+  view.setInt32(BATCH_OFFSETS.lastOffsetDelta, count - 1);
+  view.setBigInt64(BATCH_OFFSETS.baseTimestamp, BigInt(baseTimestamp));
+  view.setBigInt64(BATCH_OFFSETS.maxTimestamp, BigInt(maxTimestamp));
+  view.setBigInt64(BATCH_OFFSETS.producerId, options.producerId ?? -1n);
+  view.setInt16(BATCH_OFFSETS.producerEpoch, options.producerEpoch ?? -1);
+  view.setInt32(BATCH_OFFSETS.baseSequence, options.baseSequence ?? -1);
+  view.setInt32(BATCH_OFFSETS.recordCount, count);
+  let pos = RECORD_BATCH_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const rec = records[i];
+    pos = putVarint(out, pos, bodies[i]);
+    out[pos++] = 0; // record attributes
+    pos = putVarint(out, pos, (rec.timestamp ?? options.timestamp) - baseTimestamp);
+    pos = putVarint(out, pos, i);
+    const key = rec.key ?? null;
+    if (key === null) out[pos++] = 1; // zigzag(-1)
+    else {
+      pos = putVarint(out, pos, key.length);
+      out.set(key, pos);
+      pos += key.length;
+    }
+    const value = rec.value;
+    if (value === null) out[pos++] = 1;
+    else {
+      pos = putVarint(out, pos, value.length);
+      out.set(value, pos);
+      pos += value.length;
+    }
+    out[pos++] = 0; // header count
+  }
+  assert(pos === totalBytes, "record batch size must match its precomputed size");
+  view.setUint32(BATCH_OFFSETS.crc, crc32c(out, BATCH_OFFSETS.attributes, totalBytes));
+  return out;
 }
 
 /**

@@ -304,3 +304,46 @@ Deno.test("decodeRecords() on random mutations throws only KaError", () => {
     }
   }
 });
+
+Deno.test("encodeRecordBatch() headerless fast path writes the exact v2 record bytes", () => {
+  // Two records: key "k" + value "v" at the base timestamp, then null key + 200-byte value 3 ms later.
+  const big = new Uint8Array(200).fill(7);
+  const bytes = encodeRecordBatch([
+    { key: enc.encode("k"), value: enc.encode("v"), timestamp: NOW },
+    { key: null, value: big, timestamp: NOW + 3 },
+  ], { timestamp: NOW, producerId: 5n, producerEpoch: 1, baseSequence: 9 });
+  const w = new Writer();
+  // record 0: attributes 0, tsDelta 0, offsetDelta 0, key len 1 "k", value len 1 "v", 0 headers
+  w.varint(8).int8(0).varint(0).varint(0).varint(1).raw(enc.encode("k"));
+  w.varint(1).raw(enc.encode("v")).varint(0);
+  // record 1: body = 1 + 1 (ts 3) + 1 (offset 1) + 1 (null key) + 2 + 200 (value) + 1
+  w.varint(207).int8(0).varint(3).varint(1).varint(-1).varint(200).raw(big).varint(0);
+  const records = w.finish();
+  assert.deepEqual(bytes.subarray(RECORD_BATCH_HEADER_BYTES), records);
+  const h = readBatchHeader(bytes);
+  assert.equal(h.recordCount, 2);
+  assert.equal(h.lastOffsetDelta, 1);
+  assert.equal(h.baseTimestamp, NOW);
+  assert.equal(h.maxTimestamp, NOW + 3);
+  assert.equal(h.producerId, 5n);
+  assert.equal(h.producerEpoch, 1);
+  assert.equal(h.baseSequence, 9);
+  assert.equal(h.batchLength, bytes.length - 12);
+  assert.ok(verifyBatchCrc(bytes, 0, h));
+  // The general path (a record with headers) agrees on everything else.
+  const withHeader = decodeRecords(encodeRecordBatch([
+    { key: enc.encode("k"), value: enc.encode("v"), timestamp: NOW, headers: [] },
+    { key: null, value: big, timestamp: NOW + 3, headers: [{ key: "h", value: null }] },
+  ], { timestamp: NOW }));
+  const plain = decodeRecords(bytes);
+  assert.deepEqual(
+    plain.map((r) => ({ ...r, headers: [] })),
+    withHeader.map((r) => ({ ...r, headers: [] })),
+  );
+  // A timestamp delta beyond int32 takes the general path and still round-trips.
+  const far = decodeRecords(encodeRecordBatch([
+    { value: enc.encode("a"), timestamp: NOW },
+    { value: enc.encode("b"), timestamp: NOW + 2 ** 40 },
+  ], { timestamp: NOW }));
+  assert.deepEqual(far.map((r) => r.timestamp), [NOW, NOW + 2 ** 40]);
+});

@@ -23,7 +23,9 @@
 import assert from "node:assert/strict";
 import { isKaError } from "@kafka-analog/lib/errors";
 import type { PartitionReader, Producer } from "@kafka-analog/clients";
-import { ROOT, startCluster, type TestCluster } from "../_cluster.ts";
+import { startCluster } from "../_cluster.ts";
+import { EosWorker } from "../_eos_process.ts";
+import { drainPartition, prng } from "../chaos/harness.ts";
 
 const BASE_PORT = 22300;
 const BROKERS = 3;
@@ -31,57 +33,16 @@ const RECORDS = Number(Deno.env.get("EOS_RECORDS") ?? "20000");
 const SEED = Number(Deno.env.get("EOS_SEED") ?? String(Date.now() % 1_000_000));
 const WORKER_KILLS = 5;
 const TEST_BUDGET_MS = 120_000;
-const dec = new TextDecoder();
 
-/** Seeded PRNG (mulberry32), so a failing run's kill points can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface PartitionRead {
-  values: string[];
-  lastStableOffset: bigint;
-  highWatermark: bigint;
-}
-
-/**
- * Reads a partition from 0 to its end: the high watermark, or for a
- * read_committed reader the last stable offset once it has caught up with
- * the high watermark (no transaction left open).
- */
+/** Values of a partition from its start to its end (see `drainPartition`). */
 async function readPartition(
   reader: PartitionReader,
   topic: string,
   partition: number,
   timeoutMs: number,
-): Promise<PartitionRead> {
-  const committed = reader.isolationLevel === "read_committed";
-  const deadline = Date.now() + timeoutMs;
-  const values: string[] = [];
-  let offset = 0n;
-  let last = { lastStableOffset: -1n, highWatermark: -1n };
-  for (let round = 0; round < 1_000_000; round++) {
-    const result = await reader.fetch({ topic, partition, offset, maxWaitMs: 100 });
-    for (const m of result.messages) values.push(dec.decode(m.value!));
-    offset = result.nextOffset;
-    last = result;
-    const end = committed ? result.lastStableOffset : result.highWatermark;
-    const settled = !committed || result.lastStableOffset === result.highWatermark;
-    if (offset >= end && settled) break;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${topic}-${partition} not read to its end in ${timeoutMs} ms: at ${offset}, LSO ${result.lastStableOffset}, HW ${result.highWatermark} (${reader.isolationLevel})`,
-      );
-    }
-  }
-  return { values, ...last };
+): Promise<{ values: string[] }> {
+  const drained = await drainPartition(reader, topic, partition, timeoutMs);
+  return { values: drained.records.map((r) => r.value) };
 }
 
 async function readTopic(
@@ -101,105 +62,6 @@ function isFenced(err: unknown): boolean {
   return isKaError(err, "INVALID_PRODUCER_EPOCH") || isKaError(err, "PRODUCER_FENCED");
 }
 
-/** One worker process and what it printed. */
-class Worker {
-  readonly child: Deno.ChildProcess;
-  readonly events: Record<string, unknown>[] = [];
-  readonly done: Promise<void>;
-  commits = 0;
-  #onEvent: (() => void) | null = null;
-
-  constructor(cluster: TestCluster, readonly id: number) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--allow-net=127.0.0.1",
-        `${ROOT}/test/_eos_worker.ts`,
-        "--bootstrap",
-        cluster.brokerAddresses.join(","),
-        "--group",
-        "copier",
-        "--in",
-        "in",
-        "--out",
-        "out",
-        "--transactional-id",
-        "copier-0",
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    const stdout = this.child.stdout;
-    this.done = (async () => {
-      let buffered = "";
-      for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
-        buffered += chunk;
-        const lines = buffered.split("\n");
-        buffered = lines.pop()!;
-        for (const line of lines) {
-          if (!line.startsWith("{")) continue;
-          const event = JSON.parse(line);
-          this.events.push(event);
-          if (event.event === "committed") this.commits++;
-          this.#onEvent?.();
-        }
-      }
-    })();
-  }
-
-  /** Resolves once `check` holds after some event, or false after `timeoutMs`. */
-  until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (check()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#onEvent = null;
-        resolve(false);
-      }, timeoutMs);
-      this.#onEvent = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.#onEvent = null;
-        resolve(true);
-      };
-      this.done.then(() => {
-        clearTimeout(timer);
-        this.#onEvent = null;
-        resolve(check());
-      });
-    });
-  }
-
-  async kill(): Promise<void> {
-    try {
-      this.child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await this.child.status;
-    await this.done;
-    await this.child.stdin.close().catch(() => {});
-  }
-
-  /** Graceful stop: stdin EOF; the worker finishes its transaction and exits. */
-  async stop(timeoutMs: number): Promise<Deno.CommandStatus> {
-    await this.child.stdin.close().catch(() => {});
-    const timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, timeoutMs);
-    try {
-      const status = await this.child.status;
-      await this.done;
-      return status;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
 Deno.test({
   name: "transactions: commit/abort isolation, zombie fencing, exactly-once copy under SIGKILL",
   sanitizeOps: false,
@@ -207,7 +69,7 @@ Deno.test({
   async fn(t) {
     const startedAt = Date.now();
     const cluster = await startCluster(BASE_PORT, { brokers: BROKERS });
-    const workers: Worker[] = [];
+    const workers: EosWorker[] = [];
     const producers: Producer[] = [];
     try {
       const client = cluster.client();
@@ -333,7 +195,7 @@ Deno.test({
 
           // The highest offset the group committed per input partition, over every worker.
           const committedUpTo = Array.from({ length: PARTITIONS }, () => -1);
-          const track = (w: Worker) => {
+          const track = (w: EosWorker) => {
             for (const e of w.events) {
               if (e.event !== "committed") continue;
               for (const o of e.offsets as { partition: number; offset: number }[]) {
@@ -348,7 +210,7 @@ Deno.test({
           let brokerRestart: Promise<void> | null = null;
           const kills: string[] = [];
           for (let life = 0; life < WORKER_KILLS; life++) {
-            const worker = new Worker(cluster, life);
+            const worker = new EosWorker(cluster, life);
             workers.push(worker);
             // Kill after a random number of commits (so every life makes progress and the
             // kills fit in the work), plus a random delay that often lands mid-transaction.
@@ -389,7 +251,7 @@ Deno.test({
           }
           await brokerRestart;
           // The last worker runs to the end.
-          const last = new Worker(cluster, WORKER_KILLS);
+          const last = new EosWorker(cluster, WORKER_KILLS);
           workers.push(last);
           const remainingMs = TEST_BUDGET_MS - (Date.now() - startedAt) - 15_000;
           const done = await last.until(() => {

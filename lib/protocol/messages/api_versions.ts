@@ -1,23 +1,39 @@
 /**
- * ApiVersions (API key 18), versions 0–2: which APIs and versions a broker
+ * ApiVersions (API key 18), versions 0–3: which APIs and versions a broker
  * speaks. Clients send it first on every connection.
  *
  * ```
  * ApiVersionsRequest (v0-2) => (empty)
+ * ApiVersionsRequest (v3, flexible) =>
+ *   clientSoftwareName compact string
+ *   clientSoftwareVersion compact string
+ *   _tagged_fields
  * ApiVersionsResponse (v0-2) =>
  *   errorCode int16
  *   apiKeys [apiKey int16, minVersion int16, maxVersion int16]
  *   throttleTimeMs int32 (v1+)
+ * ApiVersionsResponse (v3, flexible) =>
+ *   errorCode int16
+ *   apiKeys compact [apiKey int16, minVersion int16, maxVersion int16, _tagged_fields]
+ *   throttleTimeMs int32
+ *   _tagged_fields   (supported/finalized features: we write none, readers skip them)
  * ```
- * Layout from Kafka's ApiVersionsRequest.json / ApiVersionsResponse.json. A
- * broker that does not support the request's version answers with a v0 body
- * and UNSUPPORTED_VERSION, so the client can retry with a version it lists.
+ * Layout from Kafka's ApiVersionsRequest.json / ApiVersionsResponse.json. v3
+ * is the first flexible version (request header v2), but its response header
+ * stays v0 so any client can read it. A broker that does not support the
+ * request's version answers with a v0 body, UNSUPPORTED_VERSION and its
+ * ranges (KIP-511), so the client can retry with a version it lists.
  * @module
  */
 import type { Reader, Writer } from "../codec.ts";
 
-/** ApiVersions request body: empty in the versions we speak. */
-export type ApiVersionsRequest = Record<string, never>;
+/** ApiVersions request body. */
+export interface ApiVersionsRequest {
+  /** v3+; "" when absent (v0-2). Kafka clients send e.g. "librdkafka". */
+  clientSoftwareName?: string;
+  /** v3+; "" when absent (v0-2). */
+  clientSoftwareVersion?: string;
+}
 
 /** One API's supported version range. */
 export interface ApiVersionsApiKey {
@@ -34,16 +50,25 @@ export interface ApiVersionsResponse {
   throttleTimeMs?: number;
 }
 
-/** Writes an ApiVersionsRequest body (nothing). */
+/** Writes an ApiVersionsRequest body (nothing before v3). */
 export function encodeApiVersionsRequest(
-  _w: Writer,
-  _version: number,
-  _body: ApiVersionsRequest,
-): void {}
+  w: Writer,
+  version: number,
+  body: ApiVersionsRequest,
+): void {
+  if (version < 3) return;
+  w.compactString(body.clientSoftwareName ?? "");
+  w.compactString(body.clientSoftwareVersion ?? "");
+  w.emptyTaggedFields();
+}
 
-/** Reads an ApiVersionsRequest body (nothing). */
-export function decodeApiVersionsRequest(_r: Reader, _version: number): ApiVersionsRequest {
-  return {};
+/** Reads an ApiVersionsRequest body (nothing before v3). */
+export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
+  if (version < 3) return {};
+  const clientSoftwareName = r.compactString();
+  const clientSoftwareVersion = r.compactString();
+  r.skipTaggedFields();
+  return { clientSoftwareName, clientSoftwareVersion };
 }
 
 /** Writes an ApiVersionsResponse body. */
@@ -53,6 +78,17 @@ export function encodeApiVersionsResponse(
   body: ApiVersionsResponse,
 ): void {
   w.int16(body.errorCode);
+  if (version >= 3) {
+    w.compactArray(body.apiKeys, (w, k) => {
+      w.int16(k.apiKey);
+      w.int16(k.minVersion);
+      w.int16(k.maxVersion);
+      w.emptyTaggedFields();
+    });
+    w.int32(body.throttleTimeMs ?? 0);
+    w.emptyTaggedFields();
+    return;
+  }
   w.array(body.apiKeys, (w, k) => {
     w.int16(k.apiKey);
     w.int16(k.minVersion);
@@ -61,14 +97,24 @@ export function encodeApiVersionsResponse(
   if (version >= 1) w.int32(body.throttleTimeMs ?? 0);
 }
 
+function readApiKey(r: Reader): ApiVersionsApiKey {
+  return { apiKey: r.int16(), minVersion: r.int16(), maxVersion: r.int16() };
+}
+
 /** Reads an ApiVersionsResponse body. */
 export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
   const errorCode = r.int16();
-  const apiKeys = r.array((r) => ({
-    apiKey: r.int16(),
-    minVersion: r.int16(),
-    maxVersion: r.int16(),
-  }));
+  if (version >= 3) {
+    const apiKeys = r.compactArray((r) => {
+      const k = readApiKey(r);
+      r.skipTaggedFields();
+      return k;
+    });
+    const throttleTimeMs = r.int32();
+    r.skipTaggedFields();
+    return { errorCode, apiKeys, throttleTimeMs };
+  }
+  const apiKeys = r.array(readApiKey);
   const throttleTimeMs = version >= 1 ? r.int32() : 0;
   return { errorCode, apiKeys, throttleTimeMs };
 }

@@ -202,7 +202,7 @@ function apiVersions(v: number): Sample<18> {
   return {
     apiKey: 18,
     version: v,
-    request: {},
+    request: v >= 3 ? { clientSoftwareName: "librdkafka", clientSoftwareVersion: "2.0.2" } : {},
     response: {
       errorCode: 0,
       apiKeys: [...SUPPORTED_VERSIONS].map(([apiKey, r]) => ({
@@ -671,6 +671,85 @@ function txnOffsetCommit(v: number): Sample<28> {
   };
 }
 
+function describeConfigs(v: number): Sample<32> {
+  return {
+    apiKey: 32,
+    version: v,
+    request: {
+      resources: [
+        { resourceType: 2, resourceName: "orders", configurationKeys: null },
+        { resourceType: 4, resourceName: "0", configurationKeys: ["log.retention.ms"] },
+      ],
+      includeSynonyms: v >= 1,
+      includeDocumentation: v >= 3,
+    },
+    response: {
+      throttleTimeMs: 0,
+      results: [
+        {
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: 2,
+          resourceName: "orders",
+          configs: [
+            {
+              name: "retention.ms",
+              value: "1000",
+              readOnly: false,
+              isDefault: false,
+              configSource: v >= 1 ? 1 : 0,
+              isSensitive: false,
+              synonyms: v >= 1 ? [{ name: "retention.ms", value: "1000", source: 1 }] : [],
+              configType: v >= 3 ? 5 : 0,
+              documentation: v >= 3 ? "How long to keep data" : null,
+            },
+            {
+              name: "cleanup.policy",
+              value: null,
+              readOnly: true,
+              isDefault: true,
+              configSource: 5,
+              isSensitive: true,
+              synonyms: [],
+              configType: v >= 3 ? 7 : 0,
+              documentation: null,
+            },
+          ],
+        },
+        {
+          errorCode: 3,
+          errorMessage: "Unknown topic",
+          resourceType: 2,
+          resourceName: "gone",
+          configs: [],
+        },
+      ],
+    },
+  };
+}
+
+function createPartitions(v: number): Sample<37> {
+  return {
+    apiKey: 37,
+    version: v,
+    request: {
+      topics: [
+        { name: "orders", count: 6, assignments: null },
+        { name: "audit", count: 3, assignments: [{ brokerIds: [0, 1] }, { brokerIds: [1, 2] }] },
+      ],
+      timeoutMs: 30_000,
+      validateOnly: v === 1,
+    },
+    response: {
+      throttleTimeMs: 5,
+      results: [
+        { name: "orders", errorCode: 0, errorMessage: null },
+        { name: "audit", errorCode: 37, errorMessage: "too few" },
+      ],
+    },
+  };
+}
+
 function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100): Sample {
   return {
     apiKey,
@@ -711,6 +790,8 @@ const BUILDERS: Record<number, (v: number) => Sample> = {
   [ApiKey.EndTxn]: endTxn,
   [ApiKey.WriteTxnMarkers]: writeTxnMarkers,
   [ApiKey.TxnOffsetCommit]: txnOffsetCommit,
+  [ApiKey.DescribeConfigs]: describeConfigs,
+  [ApiKey.CreatePartitions]: createPartitions,
 };
 
 /** Samples for every implemented API key and every version we support. */

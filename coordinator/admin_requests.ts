@@ -1,0 +1,282 @@
+/**
+ * Kafka admin APIs the coordinator answers for Kafka clients (brokers forward
+ * them): CreatePartitions (grow a topic, as the console's
+ * `topic alter NAME --partitions N`) and DescribeConfigs (a topic's configs
+ * over the broker defaults, and the brokers' configs under Kafka's names).
+ * @module
+ */
+import type { Config } from "@kafka-analog/lib/config";
+import { isKaError, KaError } from "@kafka-analog/lib/errors";
+import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
+import {
+  ConfigResourceType,
+  ConfigSource,
+  ConfigType,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResourceResult,
+  type DescribeConfigsResponse,
+  type DescribeConfigsResult,
+} from "@kafka-analog/lib/protocol";
+import type { Coordinator } from "./coordinator.ts";
+
+/** One config we can report: its value, where it comes from, its type and a line of doc. */
+export interface ConfigEntry {
+  value: string;
+  source: number;
+  type: number;
+  doc: string;
+}
+
+/** Kafka's "never" for `flush.messages` / `flush.ms` (Long.MAX_VALUE). */
+const LONG_MAX = "9223372036854775807";
+
+/**
+ * Broker defaults of every topic config a user may set, under Kafka's names
+ * (static broker config where `config.yaml` sets it, else Kafka's default).
+ */
+export function topicConfigDefaults(config: Config): Record<string, ConfigEntry> {
+  const fromBroker = ConfigSource.StaticBrokerConfig;
+  const fixed = ConfigSource.DefaultConfig;
+  return {
+    "cleanup.policy": {
+      value: "delete",
+      source: fixed,
+      type: ConfigType.List,
+      doc: "delete or compact (compaction is not implemented: delete applies)",
+    },
+    "flush.messages": {
+      value: LONG_MAX,
+      source: fixed,
+      type: ConfigType.Long,
+      doc: "fsync after this many records",
+    },
+    "flush.ms": {
+      value: LONG_MAX,
+      source: fixed,
+      type: ConfigType.Long,
+      doc: "fsync when the oldest unflushed record is this old",
+    },
+    "max.message.bytes": {
+      value: String(config.broker.maxMessageBytes),
+      source: fromBroker,
+      type: ConfigType.Int,
+      doc: "Largest record batch a producer may send",
+    },
+    "min.insync.replicas": {
+      value: "1",
+      source: fixed,
+      type: ConfigType.Int,
+      doc: "In-sync replicas an acks=all write needs",
+    },
+    "retention.bytes": {
+      value: String(config.broker.retentionBytes),
+      source: fromBroker,
+      type: ConfigType.Long,
+      doc: "Delete the oldest segments above this partition size (-1 = unlimited)",
+    },
+    "retention.ms": {
+      value: String(config.broker.retentionMs),
+      source: fromBroker,
+      type: ConfigType.Long,
+      doc: "Delete segments older than this (-1 = forever)",
+    },
+    "segment.bytes": {
+      value: String(config.broker.segmentBytes),
+      source: fromBroker,
+      type: ConfigType.Int,
+      doc: "Roll the log to a new segment at this size",
+    },
+    "segment.ms": {
+      value: String(7 * 24 * 60 * 60 * 1000),
+      source: fixed,
+      type: ConfigType.Long,
+      doc: "Roll the log to a new segment at least this often",
+    },
+    "unclean.leader.election.enable": {
+      value: "false",
+      source: fixed,
+      type: ConfigType.Boolean,
+      doc: "Elect an out-of-sync replica when no in-sync one is alive",
+    },
+  };
+}
+
+/** The configs of every broker, under Kafka's names, from `config.yaml`. */
+export function brokerConfigs(config: Config): Record<string, ConfigEntry> {
+  const s = ConfigSource.StaticBrokerConfig;
+  const entry = (value: string | number | boolean, type: number, doc: string): ConfigEntry => ({
+    value: String(value),
+    source: s,
+    type,
+    doc,
+  });
+  return {
+    "auto.create.topics.enable": entry(
+      config.topics.autoCreate,
+      ConfigType.Boolean,
+      "Metadata requests create unknown topics (topics.auto_create)",
+    ),
+    "default.replication.factor": entry(
+      config.topics.replicationFactor,
+      ConfigType.Int,
+      "Replicas of an auto-created topic (topics.replication_factor)",
+    ),
+    "num.partitions": entry(
+      config.topics.defaultPartitions,
+      ConfigType.Int,
+      "Partitions of an auto-created topic (topics.default_partitions)",
+    ),
+    "log.retention.ms": entry(config.broker.retentionMs, ConfigType.Long, "broker.retention_ms"),
+    "log.retention.bytes": entry(
+      config.broker.retentionBytes,
+      ConfigType.Long,
+      "broker.retention_bytes",
+    ),
+    "log.segment.bytes": entry(config.broker.segmentBytes, ConfigType.Int, "broker.segment_bytes"),
+    "message.max.bytes": entry(
+      config.broker.maxMessageBytes,
+      ConfigType.Int,
+      "broker.max_message_bytes",
+    ),
+    "replica.lag.time.max.ms": entry(
+      config.broker.replicaLagTimeMaxMs,
+      ConfigType.Long,
+      "broker.replica_lag_time_max_ms",
+    ),
+    "max.connections": entry(
+      config.broker.connectionsMax,
+      ConfigType.Int,
+      "broker.connections_max",
+    ),
+    "fetch.max.wait.ms": entry(
+      config.broker.fetchMaxWaitMs,
+      ConfigType.Int,
+      "broker.fetch_max_wait_ms",
+    ),
+  };
+}
+
+/** CreatePartitions: grow each topic; placement is the cluster's (no manual assignments). */
+export async function createPartitions(
+  coordinator: Coordinator,
+  request: CreatePartitionsRequest,
+): Promise<CreatePartitionsResponse> {
+  const results = [];
+  for (const t of request.topics) {
+    try {
+      if (t.assignments !== null) {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          "Manual replica assignments are not supported; omit them to use placement",
+        );
+      }
+      if (request.validateOnly) {
+        const current = coordinator.store.topic(t.name).partitions.length;
+        if (t.count <= current || t.count > PARTITIONS_MAX) {
+          throw KaError.of(
+            "INVALID_PARTITIONS",
+            `Topic '${t.name}' has ${current} partitions: the new count must be ${
+              current + 1
+            }..${PARTITIONS_MAX} (partitions are never removed)`,
+          );
+        }
+      } else {
+        await coordinator.topicAddPartitions(t.name, t.count);
+      }
+      results.push({ name: t.name, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      results.push({ name: t.name, errorCode: err.code, errorMessage: err.message });
+    }
+  }
+  return { throttleTimeMs: 0, results };
+}
+
+function describeEntries(
+  entries: Record<string, ConfigEntry>,
+  keys: string[] | null,
+  options: { includeSynonyms: boolean; includeDocumentation: boolean; defaults?: boolean },
+): DescribeConfigsResourceResult[] {
+  const names = keys ?? Object.keys(entries).sort();
+  return names.filter((name) => Object.hasOwn(entries, name)).map((name) => {
+    const e = entries[name];
+    return {
+      name,
+      value: e.value,
+      readOnly: false,
+      isDefault: e.source === ConfigSource.DefaultConfig,
+      configSource: e.source,
+      isSensitive: false,
+      synonyms: options.includeSynonyms ? [{ name, value: e.value, source: e.source }] : [],
+      configType: e.type,
+      documentation: options.includeDocumentation ? e.doc : null,
+    };
+  });
+}
+
+/**
+ * DescribeConfigs: a topic's configs (set ones as DYNAMIC_TOPIC_CONFIG, the
+ * rest from the broker defaults) and a broker's static configs. Unknown keys
+ * are left out, as Kafka does; other resource types get INVALID_REQUEST.
+ */
+export function describeConfigs(
+  coordinator: Coordinator,
+  config: Config,
+  request: DescribeConfigsRequest,
+): DescribeConfigsResponse {
+  const options = {
+    includeSynonyms: request.includeSynonyms ?? false,
+    includeDocumentation: request.includeDocumentation ?? false,
+  };
+  const results = request.resources.map((res): DescribeConfigsResult => {
+    const base = {
+      resourceType: res.resourceType,
+      resourceName: res.resourceName,
+    };
+    try {
+      if (res.resourceType === ConfigResourceType.Topic) {
+        const topic = coordinator.store.topic(res.resourceName);
+        const entries = topicConfigDefaults(config);
+        for (const [name, value] of Object.entries(topic.configs)) {
+          entries[name] = {
+            value,
+            source: ConfigSource.DynamicTopicConfig,
+            type: entries[name]?.type ?? ConfigType.String,
+            doc: entries[name]?.doc ?? "",
+          };
+        }
+        return {
+          ...base,
+          errorCode: 0,
+          errorMessage: null,
+          configs: describeEntries(entries, res.configurationKeys, options),
+        };
+      }
+      if (res.resourceType === ConfigResourceType.Broker) {
+        const id = Number(res.resourceName);
+        const known = res.resourceName === "" ||
+          (/^\d+$/.test(res.resourceName) &&
+            coordinator.snapshot().brokers.some((b) => b.id === id));
+        if (!known) {
+          throw KaError.of("INVALID_REQUEST", `Unknown broker '${res.resourceName}'`);
+        }
+        return {
+          ...base,
+          errorCode: 0,
+          errorMessage: null,
+          configs: describeEntries(brokerConfigs(config), res.configurationKeys, options),
+        };
+      }
+      throw KaError.of(
+        "INVALID_REQUEST",
+        `Resource type ${res.resourceType} is not supported: use 2 (topic) or 4 (broker)`,
+      );
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      return { ...base, errorCode: err.code, errorMessage: err.message, configs: [] };
+    }
+  });
+  return { throttleTimeMs: 0, results };
+}

@@ -1,0 +1,211 @@
+/**
+ * Fuzzing helpers: a seeded PRNG (mulberry32, so every run replays from its
+ * printed seed), frame mutators, and a raw TCP connection that sends any
+ * bytes and reports, per request, an answer frame, a close, or silence.
+ * @module
+ */
+import { FrameDecoder } from "@kafka-analog/lib/framing";
+
+/** A seeded PRNG returning floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [0, n). */
+export function pick(rand: () => number, n: number): number {
+  return Math.floor(rand() * n);
+}
+
+/** The mutations {@linkcode mutateFrame} applies (the name is counted in the report). */
+export const MUTATIONS = [
+  "bitflip",
+  "byteset",
+  "truncate",
+  "extend",
+  "int16",
+  "int32",
+  "length-1",
+  "length0",
+  "length2^31-1",
+  "apikey",
+  "apiversion",
+] as const;
+
+/** One mutation's name. */
+export type Mutation = typeof MUTATIONS[number];
+
+const INTERESTING_32 = [0, 1, -1, 0x7fffffff, -0x80000000, 0x7fff, 0xffff, 255, 256, -5];
+const INTERESTING_16 = [0, 1, -1, 0x7fff, -0x8000, 255, 256];
+
+/**
+ * Mutates `body` (a request frame without its length prefix) and returns the
+ * whole frame to send, with its (maybe false) length prefix.
+ */
+export function mutateFrame(
+  rand: () => number,
+  body: Uint8Array,
+): { bytes: Uint8Array; mutation: Mutation } {
+  const mutation = MUTATIONS[pick(rand, MUTATIONS.length)];
+  let out = body.slice();
+  const view = () => new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let declared: number | null = null;
+  switch (mutation) {
+    case "bitflip": {
+      const flips = 1 + pick(rand, 4);
+      for (let i = 0; i < flips && out.length > 0; i++) {
+        const at = pick(rand, out.length);
+        out[at] ^= 1 << pick(rand, 8);
+      }
+      break;
+    }
+    case "byteset":
+      if (out.length > 0) out[pick(rand, out.length)] = pick(rand, 256);
+      break;
+    case "truncate":
+      out = out.slice(0, pick(rand, out.length));
+      break;
+    case "extend": {
+      const extra = new Uint8Array(1 + pick(rand, 64));
+      for (let i = 0; i < extra.length; i++) extra[i] = pick(rand, 256);
+      const grown = new Uint8Array(out.length + extra.length);
+      grown.set(out);
+      grown.set(extra, out.length);
+      out = grown;
+      break;
+    }
+    case "int32":
+      if (out.length >= 12) {
+        view().setInt32(
+          8 + pick(rand, out.length - 11),
+          INTERESTING_32[pick(rand, INTERESTING_32.length)],
+        );
+      }
+      break;
+    case "int16":
+      if (out.length >= 10) {
+        view().setInt16(
+          8 + pick(rand, out.length - 9),
+          INTERESTING_16[pick(rand, INTERESTING_16.length)],
+        );
+      }
+      break;
+    case "length-1":
+      declared = -1;
+      break;
+    case "length0":
+      declared = 0;
+      break;
+    case "length2^31-1":
+      declared = 0x7fffffff;
+      break;
+    case "apikey":
+      if (out.length >= 2) {
+        view().setInt16(0, [-1, 0x7fff, 99, 1000, 1099, 1101, pick(rand, 70)][pick(rand, 7)]);
+      }
+      break;
+    case "apiversion":
+      if (out.length >= 4) view().setInt16(2, [-1, 0x7fff, 99, pick(rand, 20)][pick(rand, 4)]);
+      break;
+  }
+  return { bytes: framed(out, declared), mutation };
+}
+
+/** `body` with a length prefix (its own length unless `declared` is given). */
+export function framed(body: Uint8Array, declared: number | null = null): Uint8Array {
+  const bytes = new Uint8Array(4 + body.length);
+  new DataView(bytes.buffer).setInt32(0, declared ?? body.length);
+  bytes.set(body, 4);
+  return bytes;
+}
+
+/** What a {@linkcode RawConnection} saw after sending a request. */
+export type Outcome =
+  | { kind: "answer"; frame: Uint8Array }
+  | { kind: "closed" }
+  | { kind: "silent" };
+
+/** A TCP connection for hostile bytes: no framing rules on the way out. */
+export class RawConnection {
+  readonly #conn: Deno.TcpConn;
+  readonly #frames: Uint8Array[] = [];
+  #closed = false;
+  #wake: (() => void) | null = null;
+  readonly done: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn, frameBytesMax: number) {
+    this.#conn = conn;
+    this.done = this.#pump(frameBytesMax);
+  }
+
+  /** Connects to 127.0.0.1:`port`. */
+  static async open(port: number, frameBytesMax = 64 * 1024 * 1024): Promise<RawConnection> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return new RawConnection(conn, frameBytesMax);
+  }
+
+  /** True once the peer closed (or the connection broke). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async #pump(frameBytesMax: number): Promise<void> {
+    const decoder = new FrameDecoder({ frameBytesMax });
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#frames.push(...decoder.push(buf.subarray(0, n)));
+        this.#wake?.();
+      }
+    } catch { /* reset, or closed by us */ }
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  /** Writes `bytes`; false if the peer is gone. */
+  async send(bytes: Uint8Array): Promise<boolean> {
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The next answer frame, or closed, or silent after `timeoutMs`. */
+  async next(timeoutMs: number): Promise<Outcome> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const frame = this.#frames.shift();
+      if (frame) return { kind: "answer", frame };
+      if (this.#closed) return { kind: "closed" };
+      const left = deadline - Date.now();
+      if (left <= 0) return { kind: "silent" };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+      this.#wake = null;
+    }
+  }
+
+  /** Closes the socket and waits for the reader to stop. */
+  async close(): Promise<void> {
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+    await this.done;
+  }
+}
