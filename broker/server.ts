@@ -11,6 +11,7 @@ import {
   encodeResponse,
   ERRORS,
   type ImplementedApiKey,
+  isValidApiVersionsRequest,
   type MetadataRequest,
   type MetadataResponse,
   type RequestBodies,
@@ -120,7 +121,12 @@ export function createBrokerHandler(
         );
       }
       case ApiKey.ApiVersions:
-        return reply(ApiKey.ApiVersions, buildApiVersionsResponse(BROKER_API_KEYS));
+        return reply(
+          ApiKey.ApiVersions,
+          isValidApiVersionsRequest(header.apiVersion, request.body)
+            ? buildApiVersionsResponse(BROKER_API_KEYS)
+            : { errorCode: ERRORS.INVALID_REQUEST.code, apiKeys: [], throttleTimeMs: 0 },
+        );
       case ApiKey.WriteTxnMarkers:
         return reply(ApiKey.WriteTxnMarkers, await handleWriteTxnMarkers(broker, request.body));
       case ApiKey.Metadata:

@@ -392,3 +392,13 @@ Deno.test("CreatePartitions and DescribeConfigs are forwarded to the coordinator
   });
   assert.deepEqual(seen, [ApiKey.CreatePartitions, ApiKey.DescribeConfigs]);
 });
+
+Deno.test("createBrokerHandler() answers ApiVersions v3 with a malformed client software name with INVALID_REQUEST (KIP-511)", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  const body = await call(handler, ApiKey.ApiVersions, 3, {
+    clientSoftwareName: "bad name!",
+    clientSoftwareVersion: "1.0",
+  });
+  assert.equal(body.errorCode, ERRORS.INVALID_REQUEST.code);
+  assert.deepEqual(body.apiKeys, []);
+});

@@ -41,6 +41,7 @@ export class ClusterView {
   #topics = new Map<string, TopicDescription>();
   #fetchedAtMs = 0;
   #refreshing: Promise<void> | null = null;
+  #rotation = 0;
 
   constructor(options: ClusterOptions) {
     if (options.bootstrap.length === 0) {
@@ -87,14 +88,22 @@ export class ClusterView {
     return this.connection(`${broker.host}:${broker.port}`);
   }
 
-  /** Sends to the first reachable bootstrap address (then known brokers). */
-  async anyConnection(): Promise<KafkaConnection> {
+  /**
+   * Sends to the first reachable bootstrap address (then known brokers);
+   * with `rotate`, starts one further along the list on every call, so a
+   * broker with stale metadata (one cut off from the coordinator that still
+   * believes it leads) is not asked again and again.
+   */
+  async anyConnection(options: { rotate?: boolean } = {}): Promise<KafkaConnection> {
     const candidates = [
-      ...this.options.bootstrap,
-      ...[...this.#brokers.values()].map((b) => `${b.host}:${b.port}`),
+      ...new Set([
+        ...this.options.bootstrap,
+        ...[...this.#brokers.values()].map((b) => `${b.host}:${b.port}`),
+      ]),
     ];
+    const start = options.rotate ? this.#rotation++ % candidates.length : 0;
     let last: unknown = null;
-    for (const address of new Set(candidates)) {
+    for (const address of [...candidates.slice(start), ...candidates.slice(0, start)]) {
       try {
         return await this.connection(address);
       } catch (err) {
@@ -113,7 +122,7 @@ export class ClusterView {
   }
 
   async #refresh(): Promise<void> {
-    const conn = await this.anyConnection();
+    const conn = await this.anyConnection({ rotate: this.#fetchedAtMs > 0 });
     const response = await conn.request(ApiKey.Metadata, VERSIONS.metadata, {
       topics: null,
       allowAutoTopicCreation: false,

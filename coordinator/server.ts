@@ -15,6 +15,7 @@ import {
   type ImplementedApiKey,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
+  isValidApiVersionsRequest,
   RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
@@ -79,7 +80,12 @@ export function createCoordinatorHandler(
       encodeResponse(apiKey, header.apiVersion, header.correlationId, body);
     switch (request.apiKey) {
       case ApiKey.ApiVersions:
-        return reply(ApiKey.ApiVersions, buildApiVersionsResponse(COORDINATOR_API_KEYS));
+        return reply(
+          ApiKey.ApiVersions,
+          isValidApiVersionsRequest(header.apiVersion, request.body)
+            ? buildApiVersionsResponse(COORDINATOR_API_KEYS)
+            : { errorCode: ERRORS.INVALID_REQUEST.code, apiKeys: [], throttleTimeMs: 0 },
+        );
       case ApiKey.Metadata:
         return reply(ApiKey.Metadata, buildMetadataResponse(coordinator.snapshot(), request.body));
       case ApiKey.CreateTopics:

@@ -109,7 +109,12 @@ while (!controller.signal.aborted) {
         }
         const tagged = `${dec.decode(m.value ?? new Uint8Array())}|${txnTag()}`;
         txnValues.push(tagged);
-        return { topic: values.out!, partition: m.partition, key: m.key, value: enc.encode(tagged) };
+        return {
+          topic: values.out!,
+          partition: m.partition,
+          key: m.key,
+          value: enc.encode(tagged),
+        };
       },
       signal: controller.signal,
       onTransaction: (o) =>

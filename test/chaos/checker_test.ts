@@ -47,7 +47,9 @@ Deno.test("checker: a clean history reports nothing", () => {
   assert.equal(r.acknowledged, 3);
   assert.equal(r.indeterminate, 1);
   assert.equal(r.drained, 4);
-  for (const k of ["lost", "duplicated", "inconsistent", "misplacedAcks", "nonMonotonic"] as const) {
+  for (
+    const k of ["lost", "duplicated", "inconsistent", "misplacedAcks", "nonMonotonic"] as const
+  ) {
     assert.equal(r[k], 0, `${k}: ${summarize(r)}`);
   }
   assert.equal(r.abortedReads, 0);

@@ -192,7 +192,9 @@ export async function runWriters(options: WriterOptions): Promise<WriterStats> {
         if (options.valuesMax !== undefined && seq >= options.valuesMax) break;
         const n = Math.min(options.batch, (options.valuesMax ?? Infinity) - seq);
         const values = Array.from({ length: n }, () => valueOf(id, seq++));
-        const partitions = values.map((_, i) => (round * options.batch + i + id) % options.partitions);
+        const partitions = values.map((_, i) =>
+          (round * options.batch + i + id) % options.partitions
+        );
         const base = { process, f: "send" as const, topic: options.topic, values, partitions };
         options.history.add({ ...base, type: "invoke" });
         try {
@@ -397,7 +399,9 @@ export interface GatewayWriterOptions {
  * acks=all). A refused connection (gateway down) is a certain `fail`; any
  * other error or a partial answer is `info` for the values not acknowledged.
  */
-export async function runGatewayWriter(options: GatewayWriterOptions): Promise<Map<string, number>> {
+export async function runGatewayWriter(
+  options: GatewayWriterOptions,
+): Promise<Map<string, number>> {
   const errors = new Map<string, number>();
   const count = (name: string) => errors.set(name, (errors.get(name) ?? 0) + 1);
   const process = `g${options.id}`;

@@ -8,7 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { SCENARIOS, type ScenarioResult } from "./scenarios.ts";
+import { type ScenarioResult, SCENARIOS } from "./scenarios.ts";
 import { summarize } from "./checker.ts";
 
 const { values } = parseArgs({

@@ -209,3 +209,55 @@ export class RawConnection {
     await this.done;
   }
 }
+
+/** Fields never mutated by {@linkcode mutateBody}: they would only make a request park longer. */
+const PARKING_FIELDS = new Set([
+  "maxWaitMs",
+  "timeoutMs",
+  "rebalanceTimeoutMs",
+  "sessionTimeoutMs",
+]);
+
+const NUMBERS = [-1, 0, 1, 2, -5, 0x7fffffff, -0x80000000, 0x7fff, -0x8000, 65_535, 10_001, 3];
+const BIGINTS = [-5n, -1n, 0n, 1n, 0x7fffffffffffffffn, -0x8000000000000000n, 1_000_000_000n];
+const STRINGS = ["", ".", "..", "a".repeat(250), "a/b", "fuzz", "\u00e9", "x".repeat(40_000)];
+
+/**
+ * A structure-aware mutation: a deep copy of `body` with 1–3 leaves replaced
+ * by edge values of their own type (so the request still encodes and reaches
+ * the handler): numbers → −1, 0, 2, 2³¹−1…; offsets → −5, 2⁶³−1…; strings →
+ * "", ".", "..", 250 chars, "a/b"; arrays emptied or repeated; booleans flipped.
+ */
+export function mutateBody(rand: () => number, body: unknown): unknown {
+  const copy = structuredClone(body);
+  const leaves: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
+  const walk = (value: unknown) => {
+    if (value instanceof Uint8Array) return;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        leaves.push({ parent: value, key: i });
+        walk(v);
+      });
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        if (PARKING_FIELDS.has(k)) continue;
+        leaves.push({ parent: value as Record<string, unknown>, key: k });
+        walk(v);
+      }
+    }
+  };
+  walk(copy);
+  const count = 1 + pick(rand, 3);
+  for (let i = 0; i < count && leaves.length > 0; i++) {
+    const { parent, key } = leaves[pick(rand, leaves.length)];
+    const old = (parent as Record<string | number, unknown>)[key];
+    let next: unknown = old;
+    if (typeof old === "number") next = NUMBERS[pick(rand, NUMBERS.length)];
+    else if (typeof old === "bigint") next = BIGINTS[pick(rand, BIGINTS.length)];
+    else if (typeof old === "string") next = STRINGS[pick(rand, STRINGS.length)];
+    else if (typeof old === "boolean") next = !old;
+    else if (Array.isArray(old)) next = rand() < 0.5 ? [] : [...old, ...old, ...old];
+    (parent as Record<string | number, unknown>)[key] = next;
+  }
+  return copy;
+}

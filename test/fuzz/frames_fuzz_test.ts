@@ -39,7 +39,7 @@ import { pidAlive } from "../_cluster.ts";
 import { BROKER_API_KEYS } from "../../broker/server.ts";
 import { COORDINATOR_API_KEYS } from "../../coordinator/server.ts";
 import { type FuzzCluster, startFuzzCluster } from "./_cluster.ts";
-import { framed, mutateFrame, pick, prng, RawConnection } from "./_wire.ts";
+import { framed, mutateBody, mutateFrame, pick, prng, RawConnection } from "./_wire.ts";
 
 const BASE_PORT = 22900;
 const TOPIC = "fuzz";
@@ -252,6 +252,21 @@ function corpus(listener: "broker" | "coordinator"): Uint8Array[] {
 }
 
 /**
+ * A structure-aware mutation of `base` (see {@linkcode mutateBody}): decoded,
+ * edge values put in 1–3 fields, encoded again. Falls back to a byte
+ * mutation when the value does not fit the field's wire type.
+ */
+function structured(rand: () => number, base: Uint8Array): { bytes: Uint8Array; mutation: string } {
+  try {
+    const { header, body } = decodeRequest(base);
+    const whole = encodeRequest(header, mutateBody(rand, body) as never);
+    return { bytes: whole, mutation: "structured" };
+  } catch {
+    return mutateFrame(rand, base);
+  }
+}
+
+/**
  * What the listener must do with `bytes`: "answer" (with this correlation
  * id and API), "silent" (acks=0 produce), or "close".
  */
@@ -315,9 +330,12 @@ async function fuzzListener(
       const base = frames[pick(rand, frames.length)].slice();
       // A fresh correlation id per frame, so answers cannot be confused.
       if (base.length >= 8) new DataView(base.buffer).setInt32(4, w * 1_000_000 + i);
-      const { bytes, mutation } = rand() < 0.9
+      const roll = rand();
+      const { bytes, mutation } = roll < 0.35
+        ? structured(rand, base)
+        : roll < 0.9
         ? mutateFrame(rand, base)
-        : { bytes: framed(base), mutation: "none" as const };
+        : { bytes: framed(base), mutation: "none" };
       bump(t.byMutation, mutation);
       const expected = expectOf(bytes, served);
       t.sent++;

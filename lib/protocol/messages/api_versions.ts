@@ -50,6 +50,20 @@ export interface ApiVersionsResponse {
   throttleTimeMs?: number;
 }
 
+const CLIENT_SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
+
+/**
+ * KIP-511: a v3 request's client software name and version must be
+ * non-empty and made of letters, digits, '-' and '.', starting and ending
+ * with a letter or digit; a broker answers any other with INVALID_REQUEST
+ * and no API list. Requests before v3 carry neither and are always valid.
+ */
+export function isValidApiVersionsRequest(version: number, body: ApiVersionsRequest): boolean {
+  if (version < 3) return true;
+  return CLIENT_SOFTWARE_PATTERN.test(body.clientSoftwareName ?? "") &&
+    CLIENT_SOFTWARE_PATTERN.test(body.clientSoftwareVersion ?? "");
+}
+
 /** Writes an ApiVersionsRequest body (nothing before v3). */
 export function encodeApiVersionsRequest(
   w: Writer,

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { isKaError } from "../../errors.ts";
 import { Reader, Writer } from "../codec.ts";
 import { decodeRequest, decodeResponse, encodeResponse, RequestDecodeError } from "../mod.ts";
+import { isValidApiVersionsRequest } from "./api_versions.ts";
 
 function fromHex(hex: string): Uint8Array {
   return new Uint8Array(hex.match(/../g)!.map((b) => parseInt(b, 16)));
@@ -91,4 +92,23 @@ Deno.test("compact strings, arrays and tagged fields round trip and refuse garba
     (e) => isKaError(e, "INVALID_REQUEST"),
   );
   assert.throws(() => new Reader(new Uint8Array([0])).compactString(), (e) => isKaError(e));
+});
+
+Deno.test("isValidApiVersionsRequest() follows KIP-511's client software pattern", () => {
+  assert.ok(isValidApiVersionsRequest(2, {}));
+  assert.ok(
+    isValidApiVersionsRequest(3, {
+      clientSoftwareName: "librdkafka",
+      clientSoftwareVersion: "2.0.2",
+    }),
+  );
+  assert.ok(isValidApiVersionsRequest(3, { clientSoftwareName: "a", clientSoftwareVersion: "1" }));
+  for (const bad of ["", "-x", "x-", "has space", "ünï"]) {
+    assert.ok(
+      !isValidApiVersionsRequest(3, { clientSoftwareName: bad, clientSoftwareVersion: "1" }),
+    );
+    assert.ok(
+      !isValidApiVersionsRequest(3, { clientSoftwareName: "x", clientSoftwareVersion: bad }),
+    );
+  }
 });
