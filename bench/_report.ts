@@ -8,7 +8,7 @@ import Table from "cli-table3";
 import type { Acks } from "@kafka-analog/clients";
 import type {
   ConsumeRunResult,
-  EndToEndResult,
+  FixedRateResult,
   ProduceRunResult,
   SendLatencyRunResult,
 } from "./_scenarios.ts";
@@ -72,18 +72,36 @@ export interface LatencyRow {
 export interface ConsumeRow {
   valueBytes: number;
   producedWithAcks: Acks;
+  producedWithLingerMs: number;
   partitions: number;
   maxBytes: number;
   result: RepeatedThroughput<ConsumeRunResult>;
 }
 
-/** The end-to-end latency figure. */
-export interface EndToEndRow {
-  messages: number;
-  intervalMs: number;
+/** End-to-end latency at a fixed rate (issue #13). */
+export interface FixedRateRow {
+  ratePerSec: number;
+  durationMs: number;
+  warmupMs: number;
   valueBytes: number;
+  acks: Acks;
+  lingerMs: number;
   maxWaitMs: number;
-  result: EndToEndResult;
+  partitions: number;
+  result: FixedRateResult;
+}
+
+/** The sustained (fixed-duration) acks=all produce run (issue #13). */
+export interface SustainedRow {
+  valueBytes: number;
+  acks: Acks;
+  batchBytes: number;
+  lingerMs: number;
+  partitions: number;
+  chunkMessages: number;
+  chunksInFlight: number;
+  durationMs: number;
+  result: ProduceRunResult;
 }
 
 /** One configuration of the producer matrix (issue #3). */
@@ -159,9 +177,12 @@ export interface BenchReport {
   produce: ProduceRow[];
   latency: LatencyRow;
   consume: ConsumeRow[];
-  endToEnd: EndToEndRow;
-  producerMatrix: ProducerMatrix;
-  groups: GroupSection;
+  endToEnd: FixedRateRow;
+  sustained: SustainedRow;
+  /** Tables 5-6; null when left out (--quick). */
+  producerMatrix: ProducerMatrix | null;
+  /** Tables 7-8; null when left out (--quick). */
+  groups: GroupSection | null;
   /** Table 9: disk vs memory storage (issue #7); null when skipped. */
   storage: StorageSection | null;
   totalMs: number;
@@ -202,7 +223,7 @@ export function renderReport(report: BenchReport): string {
       "linger ms",
       "partitions",
       "msgs/s",
-      "MiB/s",
+      "MB/s",
       "elapsed s",
       "msgs/s range",
     ],
@@ -214,7 +235,7 @@ export function renderReport(report: BenchReport): string {
       String(r.lingerMs),
       String(r.partitions),
       formatCount(r.result.median.messagesPerSec),
-      r.result.median.payloadMiBPerSec.toFixed(1),
+      megabytesPerSec(r.result.median).toFixed(1),
       (r.result.median.elapsedMs / 1000).toFixed(2),
       rangeLabel(r.result),
     ]),
@@ -223,8 +244,8 @@ export function renderReport(report: BenchReport): string {
     lines.push(
       `   Sent as send() calls of ${formatCount(first.chunkMessages)} messages with at most ` +
         `${first.chunksInFlight} calls unanswered; timed from the first send() to the last ` +
-        "acknowledgement (after flush()).",
-      "   MiB/s counts value bytes only (no keys, headers or record/batch overhead).",
+        "acknowledgement (after flush()); acks=0: until the last request was written.",
+      "   MB/s = 10^6 value bytes/s (no keys, headers or record/batch overhead).",
     );
   }
   const l = report.latency;
@@ -261,18 +282,18 @@ export function renderReport(report: BenchReport): string {
       "messages",
       "fetches",
       "msgs/s",
-      "MiB/s",
+      "MB/s",
       "msgs/s range",
     ],
     report.consume.map((r) => [
       bytesLabel(r.valueBytes),
-      `acks=${r.producedWithAcks}`,
+      `acks=${r.producedWithAcks}, linger ${r.producedWithLingerMs}`,
       String(r.partitions),
       bytesLabel(r.maxBytes),
       formatCount(r.result.median.messages),
       formatCount(r.result.median.fetches),
       formatCount(r.result.median.messagesPerSec),
-      r.result.median.payloadMiBPerSec.toFixed(1),
+      megabytesPerSec(r.result.median).toFixed(1),
       rangeLabel(r.result),
     ]),
   ));
@@ -280,20 +301,184 @@ export function renderReport(report: BenchReport): string {
   const e = report.endToEnd;
   lines.push(
     "",
-    `4. End-to-end latency (${e.messages} messages, 1 every ${e.intervalMs} ms to partition 0, ` +
-      `${bytesLabel(e.valueBytes)} value, acks=1, lingerMs 0; reader long-polls with maxWaitMs ` +
-      `${e.maxWaitMs})`,
+    `4. End-to-end latency at a fixed rate: ${formatCount(e.ratePerSec)} msgs/s for ` +
+      `${(e.durationMs / 1000).toFixed(0)} s (after ${(e.warmupMs / 1000).toFixed(0)} s not ` +
+      `counted), ${bytesLabel(e.valueBytes)} keyless values over ${e.partitions} partitions, ` +
+      `acks=${e.acks}, lingerMs ${e.lingerMs}`,
   );
-  lines.push(latencyTable([
-    ["receive − record timestamp (1 ms resolution)", e.result.byTimestamp],
-    ["receive − send, performance.now()", e.result.byMonotonicClock],
-  ]));
-  lines.push("", ...renderProducerMatrix(report.producerMatrix));
-  lines.push("", ...renderReplicationCost(report.producerMatrix, 6, l));
-  lines.push("", ...renderGroups(report.groups));
+  lines.push(latencyTable([["scheduled send → delivered to the reader", e.result.latency]]));
+  lines.push(
+    `   Sent: ${formatCount(e.result.achievedPerSec)} msgs/s achieved, each message its own ` +
+      `send() on an absolute schedule (${formatCount(e.result.lateSends)} sends > 1 ms late); ` +
+      "latency counts from the",
+    "   scheduled time (no coordinated omission). The reader (another client) long-polls every " +
+      `partition, one Fetch per leader, maxWaitMs ${e.maxWaitMs}; it sees only what the`,
+    "   follower has too (high watermark), so this includes replication. p999 is the " +
+      "nearest-rank 99.9th percentile of all samples.",
+  );
+  const su = report.sustained;
+  lines.push(
+    "",
+    `4b. Sustained produce: acks=${su.acks}, ${bytesLabel(su.valueBytes)} values, for ` +
+      `${(su.durationMs / 1000).toFixed(0)} s (batchBytes ${su.batchBytes}, linger ` +
+      `${su.lingerMs} ms, send() calls of ${formatCount(su.chunkMessages)} with ` +
+      `${su.chunksInFlight} in flight)`,
+    table(
+      ["messages", "elapsed s", "msgs/s", "MB/s", "slowest second", "fastest second"],
+      [[
+        formatCount(su.result.messages),
+        (su.result.elapsedMs / 1000).toFixed(2),
+        formatCount(su.result.messagesPerSec),
+        megabytesPerSec(su.result).toFixed(1),
+        su.result.perSecond.length > 0 ? formatCount(Math.min(...su.result.perSecond)) : "",
+        su.result.perSecond.length > 0 ? formatCount(Math.max(...su.result.perSecond)) : "",
+      ]],
+    ),
+    "   One run; slowest/fastest second: messages acknowledged in each whole second.",
+  );
+  if (report.producerMatrix !== null) {
+    lines.push("", ...renderProducerMatrix(report.producerMatrix));
+    lines.push("", ...renderReplicationCost(report.producerMatrix, 6, l));
+  } else {
+    lines.push("", "5-6. Per-message producer matrix: left out (--quick)");
+  }
+  if (report.groups !== null) lines.push("", ...renderGroups(report.groups));
+  else lines.push("", "7-8. Consumer groups and rebalance: left out (--quick)");
   if (report.storage) lines.push("", ...renderStorage(report.storage, cluster));
+  lines.push("", ...renderTargets(targetRows(report)));
   lines.push("", `total benchmark time: ${(report.totalMs / 1000).toFixed(1)} s`);
   return lines.join("\n");
+}
+
+/** One line of the targets summary: an issue #13 target against its measurement. */
+export interface TargetRow {
+  /** What is measured. */
+  target: string;
+  /** The goal, as text ("≥ 500,000 msgs/s"). */
+  goal: string;
+  /** The measured figure, as text. */
+  measured: string;
+  /** The measured number, in the goal's unit. */
+  value: number;
+  met: boolean;
+  /** The scenario (JSON `scenario`) the figure comes from. */
+  scenario: string;
+}
+
+/** Issue #13's targets against this report's figures. */
+export function targetRows(report: BenchReport): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const at = (
+    target: string,
+    goal: string,
+    value: number,
+    unit: string,
+    ok: boolean,
+    scenario: string,
+  ) =>
+    rows.push({
+      target,
+      goal,
+      measured: `${unit === "ms" ? formatMs(value) : formatCount(value)} ${unit}`,
+      value,
+      met: ok,
+      scenario,
+    });
+  const su = report.sustained;
+  at(
+    `produce acks=all, sustained ${(su.durationMs / 1000).toFixed(0)} s`,
+    "≥ 500,000 msgs/s for 10 s",
+    su.result.messagesPerSec,
+    "msgs/s",
+    su.result.messagesPerSec >= 500_000 && su.durationMs >= 10_000,
+    sustainedScenario(su),
+  );
+  const best = (rows: ProduceRow[]) =>
+    rows.reduce((a, b) => b.result.median.messagesPerSec > a.result.median.messagesPerSec ? b : a);
+  const acks1 = report.produce.filter((r) => r.acks === 1 && r.valueBytes === 100);
+  if (acks1.length > 0) {
+    const r = best(acks1);
+    at(
+      `produce acks=1, 100 B (best linger: ${r.lingerMs} ms)`,
+      "≥ 1,000,000 msgs/s",
+      r.result.median.messagesPerSec,
+      "msgs/s",
+      r.result.median.messagesPerSec >= 1_000_000,
+      produceScenario(r),
+    );
+  }
+  const consume100 = report.consume.filter((r) => r.valueBytes === 100);
+  if (consume100.length > 0) {
+    const sorted = [...consume100].sort((a, b) =>
+      a.result.median.messagesPerSec - b.result.median.messagesPerSec
+    );
+    const r = sorted[Math.floor((sorted.length - 1) / 2)];
+    at(
+      `consume, 100 B (median of the ${sorted.length} table-3 rows)`,
+      "≥ 1,500,000 msgs/s",
+      r.result.median.messagesPerSec,
+      "msgs/s",
+      r.result.median.messagesPerSec >= 1_500_000,
+      consumeScenario(r),
+    );
+  }
+  const e = report.endToEnd;
+  const e2eName = `end-to-end p50 at ${formatCount(e.ratePerSec)} msgs/s, acks=${e.acks}, ` +
+    `linger ${e.lingerMs}`;
+  at(e2eName, "≤ 2 ms", e.result.latency.p50Ms, "ms", e.result.latency.p50Ms <= 2, e2eScenario(e));
+  at(
+    e2eName.replace("p50", "p99"),
+    "≤ 10 ms",
+    e.result.latency.p99Ms,
+    "ms",
+    e.result.latency.p99Ms <= 10,
+    e2eScenario(e),
+  );
+  const kib = report.produce.filter((r) => r.acks === "all" && r.valueBytes === 1024);
+  if (kib.length > 0) {
+    const r = best(kib);
+    const mb = megabytesPerSec(r.result.median);
+    at(
+      `produce acks=all, 1 KiB (best linger: ${r.lingerMs} ms)`,
+      "≥ 150 MB/s",
+      mb,
+      "MB/s",
+      mb >= 150,
+      produceScenario(r),
+    );
+  }
+  return rows;
+}
+
+/** The targets summary table. */
+export function renderTargets(rows: TargetRow[]): string[] {
+  return [
+    "Targets (issue #13; MB = 10^6 value bytes)",
+    table(
+      ["target", "goal", "measured", "met"],
+      rows.map((r) => [r.target, r.goal, r.measured, r.met ? "met" : "MISSED"]),
+    ),
+  ];
+}
+
+function produceScenario(r: ProduceRow): string {
+  return `produce/${bytesLabel(r.valueBytes).replace(" ", "")}/acks=${r.acks}/linger=${r.lingerMs}`;
+}
+
+function consumeScenario(r: ConsumeRow): string {
+  return `consume/${
+    bytesLabel(r.valueBytes).replace(" ", "")
+  }/produced-acks=${r.producedWithAcks}` +
+    `/linger=${r.producedWithLingerMs}`;
+}
+
+function e2eScenario(e: FixedRateRow): string {
+  return `end-to-end/${e.ratePerSec}-per-s/acks=${e.acks}/linger=${e.lingerMs}`;
+}
+
+function sustainedScenario(su: SustainedRow): string {
+  return `produce-sustained/${bytesLabel(su.valueBytes).replace(" ", "")}/acks=${su.acks}/` +
+    `${(su.durationMs / 1000).toFixed(0)}s`;
 }
 
 /** Section 5: the producer matrix table and its conditions. */
@@ -612,31 +797,66 @@ export function renderStorage(s: StorageSection, main?: ClusterInfo, number = 9)
   ];
 }
 
+/** One JSON line of `--json`: a scenario, its figures, and everything it ran under. */
+export interface ScenarioJson {
+  scenario: string;
+  msgs_per_s: number | null;
+  mb_per_s: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  p999_ms: number | null;
+  conditions: Record<string, unknown>;
+}
+
 /**
- * The report as JSON lines: first the conditions, then one object per row
- * of every table (its `table` field names the table), last the total time.
+ * The report as JSON lines, one object per scenario (every row of every
+ * table), each exactly `{"scenario","msgs_per_s","mb_per_s","p50_ms",
+ * "p99_ms","p999_ms","conditions"}`: figures that a scenario does not measure
+ * are null, and `conditions` holds the rest (its table, the machine and
+ * cluster, run counts, ranges, and for rows with an issue #13 target the
+ * target and whether it was met). MB = 10^6 value bytes.
  */
 export function reportJsonLines(report: BenchReport): string {
-  const out: object[] = [];
-  const { producerMatrix: m, groups: g } = report;
-  out.push({
-    table: "conditions",
+  return scenarioObjects(report).map((o) => JSON.stringify(o)).join("\n");
+}
+
+/** The scenario objects of {@linkcode reportJsonLines}. */
+export function scenarioObjects(report: BenchReport): ScenarioJson[] {
+  const out: ScenarioJson[] = [];
+  const common = {
     date: report.date,
     mode: report.mode,
-    repeat: report.repeat,
-    warmupMessages: report.warmupMessages,
-    primeMs: report.primeMs,
     machine: report.machine,
     cluster: report.cluster,
-    storageTable: report.storage === null ? null : {
-      extraCluster: report.storage.extraCluster,
-      warmupMessages: report.storage.warmupMessages,
-      repeat: report.storage.repeat,
-      sizes: report.storage.sizes,
-    },
-  });
-  for (const r of report.produce) {
+  };
+  const targets = targetRows(report);
+  const push = (
+    scenario: string,
+    figures: { msgs?: number; mb?: number; latency?: LatencySummary },
+    conditions: Record<string, unknown>,
+  ) => {
+    const met = targets.filter((t) => t.scenario === scenario);
     out.push({
+      scenario,
+      msgs_per_s: figures.msgs ?? null,
+      mb_per_s: figures.mb ?? null,
+      p50_ms: figures.latency?.p50Ms ?? null,
+      p99_ms: figures.latency?.p99Ms ?? null,
+      p999_ms: figures.latency?.p999Ms ?? null,
+      conditions: {
+        ...conditions,
+        ...(met.length > 0
+          ? { targets: met.map((t) => ({ target: t.target, goal: t.goal, met: t.met })) }
+          : {}),
+        ...common,
+      },
+    });
+  };
+  for (const r of report.produce) {
+    push(produceScenario(r), {
+      msgs: r.result.median.messagesPerSec,
+      mb: megabytesPerSec(r.result.median),
+    }, {
       table: "producer-throughput",
       valueBytes: r.valueBytes,
       acks: String(r.acks),
@@ -648,126 +868,166 @@ export function reportJsonLines(report: BenchReport): string {
       ...repeatedJson(r.result),
     });
   }
-  const l = report.latency;
-  for (
-    const [measure, summary] of [
-      ["producer-send", l.result],
-      ["producer-send-acks-all", l.acksAll],
-      ["bare-produce-request", l.raw],
-      ["settimeout-0", l.zeroTimer],
-    ] as const
-  ) {
-    out.push({
-      table: "produce-latency",
-      measure,
-      valueBytes: l.valueBytes,
-      acks: measure === "producer-send-acks-all" ? "all" : String(l.acks),
-      lingerMs: l.lingerMs,
-      ...summary,
-    });
-  }
   for (const r of report.consume) {
-    out.push({
+    push(consumeScenario(r), {
+      msgs: r.result.median.messagesPerSec,
+      mb: megabytesPerSec(r.result.median),
+    }, {
       table: "consumer-throughput",
       valueBytes: r.valueBytes,
       producedWithAcks: String(r.producedWithAcks),
+      producedWithLingerMs: r.producedWithLingerMs,
       partitions: r.partitions,
       maxBytes: r.maxBytes,
       fetches: r.result.median.fetches,
       ...repeatedJson(r.result),
     });
   }
-  const e = report.endToEnd;
+  const l = report.latency;
   for (
-    const [measure, summary] of [
-      ["receive-minus-record-timestamp", e.result.byTimestamp],
-      ["receive-minus-send-monotonic", e.result.byMonotonicClock],
+    const [measure, summary, acks] of [
+      ["producer-send", l.result, String(l.acks)],
+      ["producer-send-acks-all", l.acksAll, "all"],
+      ["bare-produce-request", l.raw, "1"],
+      ["settimeout-0", l.zeroTimer, null],
     ] as const
   ) {
-    out.push({
-      table: "end-to-end-latency",
-      measure,
-      messages: e.messages,
-      intervalMs: e.intervalMs,
-      valueBytes: e.valueBytes,
-      maxWaitMs: e.maxWaitMs,
+    push(`produce-latency/${measure}`, { latency: summary }, {
+      table: "produce-latency",
+      sends: l.sends,
+      valueBytes: l.valueBytes,
+      acks,
+      lingerMs: l.lingerMs,
       ...summary,
     });
   }
-  for (const r of m.rows) out.push(matrixRowJson(m, r));
-  for (const r of replicationCost(m)) out.push({ table: "replication-cost", ...r });
-  out.push({
-    table: "replication-cost",
-    unloaded: true,
-    sends: l.sends,
-    acks1P50Ms: l.result.p50Ms,
-    acks1P99Ms: l.result.p99Ms,
-    acksAllP50Ms: l.acksAll.p50Ms,
-    acksAllP99Ms: l.acksAll.p99Ms,
-    p99DeltaMs: l.acksAll.p99Ms - l.result.p99Ms,
+  const e = report.endToEnd;
+  push(e2eScenario(e), {
+    msgs: e.result.achievedPerSec,
+    mb: e.result.achievedPerSec * e.valueBytes / 1e6,
+    latency: e.result.latency,
+  }, {
+    table: "end-to-end-latency",
+    ratePerSec: e.ratePerSec,
+    durationMs: e.durationMs,
+    warmupMs: e.warmupMs,
+    valueBytes: e.valueBytes,
+    acks: String(e.acks),
+    lingerMs: e.lingerMs,
+    maxWaitMs: e.maxWaitMs,
+    partitions: e.partitions,
+    messages: e.result.messages,
+    lateSends: e.result.lateSends,
+    latency: e.result.latency,
   });
-  for (const r of g.throughput) {
-    out.push({
-      table: "group-consumer-throughput",
-      members: r.members,
-      partitions: g.partitions,
-      valueBytes: g.valueBytes,
-      inProcess: true,
-      maxWaitMs: g.maxWaitMs,
-      heartbeatIntervalMs: g.heartbeatIntervalMs,
-      maxBytesPerPartition: g.maxBytesPerPartition,
-      partitionsPerMember: r.result.median.partitionsPerMember,
-      batches: r.result.median.batches,
-      joinMs: r.result.median.joinMs,
-      ...repeatedJson(r.result),
-    });
+  const su = report.sustained;
+  push(sustainedScenario(su), {
+    msgs: su.result.messagesPerSec,
+    mb: megabytesPerSec(su.result),
+  }, {
+    table: "sustained-produce",
+    valueBytes: su.valueBytes,
+    acks: String(su.acks),
+    batchBytes: su.batchBytes,
+    lingerMs: su.lingerMs,
+    partitions: su.partitions,
+    chunkMessages: su.chunkMessages,
+    chunksInFlight: su.chunksInFlight,
+    durationMs: su.durationMs,
+    messages: su.result.messages,
+    elapsedMs: su.result.elapsedMs,
+    perSecond: su.result.perSecond,
+  });
+  const m = report.producerMatrix;
+  if (m !== null) {
+    for (const r of m.rows) {
+      const { table: _table, ...rest } = matrixRowJson(m, r) as Record<string, unknown>;
+      push(
+        `producer-matrix/acks=${r.acks}/linger=${r.lingerMs}/idempotence=${r.idempotence}`,
+        {
+          msgs: r.throughput.median.messagesPerSec,
+          mb: megabytesPerSec(r.throughput.median),
+          latency: r.latency,
+        },
+        { table: "producer-matrix", ...rest },
+      );
+    }
+    for (const r of replicationCost(m)) {
+      push(`replication-cost/linger=${r.lingerMs}`, {}, { table: "replication-cost", ...r });
+    }
   }
-  for (const r of g.rebalance) {
-    out.push({
-      table: "rebalance-after-close",
-      members: 3,
-      partitions: g.partitions,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      sessionTimeoutMs: r.sessionTimeoutMs,
-      maxWaitMs: r.maxWaitMs,
-      rebalanceMsP50: percentile(Float64Array.from(r.runs.map((x) => x.rebalanceMs)).sort(), 50),
-      runs: r.runs,
-    });
-  }
-  if (report.storage) {
-    const s = report.storage;
-    for (const r of s.rows) {
-      const memory = memoryRowFor(s.rows, r);
-      out.push({
-        table: "disk-storage",
-        valueBytes: r.valueBytes,
-        acks: String(r.acks),
-        storage: r.storage,
-        policy: r.label,
-        topicConfigs: r.topicConfigs,
-        partitions: s.partitions,
-        replicationFactor: s.replicationFactor,
-        batchBytes: s.batchBytes,
-        lingerMs: s.lingerMs,
-        chunkMessages: s.chunkMessages,
-        chunksInFlight: s.chunksInFlight,
-        ...repeatedJson(r.throughput),
-        ofMemory: memory
-          ? r.throughput.median.messagesPerSec / memory.throughput.median.messagesPerSec
-          : null,
-        latencySends: r.latency.samples,
-        latencyMsP50: r.latency.p50Ms,
-        latencyMsP90: r.latency.p90Ms,
-        latencyMsP99: r.latency.p99Ms,
-        latencyMsMax: r.latency.maxMs,
-        latencyMsMean: r.latency.meanMs,
-        primeMs: r.primeMs,
-        cluster: r.storage === s.extraCluster.storage ? "extra" : "main",
+  const g = report.groups;
+  if (g !== null) {
+    for (const r of g.throughput) {
+      push(`group-consume/${r.members}-members`, {
+        msgs: r.result.median.messagesPerSec,
+        mb: megabytesPerSec(r.result.median),
+      }, {
+        table: "group-consumer-throughput",
+        members: r.members,
+        partitions: g.partitions,
+        valueBytes: g.valueBytes,
+        inProcess: true,
+        maxWaitMs: g.maxWaitMs,
+        heartbeatIntervalMs: g.heartbeatIntervalMs,
+        maxBytesPerPartition: g.maxBytesPerPartition,
+        partitionsPerMember: r.result.median.partitionsPerMember,
+        batches: r.result.median.batches,
+        joinMs: r.result.median.joinMs,
+        ...repeatedJson(r.result),
+      });
+    }
+    for (const r of g.rebalance) {
+      push(`rebalance-after-close/heartbeat=${r.heartbeatIntervalMs}ms`, {}, {
+        table: "rebalance-after-close",
+        members: 3,
+        partitions: g.partitions,
+        heartbeatIntervalMs: r.heartbeatIntervalMs,
+        sessionTimeoutMs: r.sessionTimeoutMs,
+        maxWaitMs: r.maxWaitMs,
+        rebalanceMsP50: percentile(Float64Array.from(r.runs.map((x) => x.rebalanceMs)).sort(), 50),
+        runs: r.runs,
       });
     }
   }
-  out.push({ table: "total", totalMs: report.totalMs });
-  return out.map((o) => JSON.stringify(o)).join("\n");
+  if (report.storage) {
+    const st = report.storage;
+    for (const r of st.rows) {
+      const memory = memoryRowFor(st.rows, r);
+      push(
+        `storage/${r.storage}/${r.label.replaceAll(" ", "-")}/` +
+          `${bytesLabel(r.valueBytes).replace(" ", "")}/acks=${r.acks}`,
+        {
+          msgs: r.throughput.median.messagesPerSec,
+          mb: megabytesPerSec(r.throughput.median),
+          latency: r.latency,
+        },
+        {
+          table: "disk-storage",
+          valueBytes: r.valueBytes,
+          acks: String(r.acks),
+          storage: r.storage,
+          policy: r.label,
+          topicConfigs: r.topicConfigs,
+          partitions: st.partitions,
+          replicationFactor: st.replicationFactor,
+          batchBytes: st.batchBytes,
+          lingerMs: st.lingerMs,
+          chunkMessages: st.chunkMessages,
+          chunksInFlight: st.chunksInFlight,
+          ...repeatedJson(r.throughput),
+          ofMemory: memory
+            ? r.throughput.median.messagesPerSec / memory.throughput.median.messagesPerSec
+            : null,
+          latencyNote: "p50/p99/p999: sequential single-message sends after the run",
+          latencySends: r.latency.samples,
+          primeMs: r.primeMs,
+          cluster: r.storage === st.extraCluster.storage ? "extra" : "main",
+        },
+      );
+    }
+  }
+  return out;
 }
 
 /** One producer-matrix row as a JSON object (also `producer_bench.ts --json`'s line). */

@@ -27,12 +27,19 @@ export interface ProduceRunOptions {
   chunksInFlight: number;
   /** The run fails if it takes longer than this. */
   deadlineMs: number;
+  /**
+   * Sustained mode: keep sending for this long (`messages` is then only a
+   * cap), then wait for the last acknowledgement.
+   */
+  durationMs?: number;
 }
 
 /** Result of a producer-throughput run. */
 export interface ProduceRunResult extends Throughput {
   /** Messages acknowledged per partition. */
   perPartition: number[];
+  /** Messages acknowledged in each whole second of the run (the last, partial one left out). */
+  perSecond: number[];
 }
 
 /**
@@ -55,15 +62,21 @@ export async function produceThroughput(
   // the bytes into its record batches and keeps no reference to the objects.
   const chunk = Array.from({ length: options.chunkMessages }, () => ({ value }));
   const perPartition: number[] = [];
+  const perSecond: number[] = [];
   const count = (metas: RecordMetadata[]) => {
     for (const m of metas) perPartition[m.partition] = (perPartition[m.partition] ?? 0) + 1;
+    const second = Math.floor((performance.now() - startMs) / 1000);
+    perSecond[second] = (perSecond[second] ?? 0) + metas.length;
   };
   const inFlight = new Set<Promise<void>>();
   // The first failed send; kept here so that no rejection goes unhandled.
   let failure: { err: unknown } | null = null;
   const startMs = performance.now();
+  const durationMs = options.durationMs ?? Infinity;
   let sent = 0;
-  while (sent < options.messages && failure === null) {
+  while (
+    sent < options.messages && failure === null && performance.now() - startMs < durationMs
+  ) {
     checkDeadline(startMs, options.deadlineMs, `producing to ${options.topic}`);
     const n = Math.min(options.chunkMessages, options.messages - sent);
     const task: Promise<void> = producer
@@ -79,14 +92,14 @@ export async function produceThroughput(
   await producer.flush();
   const elapsedMs = performance.now() - startMs;
   const acknowledged = perPartition.reduce((a, b) => a + (b ?? 0), 0);
-  if (acknowledged !== options.messages) {
-    throw new Error(
-      `${options.topic}: ${acknowledged} of ${options.messages} messages were acknowledged`,
-    );
+  if (acknowledged !== sent) {
+    throw new Error(`${options.topic}: ${acknowledged} of ${sent} messages were acknowledged`);
   }
+  const wholeSeconds = Math.floor(elapsedMs / 1000);
   return {
-    ...throughput(options.messages, options.messages * options.valueBytes, elapsedMs),
+    ...throughput(sent, sent * options.valueBytes, elapsedMs),
     perPartition: Array.from(perPartition, (n) => n ?? 0),
+    perSecond: Array.from({ length: wholeSeconds }, (_, i) => perSecond[i] ?? 0),
   };
 }
 
@@ -519,6 +532,142 @@ export async function endToEndLatency(
   await Promise.all([read, write]);
   if (failure !== null) throw (failure as { err: unknown }).err;
   return { byTimestamp: summarize(byTimestamp), byMonotonicClock: summarize(byMonotonicClock) };
+}
+
+/** Conditions of the fixed-rate end-to-end latency run. */
+export interface FixedRateOptions {
+  topic: string;
+  partitions: number;
+  /** Messages per second the producer sends, on an absolute schedule. */
+  ratePerSec: number;
+  /** Measured time; the first `warmupMs` of sending before it is not counted. */
+  durationMs: number;
+  warmupMs: number;
+  valueBytes: number;
+  acks: Acks;
+  lingerMs: number;
+  /** Long-poll wait of the reader's fetches. */
+  maxWaitMs: number;
+  deadlineMs: number;
+}
+
+/** Result of the fixed-rate end-to-end run. */
+export interface FixedRateResult {
+  /** Intended send time (schedule) → delivered to the reader, per measured message. */
+  latency: LatencySummary;
+  /** Messages measured (sent after the warm-up). */
+  messages: number;
+  /** Messages per second actually sent in the measured window. */
+  achievedPerSec: number;
+  /** Send calls that were behind schedule by more than 1 ms when made. */
+  lateSends: number;
+}
+
+/** How often the fixed-rate sender wakes up to send what is due. */
+const FIXED_RATE_TICK_MS = 1;
+
+/**
+ * End-to-end latency at a fixed rate: a producer (its own client) sends
+ * `ratePerSec` keyless messages a second on an absolute schedule, each as its
+ * own `send()`, while a reader (another client) long-polls every partition,
+ * one fetch loop per leader broker. Each value carries its scheduled send
+ * time (`performance.now()`, same process), and latency is measured from that
+ * schedule, not from when the call was made, so a stalled sender counts
+ * against the figure (no coordinated omission).
+ */
+export async function fixedRateEndToEnd(
+  producerClient: Client,
+  readerClient: Client,
+  options: FixedRateOptions,
+): Promise<FixedRateResult> {
+  const producer = producerClient.producer({ acks: options.acks, lingerMs: options.lingerMs });
+  const reader = readerClient.consumer();
+  const total = Math.round(options.ratePerSec * (options.warmupMs + options.durationMs) / 1000);
+  const warmupMessages = Math.round(options.ratePerSec * options.warmupMs / 1000);
+  const samples = new Float64Array(total - warmupMessages);
+  let received = 0;
+  let measured = 0;
+  let failure: { err: unknown } | null = null;
+  const fail = (err: unknown) => void (failure ??= { err });
+  const byLeader = new Map<number, { topic: string; partition: number; offset: bigint }[]>();
+  for (let partition = 0; partition < options.partitions; partition++) {
+    const leader = await readerClient.cluster.leaderOf(options.topic, partition);
+    const offset = await reader.listOffset(options.topic, partition, "latest");
+    byLeader.set(leader, [
+      ...(byLeader.get(leader) ?? []),
+      { topic: options.topic, partition, offset },
+    ]);
+  }
+  const startMs = performance.now() + 20;
+  const intervalMs = 1000 / options.ratePerSec;
+  const reads = [...byLeader.values()].map(async (requests) => {
+    while (received < total && failure === null) {
+      checkDeadline(startMs, options.deadlineMs, "measuring fixed-rate end-to-end latency");
+      const results = await reader.fetchMany(requests, { maxWaitMs: options.maxWaitMs });
+      const nowMs = performance.now();
+      for (const [i, r] of results.entries()) {
+        if (r.errorCode !== 0) {
+          throw new Error(`fetch of ${r.topic}-${r.partition}: ${r.errorMessage}`);
+        }
+        for (const m of r.messages) {
+          const value = m.value;
+          if (value === null || value.length < 12) throw new Error("end-to-end value too short");
+          const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+          const seq = view.getUint32(0);
+          const dueMs = view.getFloat64(4);
+          received++;
+          if (seq >= warmupMessages) {
+            samples[seq - warmupMessages] = nowMs - dueMs;
+            measured++;
+          }
+        }
+        requests[i] = { ...requests[i], offset: r.nextOffset };
+      }
+    }
+  }).map((p) => p.catch(fail));
+  let lateSends = 0;
+  let measuredStartMs = 0;
+  let measuredEndMs = 0;
+  const sends: Promise<unknown>[] = [];
+  const write = (async () => {
+    let next = 0;
+    while (next < total && failure === null) {
+      const nowMs = performance.now();
+      checkDeadline(startMs, options.deadlineMs, "sending fixed-rate messages");
+      // Everything due by now goes out, each message as its own send().
+      while (next < total && startMs + next * intervalMs <= nowMs) {
+        const dueMs = startMs + next * intervalMs;
+        if (nowMs - dueMs > 1) lateSends++;
+        if (next === warmupMessages) measuredStartMs = nowMs;
+        const value = new Uint8Array(Math.max(12, options.valueBytes));
+        const view = new DataView(value.buffer);
+        view.setUint32(0, next);
+        view.setFloat64(4, dueMs);
+        sends.push(producer.send(options.topic, [{ value }]).catch(fail));
+        next++;
+      }
+      measuredEndMs = nowMs;
+      const waitMs = startMs + next * intervalMs - performance.now();
+      await sleep(Math.max(FIXED_RATE_TICK_MS, waitMs));
+    }
+    await Promise.all(sends);
+  })().catch(fail);
+  await write;
+  await Promise.all(reads);
+  await producer.close().catch(() => {});
+  if (failure !== null) throw (failure as { err: unknown }).err;
+  if (measured !== samples.length) {
+    throw new Error(
+      `${options.topic}: received ${measured} of ${samples.length} measured messages`,
+    );
+  }
+  const sentMeasured = total - warmupMessages;
+  return {
+    latency: summarize(samples),
+    messages: sentMeasured,
+    achievedPerSec: sentMeasured / Math.max((measuredEndMs - measuredStartMs) / 1000, 1e-3),
+    lateSends,
+  };
 }
 
 /** A value of `bytes` bytes (printable, so a dump of the log stays readable). */

@@ -1,17 +1,19 @@
 /**
  * `deno task bench`: starts a real cluster (coordinator, brokers and gateways
  * as separate processes, in a temporary directory, on ports from 22000),
- * measures through the client library: producer throughput, produce
- * latency, consumer throughput, end-to-end latency, the per-message producer
- * matrix (acks × linger, issue #3) with the acks=1 / acks=all comparison
- * (issue #4), group-consumer throughput and rebalance time (issue #5), and
- * disk against memory storage with and without an fsync per batch (issue #7,
- * on a second cluster from port 22500); prints tables (or JSON lines with
- * `--json`) and always stops the clusters.
+ * measures through the client library: producer throughput for acks 0/1/all
+ * × linger 0/5 ms × 100 B/1 KiB (issue #13), produce latency, consumer
+ * throughput, end-to-end latency at a fixed 20,000 msgs/s (acks=all, linger
+ * 0), a sustained 10 s acks=all produce, the per-message producer matrix
+ * (acks × linger, issue #3) with the acks=1 / acks=all comparison (issue #4),
+ * group-consumer throughput and rebalance time (issue #5), and disk against
+ * memory storage with and without an fsync per batch (issue #7, on a second
+ * cluster from port 22500); prints tables and a targets summary (or, with
+ * `--json`, one JSON object per scenario) and always stops the clusters.
  *
  * ```sh
- * deno task bench                      # about 2¾ minutes on 2 cores (table 9: ~25 s)
- * deno task bench --quick              # about 35 s
+ * deno task bench                      # about 4 minutes on 2 cores
+ * deno task bench --quick              # under a minute (no tables 5-8)
  * deno task bench --full               # issue sizes: 1,000,000 messages per matrix row
  * deno task bench --storage disk       # the same report on a disk-storage cluster
  * deno task bench --quick --json > bench.jsonl
@@ -27,7 +29,7 @@ import {
   ackEveryPartition,
   type ConsumeRunResult,
   consumeThroughput,
-  endToEndLatency,
+  fixedRateEndToEnd,
   produceLatency,
   type ProduceRunResult,
   produceThroughput,
@@ -51,13 +53,14 @@ import {
 import {
   type BenchReport,
   type ConsumeRow,
-  type EndToEndRow,
+  type FixedRateRow,
   type GroupSection,
   type LatencyRow,
   type ProducerMatrix,
   type ProduceRow,
   renderReport,
   reportJsonLines,
+  type SustainedRow,
 } from "./_report.ts";
 import { MATRIX_VALUE_BYTES, MATRIX_WINDOW, runProducerMatrix } from "./producer_bench.ts";
 
@@ -65,14 +68,15 @@ const USAGE = `Usage: deno task bench [--quick | --full] [--storage memory|disk]
                         [--repeat N] [--producer-messages N] [--group-messages N]
                         [--brokers N] [--port N] [--storage-port N] [--skip-storage] [--json]
 
-  --quick                a ~35 s run: fewer messages everywhere, 1 run of everything
+  --quick                a < 60 s run: fewer messages everywhere, 1 run of everything, a 5 s
+                         sustained run, 3 s of end-to-end latency, no tables 5-8
   --full                 the issues' sizes (~9 min): 1,000,000 messages per producer-matrix
                          run (3 runs per row), 1,000,000 for the group consumers, 5 runs of
                          tables 1/3 and 7, 10 rebalance runs per heartbeat
   --storage KIND         the main cluster's storage, memory (default) or disk (segment files
                          in its temporary directory, default flush policy)
-  --messages N           messages per producer-throughput run, table 1 (default 200,000;
-                         quick 50,000; 1,000..5,000,000)
+  --messages N           messages per producer-throughput run, table 1 (acks 0/1/all × linger
+                         0/5 × 100 B/1 KiB; default 200,000; quick 30,000; 1,000..5,000,000)
   --repeat N             runs of each table-1/3 configuration, median reported (default 3;
                          quick 1; full 5; 1..10)
   --producer-messages N  messages per producer-matrix run, table 5 (default 200,000; quick
@@ -87,8 +91,9 @@ const USAGE = `Usage: deno task bench [--quick | --full] [--storage memory|disk]
                          and flush.messages=1; 100,000 × 100 B and 50,000 × 1 KiB per run,
                          2 runs per row; quick 20,000 / 10,000, 1 run; full 200,000 / 100,000,
                          3 runs)
-  --json                 one JSON object per line on stdout: the conditions, then every row of
-                         every table (field "table" names it); progress stays on stderr
+  --json                 one JSON object per scenario (every row of every table) on stdout:
+                         {"scenario","msgs_per_s","mb_per_s","p50_ms","p99_ms","p999_ms",
+                         "conditions":{...}}; progress stays on stderr
 `;
 
 const PARTITIONS = 10;
@@ -103,7 +108,12 @@ const CHUNKS_IN_FLIGHT = 8;
 const FETCH_MAX_BYTES = 1024 * 1024;
 const LATENCY_VALUE_BYTES = 100;
 const ZERO_TIMER_SAMPLES = 200;
-const E2E_INTERVAL_MS = 10;
+/** Table 1's acks and lingers (× VALUE_SIZES): issue #13's produce matrix. */
+const PRODUCE_ACKS: readonly Acks[] = [0, 1, "all"];
+const PRODUCE_LINGERS_MS = [0, 5];
+/** Issue #13's end-to-end conditions: a steady 20,000 msgs/s, acks=all, linger 0. */
+const E2E_RATE_PER_SEC = 20_000;
+const E2E_WARMUP_MS = 1_000;
 const E2E_MAX_WAIT_MS = 500;
 /** Group members' long-poll wait, heartbeat and session timeout (the client defaults). */
 const GROUP_MAX_WAIT_MS = 500;
@@ -136,7 +146,12 @@ interface Settings {
   groupRepeat: number;
   rebalanceRepeat: number;
   latencySends: number;
-  endToEndMessages: number;
+  /** Measured seconds of the fixed-rate end-to-end run (ms). */
+  endToEndMs: number;
+  /** Length of the sustained acks=all produce run (ms). */
+  sustainedMs: number;
+  /** Tables 5-8 (per-message producer matrix, groups); left out by --quick. */
+  legacyTables: boolean;
   repeat: number;
   brokers: number;
   basePort: number;
@@ -191,7 +206,7 @@ function parseSettings(args: string[]): Settings | null {
   }
   return {
     mode,
-    messages: intFlag("messages", values.messages, quick ? 50_000 : 200_000, 1_000, 5_000_000),
+    messages: intFlag("messages", values.messages, quick ? 30_000 : 200_000, 1_000, 5_000_000),
     producerMessages: intFlag(
       "producer-messages",
       values["producer-messages"],
@@ -209,8 +224,10 @@ function parseSettings(args: string[]): Settings | null {
     producerRepeat: quick ? 1 : 3,
     groupRepeat: quick ? 1 : full ? 5 : 3,
     rebalanceRepeat: quick ? 1 : full ? 10 : 5,
-    latencySends: quick ? 500 : 2_000,
-    endToEndMessages: quick ? 200 : 500,
+    latencySends: quick ? 300 : 2_000,
+    endToEndMs: quick ? 3_000 : 10_000,
+    sustainedMs: quick ? 5_000 : 10_000,
+    legacyTables: !quick,
     repeat: intFlag("repeat", values.repeat, quick ? 1 : full ? 5 : 3, 1, 10),
     // The cluster's default replication factor (2) needs at least 2 brokers.
     brokers: intFlag("brokers", values.brokers, 5, 2, 10),
@@ -305,19 +322,23 @@ async function run(
   // Repeats are interleaved (a b c d a b c d ...) to spread any noise from
   // other processes over every configuration instead of one.
   const configs = VALUE_SIZES.flatMap((valueBytes) =>
-    ([1, "all"] as const).map((acks) => ({ valueBytes, acks: acks as Acks }))
+    PRODUCE_ACKS.flatMap((acks) =>
+      PRODUCE_LINGERS_MS.map((lingerMs) => ({ valueBytes, acks, lingerMs }))
+    )
   );
   const produceRuns = configs.map(() => [] as ProduceRunResult[]);
   const consumeRuns = configs.map(() => [] as ConsumeRunResult[]);
   const primeMs: number[] = [];
   for (let repeat = 1; repeat <= settings.repeat; repeat++) {
     for (const [i, config] of configs.entries()) {
-      const topic = `bench-${config.valueBytes}b-acks-${config.acks}-run-${repeat}`;
+      const topic =
+        `bench-${config.valueBytes}b-acks-${config.acks}-linger-${config.lingerMs}-run-${repeat}`;
       await createTopic(topic);
       primeMs.push(await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS));
       progress(
-        `run ${repeat}/${settings.repeat}: produce ${settings.messages} × ${config.valueBytes} B ` +
-          `with acks=${config.acks}, then read them back`,
+        `run ${repeat}/${settings.repeat}, ${i + 1}/${configs.length}: produce ` +
+          `${settings.messages} × ${config.valueBytes} B with acks=${config.acks} linger ` +
+          `${config.lingerMs} ms, then read them back`,
       );
       produceRuns[i].push(
         await produceThroughput(client, {
@@ -326,7 +347,7 @@ async function run(
           valueBytes: config.valueBytes,
           acks: config.acks,
           batchBytes: BATCH_BYTES,
-          lingerMs: LINGER_MS,
+          lingerMs: config.lingerMs,
           chunkMessages: CHUNK_MESSAGES,
           chunksInFlight: CHUNKS_IN_FLIGHT,
           deadlineMs: PHASE_DEADLINE_MS,
@@ -349,7 +370,7 @@ async function run(
     valueBytes: config.valueBytes,
     acks: config.acks,
     batchBytes: BATCH_BYTES,
-    lingerMs: LINGER_MS,
+    lingerMs: config.lingerMs,
     partitions: PARTITIONS,
     chunkMessages: CHUNK_MESSAGES,
     chunksInFlight: CHUNKS_IN_FLIGHT,
@@ -358,6 +379,7 @@ async function run(
   const consume: ConsumeRow[] = configs.map((config, i) => ({
     valueBytes: config.valueBytes,
     producedWithAcks: config.acks,
+    producedWithLingerMs: config.lingerMs,
     partitions: PARTITIONS,
     maxBytes: FETCH_MAX_BYTES,
     result: medianRun(consumeRuns[i]),
@@ -383,30 +405,65 @@ async function run(
     zeroTimer: await zeroTimerDelay(ZERO_TIMER_SAMPLES),
   };
 
-  progress(`end-to-end latency: ${settings.endToEndMessages} messages`);
+  progress(
+    `end-to-end latency: ${E2E_RATE_PER_SEC} msgs/s for ${E2E_WARMUP_MS} ms (warm-up) + ` +
+      `${settings.endToEndMs} ms, acks=all, linger 0`,
+  );
   await createTopic("bench-e2e");
-  const endToEnd: EndToEndRow = {
-    messages: settings.endToEndMessages,
-    intervalMs: E2E_INTERVAL_MS,
+  await ackEveryPartition(client, "bench-e2e", PARTITIONS, PHASE_DEADLINE_MS);
+  const e2eConditions = {
+    ratePerSec: E2E_RATE_PER_SEC,
+    durationMs: settings.endToEndMs,
+    warmupMs: E2E_WARMUP_MS,
     valueBytes: LATENCY_VALUE_BYTES,
+    acks: "all" as const,
+    lingerMs: 0,
     maxWaitMs: E2E_MAX_WAIT_MS,
-    result: await endToEndLatency(client, {
+    partitions: PARTITIONS,
+  };
+  const endToEnd: FixedRateRow = {
+    ...e2eConditions,
+    result: await fixedRateEndToEnd(cluster.client(), cluster.client(), {
+      ...e2eConditions,
       topic: "bench-e2e",
-      messages: settings.endToEndMessages,
-      intervalMs: E2E_INTERVAL_MS,
-      valueBytes: LATENCY_VALUE_BYTES,
-      maxWaitMs: E2E_MAX_WAIT_MS,
       deadlineMs: PHASE_DEADLINE_MS,
     }),
   };
+  await client.admin.deleteTopic("bench-e2e");
 
-  const producerMatrix: ProducerMatrix = await runProducerMatrix(client, {
-    messages: settings.producerMessages,
-    window: MATRIX_WINDOW,
-    repeat: settings.producerRepeat,
-    progress,
-  });
-  const groups = await runGroups(client, settings);
+  progress(`sustained produce: acks=all, 100 B, for ${settings.sustainedMs} ms`);
+  await createTopic("bench-sustained");
+  await ackEveryPartition(client, "bench-sustained", PARTITIONS, PHASE_DEADLINE_MS);
+  const sustainedConditions = {
+    valueBytes: 100,
+    acks: "all" as const,
+    batchBytes: BATCH_BYTES,
+    lingerMs: LINGER_MS,
+    partitions: PARTITIONS,
+    chunkMessages: CHUNK_MESSAGES,
+    chunksInFlight: CHUNKS_IN_FLIGHT,
+    durationMs: settings.sustainedMs,
+  };
+  const sustained: SustainedRow = {
+    ...sustainedConditions,
+    result: await produceThroughput(client, {
+      ...sustainedConditions,
+      topic: "bench-sustained",
+      messages: 100_000_000,
+      deadlineMs: settings.sustainedMs + PHASE_DEADLINE_MS,
+    }),
+  };
+  await client.admin.deleteTopic("bench-sustained");
+
+  const producerMatrix: ProducerMatrix | null = settings.legacyTables
+    ? await runProducerMatrix(client, {
+      messages: settings.producerMessages,
+      window: MATRIX_WINDOW,
+      repeat: settings.producerRepeat,
+      progress,
+    })
+    : null;
+  const groups = settings.legacyTables ? await runGroups(client, settings) : null;
   const storage = settings.storageTable === null
     ? null
     : await runStorageTable(client, settings, extraClusters);
@@ -436,6 +493,7 @@ async function run(
     latency,
     consume,
     endToEnd,
+    sustained,
     producerMatrix,
     groups,
     storage,

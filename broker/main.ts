@@ -65,7 +65,10 @@ const broker = new Broker({
     autoCreateTopics: config.topics.autoCreate,
   },
   logger,
-  now: Date.now,
+  // Monotonic (wall clock at start + elapsed): the broker's clock measures durations (the
+  // write fence after losing the coordinator, follower lag, fetch waits), which a wall-clock
+  // step (NTP, or the chaos harness's libfaketime) must not stretch or shrink.
+  now: () => performance.timeOrigin + performance.now(),
   makeLog: storage.makeLog,
   makeEpochCache: storage.makeEpochCache,
 });

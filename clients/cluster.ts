@@ -33,6 +33,9 @@ export const VERSIONS = {
   initProducerId: 1,
 } as const;
 
+/** How long a metadata request waits before the next bootstrap address is asked. */
+const METADATA_FAILOVER_TIMEOUT_MS = 5_000;
+
 /** The metadata cache plus connections. */
 export class ClusterView {
   readonly options: ClusterOptions;
@@ -41,7 +44,6 @@ export class ClusterView {
   #topics = new Map<string, TopicDescription>();
   #fetchedAtMs = 0;
   #refreshing: Promise<void> | null = null;
-  #rotation = 0;
 
   constructor(options: ClusterOptions) {
     if (options.bootstrap.length === 0) {
@@ -88,22 +90,14 @@ export class ClusterView {
     return this.connection(`${broker.host}:${broker.port}`);
   }
 
-  /**
-   * Sends to the first reachable bootstrap address (then known brokers);
-   * with `rotate`, starts one further along the list on every call, so a
-   * broker with stale metadata (one cut off from the coordinator that still
-   * believes it leads) is not asked again and again.
-   */
-  async anyConnection(options: { rotate?: boolean } = {}): Promise<KafkaConnection> {
+  /** Sends to the first reachable bootstrap address (then known brokers). */
+  async anyConnection(): Promise<KafkaConnection> {
     const candidates = [
-      ...new Set([
-        ...this.options.bootstrap,
-        ...[...this.#brokers.values()].map((b) => `${b.host}:${b.port}`),
-      ]),
+      ...this.options.bootstrap,
+      ...[...this.#brokers.values()].map((b) => `${b.host}:${b.port}`),
     ];
-    const start = options.rotate ? this.#rotation++ % candidates.length : 0;
     let last: unknown = null;
-    for (const address of [...candidates.slice(start), ...candidates.slice(0, start)]) {
+    for (const address of new Set(candidates)) {
       try {
         return await this.connection(address);
       } catch (err) {
@@ -121,15 +115,47 @@ export class ClusterView {
     return this.#refreshing;
   }
 
+  /**
+   * Asks the first reachable bootstrap address (then known brokers) for the
+   * metadata; when that one does not answer (a paused or cut-off broker still
+   * accepts connections), asks the next one instead of failing.
+   */
   async #refresh(): Promise<void> {
-    const conn = await this.anyConnection({ rotate: this.#fetchedAtMs > 0 });
-    const response = await conn.request(ApiKey.Metadata, VERSIONS.metadata, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
+    const candidates = [
+      ...new Set([
+        ...this.options.bootstrap,
+        ...[...this.#brokers.values()].map((b) => `${b.host}:${b.port}`),
+      ]),
+    ];
+    let last: unknown = null;
+    for (const [i, address] of candidates.entries()) {
+      const hasNext = i < candidates.length - 1;
+      let conn: KafkaConnection;
+      try {
+        conn = await this.connection(address);
+      } catch (err) {
+        last = err;
+        continue;
+      }
+      let response: MetadataResponse;
+      try {
+        response = await conn.request(ApiKey.Metadata, VERSIONS.metadata, {
+          topics: null,
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        }, hasNext ? { timeoutMs: METADATA_FAILOVER_TIMEOUT_MS } : {});
+      } catch (err) {
+        if (!hasNext) throw err;
+        last = err;
+        continue;
+      }
+      this.#apply(response);
+      return;
+    }
+    throw KaError.of("NETWORK_EXCEPTION", `No bootstrap address is reachable: ${messageOf(last)}`, {
+      cause: last,
     });
-    this.#apply(response);
   }
 
   #apply(response: MetadataResponse): void {

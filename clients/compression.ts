@@ -1,18 +1,22 @@
 /**
- * Batch compression on the client: gzip through the web-standard
- * CompressionStream / DecompressionStream (asynchronous, which is why it lives
- * here and not in the sans-I/O `lib/protocol`). The producer compresses a
- * batch's records section and rebuilds the batch with
+ * Batch compression on the client, for every codec Kafka defines: the
+ * producer compresses a batch's records section and rebuilds the batch with
  * `withRecordsPayload`; the reader inflates it back before decoding. Brokers
- * store compressed batches as they come.
+ * store compressed batches as they come. The codecs themselves live in
+ * `@kafka-analog/lib/compression` (gzip through CompressionStream, zstd
+ * through `node:zlib`, snappy and lz4 in TypeScript); this module maps the
+ * producer's setting onto them and decodes whole batches.
  *
  * Codec numbers are Kafka's (`attributes` bits 0–2): 0 none, 1 gzip, 2 snappy,
- * 3 lz4, 4 zstd. Only none and gzip are implemented; anything else is
- * UNSUPPORTED_COMPRESSION_TYPE.
+ * 3 lz4, 4 zstd. What the producer writes is what the Java client writes:
+ * snappy in snappy-java (xerial) framing, lz4 as one frame of independent
+ * 64 KiB blocks with the KIP-57 header checksum, zstd at level 3. The reader
+ * also takes librdkafka's raw snappy and any valid lz4 frame. Inflating more
+ * than DECOMPRESSED_BATCH_BYTES_MAX, or malformed data, is CORRUPT_MESSAGE;
+ * codec numbers 5–7 are UNSUPPORTED_COMPRESSION_TYPE.
  * @module
  */
-import { KaError } from "@kafka-analog/lib/errors";
-import { DECOMPRESSED_BATCH_BYTES_MAX } from "@kafka-analog/lib/limits";
+import { compressPayload, decompressPayload } from "@kafka-analog/lib/compression";
 import {
   type BatchHeader,
   compressionOf,
@@ -23,106 +27,46 @@ import {
   withRecordsPayload,
 } from "@kafka-analog/lib/protocol";
 
+export { gunzip, gzip } from "@kafka-analog/lib/compression";
+
 /** A producer's compression setting. */
-export type CompressionType = "none" | "gzip";
+export type CompressionType = "none" | "gzip" | "snappy" | "lz4" | "zstd";
 
 /** Every {@linkcode CompressionType}. */
-export const COMPRESSION_TYPES: readonly CompressionType[] = ["none", "gzip"];
+export const COMPRESSION_TYPES: readonly CompressionType[] = [
+  "none",
+  "gzip",
+  "snappy",
+  "lz4",
+  "zstd",
+];
 
 /** Kafka's codec number of each type. */
 export const COMPRESSION_CODECS: Readonly<Record<CompressionType, number>> = {
   none: 0,
   gzip: 1,
+  snappy: 2,
+  lz4: 3,
+  zstd: 4,
 };
 
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  limitBytes: number,
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limitBytes) {
-        await reader.cancel();
-        throw KaError.of(
-          "CORRUPT_MESSAGE",
-          `Cannot inflate record batch: it holds more than ${limitBytes} bytes`,
-        );
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** The gzip transforms, typed over plain byte arrays. */
-function gzipTransform(kind: "compress" | "decompress"): TransformStream<Uint8Array, Uint8Array> {
-  const stream = kind === "compress"
-    ? new CompressionStream("gzip")
-    : new DecompressionStream("gzip");
-  return stream as unknown as TransformStream<Uint8Array, Uint8Array>;
-}
-
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-}
-
-/** gzip-compresses `bytes`. */
-export function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return collect(
-    streamOf(bytes).pipeThrough(gzipTransform("compress")),
-    Number.MAX_SAFE_INTEGER,
-  );
-}
-
-/**
- * Inflates gzip `bytes`, refusing more than `limitBytes` of output; corrupt
- * input is KaError CORRUPT_MESSAGE.
- */
-export async function gunzip(
-  bytes: Uint8Array,
-  limitBytes: number = DECOMPRESSED_BATCH_BYTES_MAX,
-): Promise<Uint8Array> {
-  try {
-    return await collect(streamOf(bytes).pipeThrough(gzipTransform("decompress")), limitBytes);
-  } catch (err) {
-    if (err instanceof KaError) throw err;
-    throw KaError.of(
-      "CORRUPT_MESSAGE",
-      `Cannot inflate gzip record batch: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
+/** True when `value` is a {@linkcode CompressionType}. */
+export function isCompressionType(value: unknown): value is CompressionType {
+  return typeof value === "string" && (COMPRESSION_TYPES as readonly string[]).includes(value);
 }
 
 /** Compresses an encoded (uncompressed) batch's records with `type`; "none" returns it as is. */
 export async function compressBatch(batch: Uint8Array, type: CompressionType): Promise<Uint8Array> {
   if (type === "none") return batch;
   const { payload } = recordsPayloadOf(batch);
-  return withRecordsPayload(batch, COMPRESSION_CODECS[type], await gzip(payload));
+  const codec = COMPRESSION_CODECS[type];
+  return withRecordsPayload(batch, codec, await compressPayload(codec, payload));
 }
 
 /**
- * Decodes the records of one whole batch, inflating gzip. Checks the CRC;
- * other codecs are UNSUPPORTED_COMPRESSION_TYPE.
+ * Decodes the records of one whole batch, inflating it with its codec.
+ * Checks the CRC; malformed compressed data is CORRUPT_MESSAGE, an unknown
+ * codec UNSUPPORTED_COMPRESSION_TYPE.
  */
 export async function decodeBatchRecords(
   batch: Uint8Array,
@@ -131,17 +75,5 @@ export async function decodeBatchRecords(
   const codec = header === undefined ? null : compressionOf(header);
   if (codec === 0) return decodeRecords(batch);
   const { header: h, payload } = recordsPayloadOf(batch);
-  switch (compressionOf(h)) {
-    case 0:
-      return decodeRecordsFromPayload(h, payload);
-    case 1:
-      return decodeRecordsFromPayload(h, await gunzip(payload));
-    default:
-      throw KaError.of(
-        "UNSUPPORTED_COMPRESSION_TYPE",
-        `Cannot decode record batch at offset ${h.baseOffset}: compression codec ${
-          compressionOf(h)
-        } is not supported (only none and gzip)`,
-      );
-  }
+  return decodeRecordsFromPayload(h, await decompressPayload(compressionOf(h), payload));
 }

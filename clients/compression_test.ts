@@ -1,6 +1,6 @@
 /**
- * Tests for batch compression: gzip round trips, the codec bits, bounds on
- * inflation, corrupt input and unsupported codecs.
+ * Tests for batch compression: round trips of every codec, the codec bits,
+ * bounds on inflation, corrupt input and unsupported codecs.
  * @module
  */
 import assert from "node:assert/strict";
@@ -14,7 +14,15 @@ import {
   splitBatches,
   withRecordsPayload,
 } from "@kafka-analog/lib/protocol";
-import { compressBatch, decodeBatchRecords, gunzip, gzip } from "./compression.ts";
+import {
+  compressBatch,
+  COMPRESSION_CODECS,
+  COMPRESSION_TYPES,
+  decodeBatchRecords,
+  gunzip,
+  gzip,
+  isCompressionType,
+} from "./compression.ts";
 
 const enc = new TextEncoder();
 
@@ -53,13 +61,42 @@ Deno.test("gunzip() bounds its output and reports corrupt input as CORRUPT_MESSA
   );
 });
 
-Deno.test("decodeBatchRecords() refuses codecs other than none and gzip", async () => {
+Deno.test("compressBatch() with each codec sets its bits, shrinks the batch and decodes back", async () => {
+  const plain = batch(300);
+  for (const type of COMPRESSION_TYPES) {
+    const packed = await compressBatch(plain, type);
+    const header = readBatchHeader(packed);
+    assert.equal(compressionOf(header), COMPRESSION_CODECS[type], type);
+    if (type !== "none") assert.ok(packed.length < plain.length / 3, `${type}: ${packed.length}`);
+    assert.equal(splitBatches(packed).length, 1); // the CRC is valid
+    assert.deepEqual(await decodeBatchRecords(packed), decodeRecords(plain), type);
+    assert.deepEqual(await decodeBatchRecords(packed, header), decodeRecords(plain), type);
+  }
+  assert.ok(isCompressionType("zstd") && !isCompressionType("brotli") && !isCompressionType(1));
+});
+
+Deno.test("decodeBatchRecords() refuses unknown codecs and corrupt data of every codec", async () => {
   const plain = batch(2);
-  const snappy = withRecordsPayload(plain, 2, recordsPayloadOf(plain).payload);
+  const { payload } = recordsPayloadOf(plain);
+  const unknown = withRecordsPayload(plain, 5, payload);
   await assert.rejects(
-    decodeBatchRecords(snappy),
-    (e) => isKaError(e, "UNSUPPORTED_COMPRESSION_TYPE") && /codec 2/.test(e.message),
+    decodeBatchRecords(unknown),
+    (e) => isKaError(e, "UNSUPPORTED_COMPRESSION_TYPE") && /codec 5/.test(e.message),
   );
-  const broken = withRecordsPayload(plain, 1, enc.encode("garbage"));
-  await assert.rejects(decodeBatchRecords(broken), (e) => isKaError(e, "CORRUPT_MESSAGE"));
+  for (const codec of [1, 2, 3, 4]) {
+    const broken = withRecordsPayload(plain, codec, enc.encode("garbage that is no codec's"));
+    await assert.rejects(
+      decodeBatchRecords(broken),
+      (e) => isKaError(e, "CORRUPT_MESSAGE"),
+      `codec ${codec}`,
+    );
+    // Well-formed compressed bytes that are not a records section.
+    const packed = recordsPayloadOf(await compressBatch(plain, COMPRESSION_TYPES[codec])).payload;
+    const truncated = withRecordsPayload(plain, codec, packed.subarray(0, packed.length - 3));
+    await assert.rejects(
+      decodeBatchRecords(truncated),
+      (e) => isKaError(e, "CORRUPT_MESSAGE"),
+      `codec ${codec}`,
+    );
+  }
 });

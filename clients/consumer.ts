@@ -3,7 +3,7 @@
  * earliest/latest offsets. Consumer groups come with their own issue; this
  * is the partition-level reader they build on.
  *
- * Batches are decoded here, gzip ones inflated first (`compression.ts`).
+ * Batches are decoded here, compressed ones (any codec) inflated first (`compression.ts`).
  * Keys and values go through the reader's deserializers (by default the
  * stored bytes as they are); bytes a deserializer cannot read make `fetch`
  * throw a `DeserializationError` naming topic, partition and offset.
@@ -28,11 +28,14 @@ import {
   type AbortedTransaction,
   ApiKey,
   type BatchSlice,
+  compressionOf,
+  decodeRecordsFromPayload,
   ERRORS,
   type FetchResponse,
   isControlBatch,
   isTransactionalBatch,
   readControlRecordType,
+  RECORD_BATCH_HEADER_BYTES,
   splitBatches,
 } from "@kafka-analog/lib/protocol";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
@@ -464,7 +467,7 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
   /**
    * The records of one answered partition at or after `request.offset`:
    * batches split (CRC checked), control and (read_committed) aborted
-   * batches dropped, gzip inflated.
+   * batches dropped, compressed ones inflated.
    */
   async #decodePartition(
     request: PartitionFetchRequest,
@@ -485,10 +488,24 @@ export class PartitionReader<K = Uint8Array | null, V = Uint8Array | null> {
       batches,
       isolationLevel === "read_committed" ? p.abortedTransactions ?? [] : null,
     );
+    const { topic, partition, offset } = request;
     for (const { header, bytes } of readable) {
-      for (const record of await decodeBatchRecords(bytes, header)) {
-        if (record.offset < request.offset) continue;
-        messages.push({ topic: request.topic, partition: request.partition, ...record });
+      // splitBatches checked the CRC: an uncompressed batch's records are decoded in place,
+      // without a second CRC pass or an await.
+      const records = compressionOf(header) === 0
+        ? decodeRecordsFromPayload(header, bytes.subarray(RECORD_BATCH_HEADER_BYTES))
+        : await decodeBatchRecords(bytes, header);
+      for (const record of records) {
+        if (record.offset < offset) continue;
+        messages.push({
+          topic,
+          partition,
+          offset: record.offset,
+          timestamp: record.timestamp,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        });
       }
     }
     return {

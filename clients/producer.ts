@@ -38,8 +38,9 @@
  * true` fails every send with UNSUPPORTED_VERSION, while the default quietly
  * runs without it ({@linkcode Producer.idempotent} says which).
  *
- * **Compression.** "gzip" compresses each batch's records (attributes bits);
- * brokers store the compressed batch as it comes.
+ * **Compression.** "gzip", "snappy", "lz4" or "zstd" compresses each batch's
+ * records (attributes bits), as the Java client does; brokers store the
+ * compressed batch as it comes.
  *
  * **Transactions.** With a `transactionalId` (which needs acks "all" and
  * idempotence) the producer id comes from `initTransactions()` instead, and
@@ -67,7 +68,7 @@ import type { Config } from "@kafka-analog/lib/config";
 import { type AccumulatedRecord, type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
 import type { ClusterView } from "./cluster.ts";
 import { VERSIONS } from "./cluster.ts";
-import { compressBatch, type CompressionType } from "./compression.ts";
+import { compressBatch, type CompressionType, isCompressionType } from "./compression.ts";
 import {
   checkPartition,
   defaultPartitioner,
@@ -303,10 +304,10 @@ export class Producer<K = Payload, V = Payload> {
     this.#bufferBytes = options.bufferBytes ?? 32 * 1024 * 1024;
     this.#maxBlockMs = options.maxBlockMs ?? 60_000;
     this.#compression = options.compression ?? "none";
-    if (this.#compression !== "none" && this.#compression !== "gzip") {
+    if (!isCompressionType(this.#compression)) {
       throw KaError.of(
         "INVALID_CONFIG",
-        `Invalid producer option 'compression': must be "none" or "gzip", got ${
+        `Invalid producer option 'compression': must be none, gzip, snappy, lz4 or zstd, got ${
           String(this.#compression)
         }`,
       );

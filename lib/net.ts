@@ -47,7 +47,9 @@ interface Pending {
   apiVersion: number;
   resolve(frame: Uint8Array): void;
   reject(err: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** performance.now() after which the request fails with REQUEST_TIMED_OUT. */
+  deadlineMs: number;
+  timeoutMs: number;
 }
 
 /** Frames queued behind a write in progress are coalesced into writes of up to this many bytes. */
@@ -73,6 +75,12 @@ export class KafkaConnection {
   #inFlightMax: number;
   #nextCorrelationId = 1;
   #pending = new Map<number, Pending>();
+  /**
+   * One timer per connection, not one per request: it fires at the earliest
+   * pending deadline (`#timerDueMs`), fails what has expired and re-arms.
+   */
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerDueMs = Infinity;
   #slotWaiters: (() => void)[] = [];
   #closed = false;
   #closeError: KaError | null = null;
@@ -154,18 +162,16 @@ export class KafkaConnection {
     }
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const response = new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(correlationId);
-        this.#releaseSlot();
-        reject(
-          KaError.of(
-            "REQUEST_TIMED_OUT",
-            `Request ${apiKey} v${apiVersion} to ${this.address} timed out after ${timeoutMs} ms`,
-          ),
-        );
-        // A late response would be matched to nothing; the stream is still in order, so keep it.
-      }, timeoutMs);
-      this.#pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
+      const deadlineMs = performance.now() + timeoutMs;
+      this.#pending.set(correlationId, {
+        apiKey,
+        apiVersion,
+        resolve,
+        reject,
+        deadlineMs,
+        timeoutMs,
+      });
+      if (deadlineMs < this.#timerDueMs) this.#armTimer(deadlineMs);
     });
     this.#write(frame).catch(() => {/* the read loop reports the failure */});
     const bytes = await response;
@@ -261,9 +267,45 @@ export class KafkaConnection {
     const pending = this.#pending.get(correlationId);
     if (!pending) return; // timed out earlier
     this.#pending.delete(correlationId);
-    clearTimeout(pending.timer);
+    if (this.#pending.size === 0) this.#disarmTimer();
     this.#releaseSlot();
     pending.resolve(frame);
+  }
+
+  #armTimer(dueMs: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerDueMs = dueMs;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, dueMs - performance.now()));
+  }
+
+  #disarmTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerDueMs = Infinity;
+  }
+
+  /** Fails every request past its deadline, then re-arms for the earliest one left. */
+  #expire(): void {
+    this.#timer = null;
+    this.#timerDueMs = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [correlationId, p] of this.#pending) {
+      if (p.deadlineMs > now) {
+        if (p.deadlineMs < next) next = p.deadlineMs;
+        continue;
+      }
+      this.#pending.delete(correlationId);
+      this.#releaseSlot();
+      p.reject(
+        KaError.of(
+          "REQUEST_TIMED_OUT",
+          `Request ${p.apiKey} v${p.apiVersion} to ${this.address} timed out after ${p.timeoutMs} ms`,
+        ),
+      );
+      // A late response would be matched to nothing; the stream is still in order, so keep it.
+    }
+    if (next !== Infinity) this.#armTimer(next);
   }
 
   #releaseSlot(): void {
@@ -277,10 +319,8 @@ export class KafkaConnection {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
+    this.#disarmTimer();
+    for (const pending of this.#pending.values()) pending.reject(err);
     this.#pending.clear();
     for (const wake of this.#slotWaiters.splice(0)) wake();
   }

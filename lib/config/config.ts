@@ -96,7 +96,7 @@ export interface Config {
     readonly bufferMemory: number;
     readonly maxBlockMs: number;
     readonly idempotence: boolean;
-    readonly compression: "none" | "gzip";
+    readonly compression: "none" | "gzip" | "snappy" | "lz4" | "zstd";
   };
   readonly gateway: {
     readonly host: string;
@@ -591,9 +591,9 @@ const SCHEMA: Schema = {
     ),
     compression: enumKey(
       "compression",
-      ["none", "gzip"],
+      ["none", "gzip", "snappy", "lz4", "zstd"],
       "none",
-      "Compression of each record batch: none or gzip.",
+      "Compression of each record batch: none, gzip, snappy, lz4 or zstd.",
     ),
   },
   gateway: {

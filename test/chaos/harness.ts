@@ -368,7 +368,7 @@ export async function drainTopic(
   const records: ReadRecord[] = [];
   for (let p = 0; p < options.partitions; p++) {
     const drained = await drainPartition(reader, options.topic, p, options.timeoutMs ?? 30_000);
-    records.push(...drained.records);
+    for (const r of drained.records) records.push(r); // no spread: too many arguments
   }
   options.history.add({
     process: options.process,
