@@ -3,6 +3,7 @@
  * default partitioner's key and round-robin paths, and checkPartition.
  * @module
  */
+import { seededRandom } from "@kafka-analog/lib/random";
 import assert from "node:assert/strict";
 import { isKaError } from "@kafka-analog/lib/errors";
 import {
@@ -165,14 +166,9 @@ Deno.test("keyPartition() spreads 100,000 keys over 10 partitions within ±5% of
   for (const [partition, n] of counts.entries()) {
     assert.ok(n >= 9_500 && n <= 10_500, `partition ${partition} got ${n} of 100,000 keys`);
   }
-  // Random-looking keys too: distinct hex ids from a seeded mulberry32.
-  let seed = 12345;
-  const hex = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0).toString(16);
-  };
+  // Random-looking keys too: distinct hex ids from a seeded generator.
+  const random = seededRandom(12345);
+  const hex = () => Math.floor(random() * 2 ** 32).toString(16);
   counts.fill(0);
   for (let i = 0; i < 100_000; i++) {
     counts[keyPartition(ENCODER.encode(`${hex()}-${i.toString(16)}`), 10)]++;

@@ -15,7 +15,8 @@ import {
   stickyAssignor,
   type TopicPartition,
 } from "./mod.ts";
-import { compact, member, seededRandom, withOwned } from "./_test_util.ts";
+import { seededRandom } from "@kafka-analog/lib/random";
+import { compact, member, withOwned } from "./_test_util.ts";
 
 Deno.test("assignorByName() finds each assignor by its JoinGroup name", () => {
   assert.equal(assignorByName("range"), rangeAssignor);

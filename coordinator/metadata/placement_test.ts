@@ -5,6 +5,7 @@
  * optimal, cluster-wide with `leaderLoad`).
  * @module
  */
+import { seededRandom } from "@kafka-analog/lib/random";
 import assert from "node:assert/strict";
 import { isKaError } from "@kafka-analog/lib/errors";
 import {
@@ -376,18 +377,6 @@ Deno.test("placeTopic(): broker removal moves about 2/5 of sets across topic nam
   assert.ok(keptSum / cases >= 0.93, `mean kept ${keptSum / cases}`);
 });
 
-/** Small seeded PRNG (mulberry32) so the random cases replay identically. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function sumOfSquares(loads: ReadonlyMap<number, number>): number {
   let sum = 0;
   for (const value of loads.values()) sum += value * value;
@@ -415,7 +404,7 @@ function bruteForceBest(sets: readonly (readonly number[])[], base: ReadonlyMap<
 }
 
 Deno.test("spreadLeaders() is optimal: matches a brute-force search on random sets", () => {
-  const random = mulberry32(42);
+  const random = seededRandom(42);
   for (let round = 0; round < 300; round++) {
     const brokers = 2 + Math.floor(random() * 4);
     const partitions = 1 + Math.floor(random() * 8);

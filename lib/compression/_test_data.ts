@@ -1,22 +1,11 @@
 /**
  * Seeded test inputs shared by the codec tests: random, low-entropy,
- * repetitive and JSON-ish bytes of any size, a seeded PRNG, a mutation fuzzer
- * and the batches kcat (librdkafka 2.0.2) compressed, kept in `testdata/`.
+ * repetitive and JSON-ish bytes of any size, a mutation fuzzer and the
+ * batches kcat (librdkafka 2.0.2) compressed, kept in `testdata/`.
  * @module
  */
 import { isKaError } from "../errors.ts";
-
-/** A seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from "../random.ts";
 
 /** Kinds of generated input. */
 export const KINDS = ["random", "lowEntropy", "repetitive", "json", "zeros"] as const;

@@ -3,6 +3,7 @@
  * and random frames throw only KaError, and golden frames stay pinned.
  * @module
  */
+import { seededRandom } from "../random.ts";
 import assert from "node:assert/strict";
 import { isKaError, KaError } from "../errors.ts";
 import { ApiKey, SUPPORTED_VERSIONS } from "./api_keys.ts";
@@ -271,21 +272,9 @@ Deno.test("internal APIs keep bigints and bytes, and reject bad JSON with INVALI
   assertOnlyKaError(() => decodeRequest(deep), "deeply nested JSON");
 });
 
-/** A small seeded PRNG (mulberry32) so fuzz failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("fuzz: random request frames throw only KaError (seeded)", () => {
   const seed = 0x5eed;
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const keys = [...SUPPORTED_VERSIONS];
   for (let i = 0; i < 2000; i++) {
     const length = Math.floor(rand() * 160);
@@ -307,7 +296,7 @@ Deno.test("fuzz: random request frames throw only KaError (seeded)", () => {
 
 Deno.test("fuzz: mutated valid frames throw only KaError (seeded)", () => {
   const seed = 0xf00d;
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   for (let i = 0; i < 2000; i++) {
     const s = SAMPLES[Math.floor(rand() * SAMPLES.length)];
     const isRequest = rand() < 0.5;
