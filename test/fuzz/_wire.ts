@@ -1,22 +1,13 @@
 /**
- * Fuzzing helpers: a seeded PRNG (mulberry32, so every run replays from its
- * printed seed), frame mutators, and a raw TCP connection that sends any
+ * Fuzzing helpers: the seeded PRNG (so every run replays from its printed
+ * seed), frame mutators, and a raw TCP connection that sends any
  * bytes and reports, per request, an answer frame, a close, or silence.
  * @module
  */
 import { FrameDecoder } from "@kafka-analog/lib/framing";
 
-/** A seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (one for the code base; fuzz runs replay from their printed seed). */
+export { seededRandom as prng } from "@kafka-analog/lib/random";
 
 /** An integer in [0, n). */
 export function pick(rand: () => number, n: number): number {

@@ -24,54 +24,19 @@ import { ApiKey, compressionOf, splitBatches } from "@kafka-analog/lib/protocol"
 import type { CompressionType } from "@kafka-analog/clients";
 import { startCluster, waitFor } from "../_cluster.ts";
 import { type ApiVersionsProxy, startApiVersionsProxy } from "../_api_versions_proxy.ts";
+import { kcat } from "../_kcat.ts";
 
 const BASE_PORT = 22850;
 /** Brokers listen on BASE_PORT + 10 + N; clients reach them through proxies at PROXY_BASE + N. */
 const PROXY_BASE = 22880;
 const BROKERS = 2;
-const KCAT = "/usr/bin/kcat";
 const CODECS: { name: Exclude<CompressionType, "none">; id: number }[] = [
   { name: "gzip", id: 1 },
   { name: "snappy", id: 2 },
   { name: "lz4", id: 3 },
   { name: "zstd", id: 4 },
 ];
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Runs kcat to completion (killed after `timeoutMs`), feeding `input` on stdin. */
-async function kcat(
-  args: string[],
-  input?: string,
-  timeoutMs = 20_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(KCAT, {
-    args,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, timeoutMs);
-  try {
-    if (input !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(encoder.encode(input));
-      await writer.close();
-    }
-    const out = await child.output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** About 100-byte JSON records, as a producer of events might send. */
 function jsonValue(i: number, tag: string): string {
