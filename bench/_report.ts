@@ -73,6 +73,7 @@ export interface ConsumeRow {
   valueBytes: number;
   producedWithAcks: Acks;
   producedWithLingerMs: number;
+  producedWithBatchBytes: number;
   partitions: number;
   maxBytes: number;
   result: RepeatedThroughput<ConsumeRunResult>;
@@ -178,7 +179,8 @@ export interface BenchReport {
   latency: LatencyRow;
   consume: ConsumeRow[];
   endToEnd: FixedRateRow;
-  sustained: SustainedRow;
+  /** One per batch size. */
+  sustained: SustainedRow[];
   /** Tables 5-6; null when left out (--quick). */
   producerMatrix: ProducerMatrix | null;
   /** Tables 7-8; null when left out (--quick). */
@@ -287,7 +289,10 @@ export function renderReport(report: BenchReport): string {
     ],
     report.consume.map((r) => [
       bytesLabel(r.valueBytes),
-      `acks=${r.producedWithAcks}, linger ${r.producedWithLingerMs}`,
+      `acks=${r.producedWithAcks}, linger ${r.producedWithLingerMs}` +
+      (r.producedWithBatchBytes === 16_384
+        ? ""
+        : `, batch ${bytesLabel(r.producedWithBatchBytes)}`),
       String(r.partitions),
       bytesLabel(r.maxBytes),
       formatCount(r.result.median.messages),
@@ -316,26 +321,37 @@ export function renderReport(report: BenchReport): string {
     "   follower has too (high watermark), so this includes replication. p999 is the " +
       "nearest-rank 99.9th percentile of all samples.",
   );
-  const su = report.sustained;
-  lines.push(
-    "",
-    `4b. Sustained produce: acks=${su.acks}, ${bytesLabel(su.valueBytes)} values, for ` +
-      `${(su.durationMs / 1000).toFixed(0)} s (batchBytes ${su.batchBytes}, linger ` +
-      `${su.lingerMs} ms, send() calls of ${formatCount(su.chunkMessages)} with ` +
-      `${su.chunksInFlight} in flight)`,
-    table(
-      ["messages", "elapsed s", "msgs/s", "MB/s", "slowest second", "fastest second"],
-      [[
-        formatCount(su.result.messages),
-        (su.result.elapsedMs / 1000).toFixed(2),
-        formatCount(su.result.messagesPerSec),
-        megabytesPerSec(su.result).toFixed(1),
-        su.result.perSecond.length > 0 ? formatCount(Math.min(...su.result.perSecond)) : "",
-        su.result.perSecond.length > 0 ? formatCount(Math.max(...su.result.perSecond)) : "",
-      ]],
-    ),
-    "   One run; slowest/fastest second: messages acknowledged in each whole second.",
-  );
+  const su0 = report.sustained[0];
+  if (su0) {
+    lines.push(
+      "",
+      `4b. Sustained produce: acks=${su0.acks}, ${bytesLabel(su0.valueBytes)} values, for ` +
+        `${(su0.durationMs / 1000).toFixed(0)} s each (linger ${su0.lingerMs} ms, send() calls ` +
+        `of ${formatCount(su0.chunkMessages)} with ${su0.chunksInFlight} in flight)`,
+      table(
+        [
+          "batchBytes",
+          "messages",
+          "elapsed s",
+          "msgs/s",
+          "MB/s",
+          "slowest second",
+          "fastest second",
+        ],
+        report.sustained.map((su) => [
+          String(su.batchBytes),
+          formatCount(su.result.messages),
+          (su.result.elapsedMs / 1000).toFixed(2),
+          formatCount(su.result.messagesPerSec),
+          megabytesPerSec(su.result).toFixed(1),
+          su.result.perSecond.length > 0 ? formatCount(Math.min(...su.result.perSecond)) : "",
+          su.result.perSecond.length > 0 ? formatCount(Math.max(...su.result.perSecond)) : "",
+        ]),
+      ),
+      "   One run per batch size; slowest/fastest second: messages acknowledged in each whole " +
+        "second.",
+    );
+  }
   if (report.producerMatrix !== null) {
     lines.push("", ...renderProducerMatrix(report.producerMatrix));
     lines.push("", ...renderReplicationCost(report.producerMatrix, 6, l));
@@ -384,22 +400,27 @@ export function targetRows(report: BenchReport): TargetRow[] {
       met: ok,
       scenario,
     });
-  const su = report.sustained;
-  at(
-    `produce acks=all, sustained ${(su.durationMs / 1000).toFixed(0)} s`,
-    "≥ 500,000 msgs/s for 10 s",
-    su.result.messagesPerSec,
-    "msgs/s",
-    su.result.messagesPerSec >= 500_000 && su.durationMs >= 10_000,
-    sustainedScenario(su),
-  );
+  if (report.sustained.length > 0) {
+    const su = report.sustained.reduce((a, b) =>
+      b.result.messagesPerSec > a.result.messagesPerSec ? b : a
+    );
+    at(
+      `produce acks=all, sustained ${(su.durationMs / 1000).toFixed(0)} s (best batchBytes: ` +
+        `${su.batchBytes})`,
+      "≥ 500,000 msgs/s for 10 s",
+      su.result.messagesPerSec,
+      "msgs/s",
+      su.result.messagesPerSec >= 500_000 && su.durationMs >= 10_000,
+      sustainedScenario(su),
+    );
+  }
   const best = (rows: ProduceRow[]) =>
     rows.reduce((a, b) => b.result.median.messagesPerSec > a.result.median.messagesPerSec ? b : a);
   const acks1 = report.produce.filter((r) => r.acks === 1 && r.valueBytes === 100);
   if (acks1.length > 0) {
     const r = best(acks1);
     at(
-      `produce acks=1, 100 B (best linger: ${r.lingerMs} ms)`,
+      `produce acks=1, 100 B (best: linger ${r.lingerMs} ms, batchBytes ${r.batchBytes})`,
       "≥ 1,000,000 msgs/s",
       r.result.median.messagesPerSec,
       "msgs/s",
@@ -439,7 +460,7 @@ export function targetRows(report: BenchReport): TargetRow[] {
     const r = best(kib);
     const mb = megabytesPerSec(r.result.median);
     at(
-      `produce acks=all, 1 KiB (best linger: ${r.lingerMs} ms)`,
+      `produce acks=all, 1 KiB (best: linger ${r.lingerMs} ms, batchBytes ${r.batchBytes})`,
       "≥ 150 MB/s",
       mb,
       "MB/s",
@@ -461,15 +482,23 @@ export function renderTargets(rows: TargetRow[]): string[] {
   ];
 }
 
+/** "/batch=N" for batch sizes other than the default 16 KiB (scenario ids). */
+function batchSuffix(batchBytes: number): string {
+  return batchBytes === 16_384 ? "" : `/batch=${batchBytes}`;
+}
+
+function sizeLabel(bytes: number): string {
+  return bytesLabel(bytes).replace(" ", "");
+}
+
 function produceScenario(r: ProduceRow): string {
-  return `produce/${bytesLabel(r.valueBytes).replace(" ", "")}/acks=${r.acks}/linger=${r.lingerMs}`;
+  return `produce/${sizeLabel(r.valueBytes)}/acks=${r.acks}/linger=${r.lingerMs}` +
+    batchSuffix(r.batchBytes);
 }
 
 function consumeScenario(r: ConsumeRow): string {
-  return `consume/${
-    bytesLabel(r.valueBytes).replace(" ", "")
-  }/produced-acks=${r.producedWithAcks}` +
-    `/linger=${r.producedWithLingerMs}`;
+  return `consume/${sizeLabel(r.valueBytes)}/produced-acks=${r.producedWithAcks}` +
+    `/linger=${r.producedWithLingerMs}${batchSuffix(r.producedWithBatchBytes)}`;
 }
 
 function e2eScenario(e: FixedRateRow): string {
@@ -477,8 +506,8 @@ function e2eScenario(e: FixedRateRow): string {
 }
 
 function sustainedScenario(su: SustainedRow): string {
-  return `produce-sustained/${bytesLabel(su.valueBytes).replace(" ", "")}/acks=${su.acks}/` +
-    `${(su.durationMs / 1000).toFixed(0)}s`;
+  return `produce-sustained/${sizeLabel(su.valueBytes)}/acks=${su.acks}/` +
+    `${(su.durationMs / 1000).toFixed(0)}s${batchSuffix(su.batchBytes)}`;
 }
 
 /** Section 5: the producer matrix table and its conditions. */
@@ -877,6 +906,7 @@ export function scenarioObjects(report: BenchReport): ScenarioJson[] {
       valueBytes: r.valueBytes,
       producedWithAcks: String(r.producedWithAcks),
       producedWithLingerMs: r.producedWithLingerMs,
+      producedWithBatchBytes: r.producedWithBatchBytes,
       partitions: r.partitions,
       maxBytes: r.maxBytes,
       fetches: r.result.median.fetches,
@@ -920,24 +950,25 @@ export function scenarioObjects(report: BenchReport): ScenarioJson[] {
     lateSends: e.result.lateSends,
     latency: e.result.latency,
   });
-  const su = report.sustained;
-  push(sustainedScenario(su), {
-    msgs: su.result.messagesPerSec,
-    mb: megabytesPerSec(su.result),
-  }, {
-    table: "sustained-produce",
-    valueBytes: su.valueBytes,
-    acks: String(su.acks),
-    batchBytes: su.batchBytes,
-    lingerMs: su.lingerMs,
-    partitions: su.partitions,
-    chunkMessages: su.chunkMessages,
-    chunksInFlight: su.chunksInFlight,
-    durationMs: su.durationMs,
-    messages: su.result.messages,
-    elapsedMs: su.result.elapsedMs,
-    perSecond: su.result.perSecond,
-  });
+  for (const su of report.sustained) {
+    push(sustainedScenario(su), {
+      msgs: su.result.messagesPerSec,
+      mb: megabytesPerSec(su.result),
+    }, {
+      table: "sustained-produce",
+      valueBytes: su.valueBytes,
+      acks: String(su.acks),
+      batchBytes: su.batchBytes,
+      lingerMs: su.lingerMs,
+      partitions: su.partitions,
+      chunkMessages: su.chunkMessages,
+      chunksInFlight: su.chunksInFlight,
+      durationMs: su.durationMs,
+      messages: su.result.messages,
+      elapsedMs: su.result.elapsedMs,
+      perSecond: su.result.perSecond,
+    });
+  }
   const m = report.producerMatrix;
   if (m !== null) {
     for (const r of m.rows) {

@@ -102,6 +102,11 @@ const VALUE_SIZES = [100, 1024];
 const WARMUP_MESSAGES_MAX = 50_000;
 const REPLICATION_FACTOR = 2;
 const BATCH_BYTES = 16_384;
+/**
+ * The larger batch size some rows also run with (table 1's 100 B acks=1 and 1 KiB acks=all at
+ * linger 5, and the sustained run): per-request costs dominate at 16 KiB (docs/performance.md).
+ */
+const LARGE_BATCH_BYTES = 65_536;
 const LINGER_MS = 5;
 const CHUNK_MESSAGES = 1_000;
 const CHUNKS_IN_FLIGHT = 8;
@@ -321,24 +326,33 @@ async function run(
   // run meets brokers holding the same data (memory storage keeps all of it).
   // Repeats are interleaved (a b c d a b c d ...) to spread any noise from
   // other processes over every configuration instead of one.
-  const configs = VALUE_SIZES.flatMap((valueBytes) =>
-    PRODUCE_ACKS.flatMap((acks) =>
-      PRODUCE_LINGERS_MS.map((lingerMs) => ({ valueBytes, acks, lingerMs }))
-    )
-  );
+  const configs = [
+    ...VALUE_SIZES.flatMap((valueBytes) =>
+      PRODUCE_ACKS.flatMap((acks) =>
+        PRODUCE_LINGERS_MS.map((lingerMs) => ({
+          valueBytes,
+          acks,
+          lingerMs,
+          batchBytes: BATCH_BYTES,
+        }))
+      )
+    ),
+    { valueBytes: 100, acks: 1 as Acks, lingerMs: LINGER_MS, batchBytes: LARGE_BATCH_BYTES },
+    { valueBytes: 1024, acks: "all" as Acks, lingerMs: LINGER_MS, batchBytes: LARGE_BATCH_BYTES },
+  ];
   const produceRuns = configs.map(() => [] as ProduceRunResult[]);
   const consumeRuns = configs.map(() => [] as ConsumeRunResult[]);
   const primeMs: number[] = [];
   for (let repeat = 1; repeat <= settings.repeat; repeat++) {
     for (const [i, config] of configs.entries()) {
-      const topic =
-        `bench-${config.valueBytes}b-acks-${config.acks}-linger-${config.lingerMs}-run-${repeat}`;
+      const topic = `bench-${config.valueBytes}b-acks-${config.acks}-linger-${config.lingerMs}-` +
+        `batch-${config.batchBytes}-run-${repeat}`;
       await createTopic(topic);
       primeMs.push(await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS));
       progress(
         `run ${repeat}/${settings.repeat}, ${i + 1}/${configs.length}: produce ` +
           `${settings.messages} × ${config.valueBytes} B with acks=${config.acks} linger ` +
-          `${config.lingerMs} ms, then read them back`,
+          `${config.lingerMs} ms batchBytes ${config.batchBytes}, then read them back`,
       );
       produceRuns[i].push(
         await produceThroughput(client, {
@@ -346,7 +360,7 @@ async function run(
           messages: settings.messages,
           valueBytes: config.valueBytes,
           acks: config.acks,
-          batchBytes: BATCH_BYTES,
+          batchBytes: config.batchBytes,
           lingerMs: config.lingerMs,
           chunkMessages: CHUNK_MESSAGES,
           chunksInFlight: CHUNKS_IN_FLIGHT,
@@ -369,7 +383,7 @@ async function run(
   const produce: ProduceRow[] = configs.map((config, i) => ({
     valueBytes: config.valueBytes,
     acks: config.acks,
-    batchBytes: BATCH_BYTES,
+    batchBytes: config.batchBytes,
     lingerMs: config.lingerMs,
     partitions: PARTITIONS,
     chunkMessages: CHUNK_MESSAGES,
@@ -380,6 +394,7 @@ async function run(
     valueBytes: config.valueBytes,
     producedWithAcks: config.acks,
     producedWithLingerMs: config.lingerMs,
+    producedWithBatchBytes: config.batchBytes,
     partitions: PARTITIONS,
     maxBytes: FETCH_MAX_BYTES,
     result: medianRun(consumeRuns[i]),
@@ -431,29 +446,36 @@ async function run(
   };
   await client.admin.deleteTopic("bench-e2e");
 
-  progress(`sustained produce: acks=all, 100 B, for ${settings.sustainedMs} ms`);
-  await createTopic("bench-sustained");
-  await ackEveryPartition(client, "bench-sustained", PARTITIONS, PHASE_DEADLINE_MS);
-  const sustainedConditions = {
-    valueBytes: 100,
-    acks: "all" as const,
-    batchBytes: BATCH_BYTES,
-    lingerMs: LINGER_MS,
-    partitions: PARTITIONS,
-    chunkMessages: CHUNK_MESSAGES,
-    chunksInFlight: CHUNKS_IN_FLIGHT,
-    durationMs: settings.sustainedMs,
-  };
-  const sustained: SustainedRow = {
-    ...sustainedConditions,
-    result: await produceThroughput(client, {
+  const sustained: SustainedRow[] = [];
+  for (const batchBytes of [BATCH_BYTES, LARGE_BATCH_BYTES]) {
+    progress(
+      `sustained produce: acks=all, 100 B, batchBytes ${batchBytes}, for ${settings.sustainedMs} ms`,
+    );
+    const topic = `bench-sustained-${batchBytes}`;
+    await createTopic(topic);
+    await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS);
+    const sustainedConditions = {
+      valueBytes: 100,
+      acks: "all" as const,
+      batchBytes,
+      lingerMs: LINGER_MS,
+      partitions: PARTITIONS,
+      chunkMessages: CHUNK_MESSAGES,
+      chunksInFlight: CHUNKS_IN_FLIGHT,
+      durationMs: settings.sustainedMs,
+    };
+    sustained.push({
       ...sustainedConditions,
-      topic: "bench-sustained",
-      messages: 100_000_000,
-      deadlineMs: settings.sustainedMs + PHASE_DEADLINE_MS,
-    }),
-  };
-  await client.admin.deleteTopic("bench-sustained");
+      result: await produceThroughput(client, {
+        ...sustainedConditions,
+        topic,
+        messages: 100_000_000,
+        deadlineMs: settings.sustainedMs + PHASE_DEADLINE_MS,
+      }),
+    });
+    // Memory storage keeps everything: free it before the next run.
+    await client.admin.deleteTopic(topic);
+  }
 
   const producerMatrix: ProducerMatrix | null = settings.legacyTables
     ? await runProducerMatrix(client, {

@@ -11,7 +11,6 @@ import {
   encodeResponse,
   ERRORS,
   type ImplementedApiKey,
-  isValidApiVersionsRequest,
   type MetadataRequest,
   type MetadataResponse,
   type RequestBodies,
@@ -24,7 +23,7 @@ import {
   readUpdateMetadataRequest,
   validateTopicName,
 } from "@kafka-analog/lib/cluster";
-import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
+import { answerApiVersions, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import type { Broker } from "./broker.ts";
 import { handleProduce } from "./handlers/produce.ts";
 import { handleFetch } from "./handlers/fetch.ts";
@@ -72,11 +71,7 @@ export function createBrokerHandler(
       request = decodeRequest(frame);
     } catch (err) {
       if (err instanceof RequestDecodeError && err.header?.apiKey === ApiKey.ApiVersions) {
-        // Kafka answers an unknown ApiVersions version with v0 and the list, so clients can downgrade.
-        return encodeResponse(ApiKey.ApiVersions, 0, err.header.correlationId, {
-          ...buildApiVersionsResponse(BROKER_API_KEYS),
-          errorCode: ERRORS.UNSUPPORTED_VERSION.code,
-        });
+        return answerApiVersions(err, BROKER_API_KEYS);
       }
       throw err; // closes this connection with a logged reason
     }
@@ -121,12 +116,7 @@ export function createBrokerHandler(
         );
       }
       case ApiKey.ApiVersions:
-        return reply(
-          ApiKey.ApiVersions,
-          isValidApiVersionsRequest(header.apiVersion, request.body)
-            ? buildApiVersionsResponse(BROKER_API_KEYS)
-            : { errorCode: ERRORS.INVALID_REQUEST.code, apiKeys: [], throttleTimeMs: 0 },
-        );
+        return answerApiVersions(request, BROKER_API_KEYS);
       case ApiKey.WriteTxnMarkers:
         return reply(ApiKey.WriteTxnMarkers, await handleWriteTxnMarkers(broker, request.body));
       case ApiKey.Metadata:

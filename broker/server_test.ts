@@ -402,3 +402,17 @@ Deno.test("createBrokerHandler() answers ApiVersions v3 with a malformed client 
   assert.equal(body.errorCode, ERRORS.INVALID_REQUEST.code);
   assert.deepEqual(body.apiKeys, []);
 });
+
+Deno.test("createBrokerHandler() answers a malformed ApiVersions v3 body with INVALID_REQUEST, not UNSUPPORTED_VERSION", async () => {
+  const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
+  // Header v2 (tagged fields), then a clientSoftwareName claiming 49 bytes of which 1 follows.
+  const w = new Writer(64);
+  w.int16(ApiKey.ApiVersions).int16(3).int32(31).nullableString("rdkafka").uvarint(0);
+  w.uvarint(50).int8(0x61);
+  const response = await handler(w.finish());
+  assert.ok(response !== null);
+  const { correlationId, body } = decodeResponse(ApiKey.ApiVersions, 3, response.subarray(4));
+  assert.equal(correlationId, 31);
+  assert.equal(body.errorCode, ERRORS.INVALID_REQUEST.code);
+  assert.deepEqual(body.apiKeys, []);
+});

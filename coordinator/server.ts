@@ -15,11 +15,10 @@ import {
   type ImplementedApiKey,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
-  isValidApiVersionsRequest,
   RequestDecodeError,
   type ResponseBodies,
 } from "@kafka-analog/lib/protocol";
-import { buildApiVersionsResponse, buildMetadataResponse } from "@kafka-analog/lib/metadata";
+import { answerApiVersions, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import { COORDINATOR_OWNED_API_KEYS } from "@kafka-analog/lib/cluster";
 import { type Config, DEFAULT_CONFIG } from "@kafka-analog/lib/config";
 import { createPartitions, describeConfigs } from "./admin_requests.ts";
@@ -68,10 +67,7 @@ export function createCoordinatorHandler(
       request = decodeRequest(frame);
     } catch (err) {
       if (err instanceof RequestDecodeError && err.header?.apiKey === ApiKey.ApiVersions) {
-        return encodeResponse(ApiKey.ApiVersions, 0, err.header.correlationId, {
-          ...buildApiVersionsResponse(COORDINATOR_API_KEYS),
-          errorCode: ERRORS.UNSUPPORTED_VERSION.code,
-        });
+        return answerApiVersions(err, COORDINATOR_API_KEYS);
       }
       throw err;
     }
@@ -80,12 +76,7 @@ export function createCoordinatorHandler(
       encodeResponse(apiKey, header.apiVersion, header.correlationId, body);
     switch (request.apiKey) {
       case ApiKey.ApiVersions:
-        return reply(
-          ApiKey.ApiVersions,
-          isValidApiVersionsRequest(header.apiVersion, request.body)
-            ? buildApiVersionsResponse(COORDINATOR_API_KEYS)
-            : { errorCode: ERRORS.INVALID_REQUEST.code, apiKeys: [], throttleTimeMs: 0 },
-        );
+        return answerApiVersions(request, COORDINATOR_API_KEYS);
       case ApiKey.Metadata:
         return reply(ApiKey.Metadata, buildMetadataResponse(coordinator.snapshot(), request.body));
       case ApiKey.CreateTopics:

@@ -4,7 +4,7 @@
  * scopes can be unit-tested.
  * @module
  */
-import { type Config, toYamlKeys } from "@kafka-analog/lib/config";
+import { type Config, listenerLimits, toYamlKeys } from "@kafka-analog/lib/config";
 import type { ServiceSpec } from "./supervisor.ts";
 
 /** Where things are on disk. All paths absolute. */
@@ -53,6 +53,15 @@ export function coordinatorAddressForBrokers(config: Config): string {
 /** A broker's data directory. */
 export function brokerDataDir(paths: ServicePaths, id: number): string {
   return `${paths.dataDir}/broker-${id}`;
+}
+
+/**
+ * The Unix socket a gateway serves HTTP on, behind its TCP front (which
+ * enforces the connection limits): in the data directory, which only the
+ * cluster's user can write. `name` is the service name ("producer", "consumer").
+ */
+export function gatewaySocketPath(paths: ServicePaths, name: string): string {
+  return `${paths.dataDir}/gateway-${name}.sock`;
 }
 
 /** Specs for every broker, then the writer ("producer") and reader ("consumer") gateways. */
@@ -123,10 +132,14 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
   ];
   // The writer gateway's dashboard (/ui) asks the coordinator console, so only it may reach it.
   const consoleAddress = `${config.coordinator.host}:${config.coordinator.consolePort}`;
+  const limits = listenerLimits(config, "gateway");
   for (const g of gateways) {
     const dashboard = g.kind === "producer";
+    const socket = gatewaySocketPath(paths, g.name);
     const net = [
       `${config.gateway.host}:${g.port}`,
+      // Its own HTTP server's socket (listen, and the front's connections to it).
+      `unix:${socket}`,
       coordinator,
       ...brokers,
       ...proxied,
@@ -142,6 +155,9 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
       args: [
         ...run,
         `--allow-net=${net.join(",")}`,
+        // That one socket file, which Deno checks for read and write too.
+        `--allow-read=${socket}`,
+        `--allow-write=${socket}`,
         g.main,
         "--host",
         config.gateway.host,
@@ -158,6 +174,16 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         String(config.limits.gatewayRequestsPerIpMax),
         "--request-timeout-ms",
         String(config.limits.gatewayRequestTimeoutMs),
+        "--socket",
+        socket,
+        "--connections-max",
+        String(limits.connectionsMax),
+        "--connections-per-ip-max",
+        String(limits.connectionsPerIpMax),
+        "--idle-timeout-ms",
+        String(limits.idleTimeoutMs),
+        "--io-timeout-ms",
+        String(limits.requestTimeoutMs),
       ],
       logFile: `${paths.logDir}/${g.name}.log`,
     });

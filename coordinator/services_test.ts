@@ -1,7 +1,8 @@
 /**
  * Tests that every child process gets only the permissions it needs: each
  * broker its own port, the coordinator and its peers, and its own data
- * directory; the gateways network only.
+ * directory; the gateways network plus the one Unix socket their HTTP
+ * server listens on behind the TCP front.
  * @module
  */
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import {
   brokerDataDir,
   brokerIdsOf,
   coordinatorAddress,
+  gatewaySocketPath,
   type ServicePaths,
   serviceSpecs,
 } from "./services.ts";
@@ -110,9 +112,12 @@ function checkSpecs(config: Config): void {
     // Only the writer (whose dashboard asks the console) may reach the console port.
     const consoleAddress = `${config.coordinator.host}:${config.coordinator.consolePort}`;
     const extra = name === "producer" ? [consoleAddress] : [];
+    const socket = gatewaySocketPath(PATHS, name);
+    assert.equal(socket, `${PATHS.dataDir}/gateway-${name}.sock`);
     assert.deepEqual(
       [...net].sort(),
-      [`${config.gateway.host}:${port}`, coordinator, ...addresses, ...extra].sort(),
+      [`${config.gateway.host}:${port}`, `unix:${socket}`, coordinator, ...addresses, ...extra]
+        .sort(),
       `${name} --allow-net`,
     );
     const args = spec.args;
@@ -121,8 +126,16 @@ function checkSpecs(config: Config): void {
       name === "producer" ? consoleAddress : null,
       `${name} --console`,
     );
-    assert.equal(flagValues(flags, "--allow-read"), null, `${name} must not read files`);
-    assert.equal(flagValues(flags, "--allow-write"), null, `${name} must not write files`);
+    // Files: only its own socket (Deno checks read and write on a Unix socket path).
+    assert.deepEqual(flagValues(flags, "--allow-read"), [socket], `${name} --allow-read`);
+    assert.deepEqual(flagValues(flags, "--allow-write"), [socket], `${name} --allow-write`);
+    // The connection limits of its TCP front come from the `limits:` section.
+    const arg = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(arg("--socket"), socket, `${name} --socket`);
+    assert.equal(arg("--connections-max"), String(config.limits.gatewayConnectionsMax));
+    assert.equal(arg("--connections-per-ip-max"), String(config.limits.connectionsPerIpMax));
+    assert.equal(arg("--idle-timeout-ms"), String(config.limits.idleTimeoutMs));
+    assert.equal(arg("--io-timeout-ms"), String(config.limits.requestTimeoutMs));
     for (const bad of FORBIDDEN) assert.equal(flagValues(flags, bad), null, `${name} has ${bad}`);
   }
 
@@ -153,6 +166,10 @@ Deno.test("serviceSpecs() scopes permissions for other broker counts and ports",
       "coordinator.port": "18080",
       "gateway.writer_port": "13001",
       "gateway.reader_port": "13002",
+      "limits.gateway_connections_max": "50",
+      "limits.connections_per_ip_max": "20",
+      "limits.idle_timeout_ms": "5000",
+      "limits.request_timeout_ms": "2000",
     }),
   );
 });

@@ -14,7 +14,7 @@
  * drain. Exit status 2 means bad flags.
  * @module
  */
-import { serveGateway } from "./shared/serve.ts";
+import { isLoopback, serveGateway } from "./shared/serve.ts";
 import { runGateway, startGateway } from "./shared/start.ts";
 import { createReaderApp } from "./reader/app.ts";
 
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
   const reader = createReaderApp(cluster, {
     logger,
     authTokens: tokens,
+    loopbackGuard: isLoopback(flags.hostname),
     ...(flags.subscriptionIdleMs === null ? {} : { subscriptionIdleMs: flags.subscriptionIdleMs }),
   });
   const sweeper = setInterval(() => {

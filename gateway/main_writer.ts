@@ -20,7 +20,7 @@
  * requests. Exit status 2 means bad flags.
  * @module
  */
-import { serveGateway } from "./shared/serve.ts";
+import { isLoopback, serveGateway } from "./shared/serve.ts";
 import { runGateway, startGateway } from "./shared/start.ts";
 import { createWriterApp } from "./writer/app.ts";
 import { consoleOverTcp } from "./ui/console_source.ts";
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
   const app = createWriterApp(cluster, {
     logger,
     authTokens: tokens,
+    loopbackGuard: isLoopback(flags.hostname),
     dashboard,
     ...(flags.batchMessagesMax === null ? {} : { batchMessagesMax: flags.batchMessagesMax }),
   });

@@ -1,15 +1,21 @@
 /**
- * Builds Kafka Metadata responses from a cluster snapshot. Brokers answer
- * from their cached snapshot and the coordinator from its own, with this one
- * function, so a client sees the same answer wherever it bootstraps.
+ * Builds Kafka Metadata and ApiVersions responses. Brokers answer from their
+ * cached snapshot and the coordinator from its own, with these same
+ * functions, so a client sees the same answer wherever it bootstraps.
  * @module
  */
 import type { ClusterSnapshot } from "./cluster.ts";
 import { ERRORS } from "./protocol/error_codes.ts";
 import {
+  ApiKey,
+  type ApiVersionsRequest,
   type ApiVersionsResponse,
+  encodeResponse,
+  isValidApiVersionsRequest,
   type MetadataRequest,
   type MetadataResponse,
+  RequestDecodeError,
+  type RequestHeader,
   SUPPORTED_VERSIONS,
 } from "./protocol/mod.ts";
 import { assert } from "./assert.ts";
@@ -83,4 +89,45 @@ export function buildApiVersionsResponse(apiKeys: readonly number[]): ApiVersion
     }),
     throttleTimeMs: 0,
   };
+}
+
+/** KIP-511's answer to a request it cannot take: INVALID_REQUEST and no API list. */
+function invalidApiVersions(): ApiVersionsResponse {
+  return { errorCode: ERRORS.INVALID_REQUEST.code, apiKeys: [], throttleTimeMs: 0 };
+}
+
+/**
+ * The whole ApiVersions response frame for `request`, listing `apiKeys`:
+ * either a decoded request, or the {@linkcode RequestDecodeError} its frame
+ * raised (its `header` must be an ApiVersions header). As in Kafka (KIP-511):
+ * - a version we do not serve (UNSUPPORTED_VERSION) is answered with a v0
+ *   body, UNSUPPORTED_VERSION and our ranges, so the client can downgrade;
+ * - a body that does not decode, or a v3 client software name or version
+ *   that breaks KIP-511's pattern, is answered INVALID_REQUEST with no API
+ *   list, in the request's version;
+ * - anything else with every API in `apiKeys`.
+ */
+export function answerApiVersions(
+  request: { header: RequestHeader; body: ApiVersionsRequest } | RequestDecodeError,
+  apiKeys: readonly number[],
+): Uint8Array {
+  const header = request.header;
+  assert(header?.apiKey === ApiKey.ApiVersions, "answerApiVersions() needs an ApiVersions header");
+  const { apiVersion, correlationId } = header;
+  if (request instanceof RequestDecodeError) {
+    return request.code === ERRORS.UNSUPPORTED_VERSION.code
+      ? encodeResponse(ApiKey.ApiVersions, 0, correlationId, {
+        ...buildApiVersionsResponse(apiKeys),
+        errorCode: ERRORS.UNSUPPORTED_VERSION.code,
+      })
+      : encodeResponse(ApiKey.ApiVersions, apiVersion, correlationId, invalidApiVersions());
+  }
+  return encodeResponse(
+    ApiKey.ApiVersions,
+    apiVersion,
+    correlationId,
+    isValidApiVersionsRequest(apiVersion, request.body)
+      ? buildApiVersionsResponse(apiKeys)
+      : invalidApiVersions(),
+  );
 }

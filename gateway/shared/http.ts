@@ -1,5 +1,6 @@
 /**
- * What both gateway apps share: bearer-token authentication of `/api/*`,
+ * What both gateway apps share: the loopback browser guard (`origin.ts`),
+ * bearer-token authentication of `/api/*`,
  * one structured log line per request (method, path, route, status,
  * latency, error name), Prometheus metrics (`GET /metrics`), the one error
  * handler, the JSON 404 for unknown routes, and `GET /health` (200 when the
@@ -10,6 +11,7 @@ import { Hono } from "hono";
 import { routePath } from "hono/route";
 import { createLogger, type Logger } from "@kafka-analog/lib/log";
 import { bearerAuth } from "./auth.ts";
+import { loopbackOriginGuard } from "./origin.ts";
 import type { GatewayCluster } from "./cluster.ts";
 import {
   answeredError,
@@ -29,6 +31,12 @@ export interface GatewayAppOptions {
   authTokens?: readonly string[];
   /** The metrics to count into; a fresh registry by default. */
   metrics?: GatewayMetrics;
+  /**
+   * Refuse cross-site and DNS-rebinding browser requests (`origin.ts`): on
+   * (the default) for a gateway on a loopback address; the main files turn it
+   * off for other addresses, where bearer tokens are required instead.
+   */
+  loopbackGuard?: boolean;
 }
 
 /** The shared parts of a gateway app. */
@@ -72,6 +80,7 @@ export function createBaseApp(
   });
   app.onError(createErrorHandler(logger));
   app.notFound(notFoundHandler);
+  if (options.loopbackGuard ?? true) app.use(loopbackOriginGuard());
   app.use("/api/*", bearerAuth({ tokens: options.authTokens ?? [], ...auth }));
   app.get("/health", async (c) => {
     const { ok, brokers } = await cluster.health();

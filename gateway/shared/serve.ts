@@ -19,6 +19,7 @@ import {
 import { errorBody, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { parseHostPort } from "@kafka-analog/lib/net";
 import { watchParent } from "@kafka-analog/lib/process";
+import { serveTcpFront, type TcpFront } from "./tcp_front.ts";
 
 /** A gateway's command line, validated. */
 export interface GatewayFlags {
@@ -45,13 +46,28 @@ export interface GatewayFlags {
   requestTimeoutMs: number | null;
   /** `--console host:port`: the coordinator console the dashboard asks (writer); null without. */
   console: string | null;
+  /**
+   * `--socket PATH`: serve HTTP on this Unix socket behind a TCP front that
+   * enforces the connection limits below; null serves on the port directly,
+   * without them (see {@linkcode serveGateway}).
+   */
+  socketPath: string | null;
+  /** `--connections-max`: connections open at once (config `limits.gateway_connections_max`). */
+  connectionsMax: number | null;
+  /** `--connections-per-ip-max`: connections one IP may hold (`limits.connections_per_ip_max`). */
+  connectionsPerIpMax: number | null;
+  /** `--idle-timeout-ms`: a connection with no request in progress and no bytes this long closes. */
+  idleTimeoutMs: number | null;
+  /** `--io-timeout-ms`: longest a client may take to send a request head or read an answer. */
+  ioTimeoutMs: number | null;
 }
 
 /** The usage line printed with a flag error. */
 export const GATEWAY_USAGE = "usage: main_*.ts [--host 127.0.0.1] [--port N] " +
   "[--bootstrap host:port,...] [--auth-token T]... [--auth-token-env NAME] " +
   "[--batch-max N] [--subscription-idle-ms N] [--requests-max N] [--requests-per-ip-max N] " +
-  "[--request-timeout-ms N] [--console host:port] [--ignore-stdin]";
+  "[--request-timeout-ms N] [--console host:port] [--socket PATH] [--connections-max N] " +
+  "[--connections-per-ip-max N] [--idle-timeout-ms N] [--io-timeout-ms N] [--ignore-stdin]";
 
 function positiveInt(flag: string, raw: string | undefined, max: number): number | null {
   if (raw === undefined) return null;
@@ -83,6 +99,11 @@ export function parseGatewayFlags(
       "requests-per-ip-max": { type: "string" },
       "request-timeout-ms": { type: "string" },
       console: { type: "string" },
+      socket: { type: "string" },
+      "connections-max": { type: "string" },
+      "connections-per-ip-max": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "io-timeout-ms": { type: "string" },
       "ignore-stdin": { type: "boolean", default: false },
     },
     strict: true,
@@ -113,6 +134,16 @@ export function parseGatewayFlags(
       throw new Error(`Invalid flag '--console': ${(err as Error).message}`);
     }
   }
+  const socketPath = values.socket ?? null;
+  if (socketPath !== null && !socketPath.startsWith("/")) {
+    throw new Error(`Invalid flag '--socket': must be an absolute path: got '${socketPath}'`);
+  }
+  // sockaddr_un holds 108 bytes, the terminating NUL included.
+  if (socketPath !== null && new TextEncoder().encode(socketPath).length > 107) {
+    throw new Error(
+      `Invalid flag '--socket': a Unix socket path must be at most 107 bytes: got '${socketPath}'`,
+    );
+  }
   const authTokens = values["auth-token"];
   for (const token of authTokens) checkToken("--auth-token", token);
   const authTokenEnv = values["auth-token-env"] ?? null;
@@ -136,6 +167,15 @@ export function parseGatewayFlags(
     requestsPerIpMax: positiveInt("--requests-per-ip-max", values["requests-per-ip-max"], 65_536),
     requestTimeoutMs: positiveInt("--request-timeout-ms", values["request-timeout-ms"], 3_600_000),
     console: consoleAddress,
+    socketPath,
+    connectionsMax: positiveInt("--connections-max", values["connections-max"], 65_536),
+    connectionsPerIpMax: positiveInt(
+      "--connections-per-ip-max",
+      values["connections-per-ip-max"],
+      65_536,
+    ),
+    idleTimeoutMs: positiveInt("--idle-timeout-ms", values["idle-timeout-ms"], 86_400_000),
+    ioTimeoutMs: positiveInt("--io-timeout-ms", values["io-timeout-ms"], 3_600_000),
   };
 }
 
@@ -191,6 +231,13 @@ export interface ServeGatewayOptions {
   requestsMax?: number | null;
   requestsPerIpMax?: number | null;
   requestTimeoutMs?: number | null;
+  /** Serve behind a TCP front on this Unix socket (see {@linkcode GatewayFlags.socketPath}). */
+  socketPath?: string | null;
+  /** The front's limits; null or absent takes the listener defaults. */
+  connectionsMax?: number | null;
+  connectionsPerIpMax?: number | null;
+  idleTimeoutMs?: number | null;
+  ioTimeoutMs?: number | null;
 }
 
 /** The limits {@linkcode limitRequests} applies to a gateway's HTTP requests. */
@@ -237,8 +284,12 @@ export function limitRequests(
   let refused = 0;
   let loggedAt = -Infinity;
   return async (request, info) => {
-    const ip = (info.remoteAddr as Deno.NetAddr).hostname ?? "";
-    const fromIp = perIp.get(ip) ?? 0;
+    // Behind the TCP front (a Unix socket) there is no client IP: the front's per-IP
+    // connection maximum bounds each IP's requests instead (one at a time per connection).
+    const ip = info.remoteAddr.transport === "tcp"
+      ? (info.remoteAddr as Deno.NetAddr).hostname
+      : null;
+    const fromIp = ip === null ? 0 : perIp.get(ip) ?? 0;
     if (active >= requestsMax || fromIp >= requestsPerIpMax) {
       refused++;
       const now = Date.now();
@@ -261,7 +312,7 @@ export function limitRequests(
       );
     }
     active++;
-    perIp.set(ip, fromIp + 1);
+    if (ip !== null) perIp.set(ip, fromIp + 1);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
@@ -285,38 +336,94 @@ export function limitRequests(
     } finally {
       clearTimeout(timer);
       active--;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) perIp.delete(ip);
-      else perIp.set(ip, left);
+      if (ip !== null) {
+        const left = (perIp.get(ip) ?? 1) - 1;
+        if (left <= 0) perIp.delete(ip);
+        else perIp.set(ip, left);
+      }
     }
   };
 }
 
 /**
+ * The raw HTTP answer the TCP front sends for a request past
+ * `requestsPerIpMax`: the same 429 THROTTLING_QUOTA_EXCEEDED (with
+ * Retry-After) {@linkcode limitRequests} gives, then the connection closes.
+ */
+export function perIpRefusal(ip: string): Uint8Array {
+  const body = JSON.stringify(errorBody(KaError.of(
+    "THROTTLING_QUOTA_EXCEEDED",
+    `${ip} has too many requests in progress already; retry later`,
+  )));
+  return new TextEncoder().encode(
+    "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n" +
+      `retry-after: ${RETRY_AFTER_SECONDS}\r\nconnection: close\r\n` +
+      `content-length: ${new TextEncoder().encode(body).length}\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Serves `app` until the parent goes away or a signal arrives, drains
  * in-flight requests (bounded), then calls `onStop`. Resolves when done.
+ *
+ * With `socketPath`, HTTP is served on that Unix socket (a stale socket file
+ * is replaced; the file is removed on exit) and the public port is a
+ * {@linkcode serveTcpFront} that enforces the connection limits; the process
+ * needs read and write permission for that one path. Without it, `Deno.serve`
+ * takes the port itself and only the per-request limits apply (a warning
+ * says so).
  */
 export async function serveGateway(app: Hono, options: ServeGatewayOptions): Promise<void> {
   const { logger } = options;
   const controller = new AbortController();
-  const server = Deno.serve(
-    {
+  const handler = limitRequests((request, info) => app.fetch(request, info), {
+    requestsMax: options.requestsMax ?? undefined,
+    requestsPerIpMax: options.requestsPerIpMax ?? undefined,
+    requestTimeoutMs: options.requestTimeoutMs ?? undefined,
+  }, logger);
+  const socketPath = options.socketPath ?? null;
+  let server: Deno.HttpServer;
+  let front: TcpFront | null = null;
+  if (socketPath === null) {
+    logger.warn("no --socket: serving without connection limits", {});
+    server = Deno.serve(
+      {
+        hostname: options.hostname,
+        port: options.port,
+        signal: controller.signal,
+        onListen: (addr) => logger.info("listening", { hostname: addr.hostname, port: addr.port }),
+      },
+      handler,
+    );
+  } else {
+    await Deno.remove(socketPath).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+    server = Deno.serve({ path: socketPath, signal: controller.signal, onListen() {}, handler });
+    front = serveTcpFront({
       hostname: options.hostname,
       port: options.port,
-      signal: controller.signal,
-      onListen: (addr) => logger.info("listening", { hostname: addr.hostname, port: addr.port }),
-    },
-    limitRequests((request, info) => app.fetch(request, info), {
-      requestsMax: options.requestsMax ?? undefined,
-      requestsPerIpMax: options.requestsPerIpMax ?? undefined,
-      requestTimeoutMs: options.requestTimeoutMs ?? undefined,
-    }, logger),
-  );
+      connectBackend: () => Deno.connect({ transport: "unix", path: socketPath }),
+      limits: {
+        connectionsMax: options.connectionsMax ?? undefined,
+        connectionsPerIpMax: options.connectionsPerIpMax ?? undefined,
+        idleTimeoutMs: options.idleTimeoutMs ?? undefined,
+        requestTimeoutMs: options.ioTimeoutMs ?? undefined,
+      },
+      // The server behind sees no client IP: the front counts each IP's requests instead.
+      requestsPerIpMax: options.requestsPerIpMax ?? GATEWAY_REQUESTS_PER_IP_MAX,
+      refusal: perIpRefusal,
+      logger,
+      onListen: (addr) =>
+        logger.info("listening", { hostname: addr.hostname, port: addr.port, socket: socketPath }),
+    });
+  }
   const stopping = new Promise<void>((resolve) => {
     controller.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   const stopWatching = watchParent((reason) => {
     logger.info("shutting down", { reason });
+    front?.close();
     controller.abort();
   }, { stdin: options.watchStdin });
   // Aborting stops accepting; in-flight requests (long polls) get a bounded time to finish.
@@ -328,6 +435,10 @@ export async function serveGateway(app: Hono, options: ServeGatewayOptions): Pro
     }),
   ]);
   stopWatching();
+  if (front !== null) {
+    await front.stop();
+    await Deno.remove(socketPath!).catch(() => {});
+  }
   await options.onStop();
   logger.info("stopped");
 }

@@ -8,6 +8,7 @@ import {
   isLoopback,
   limitRequests,
   parseGatewayFlags,
+  perIpRefusal,
   tokensFromEnv,
 } from "./serve.ts";
 
@@ -20,6 +21,11 @@ const DEFAULTS = {
   requestsPerIpMax: null,
   requestTimeoutMs: null,
   console: null,
+  socketPath: null,
+  connectionsMax: null,
+  connectionsPerIpMax: null,
+  idleTimeoutMs: null,
+  ioTimeoutMs: null,
 };
 
 Deno.test("parseGatewayFlags() reads --console host:port and refuses a malformed one", () => {
@@ -179,4 +185,68 @@ Deno.test("parseGatewayFlags() reads the request limits", () => {
   assert.equal(flags.requestsPerIpMax, 2);
   assert.equal(flags.requestTimeoutMs, 40000);
   assert.throws(() => parseGatewayFlags(["--requests-max", "0"], { port: 1 }), /--requests-max/);
+});
+
+Deno.test("parseGatewayFlags() reads the socket and the connection limits", () => {
+  const flags = parseGatewayFlags(
+    [
+      "--socket",
+      "/srv/ka/data/gateway-producer.sock",
+      "--connections-max=50",
+      "--connections-per-ip-max",
+      "20",
+      "--idle-timeout-ms",
+      "5000",
+      "--io-timeout-ms",
+      "2000",
+    ],
+    { port: 3001 },
+  );
+  assert.equal(flags.socketPath, "/srv/ka/data/gateway-producer.sock");
+  assert.equal(flags.connectionsMax, 50);
+  assert.equal(flags.connectionsPerIpMax, 20);
+  assert.equal(flags.idleTimeoutMs, 5000);
+  assert.equal(flags.ioTimeoutMs, 2000);
+  const bad: [string[], RegExp][] = [
+    [["--socket", "relative.sock"], /'--socket'.*absolute/],
+    [["--socket", `/${"d".repeat(120)}.sock`], /'--socket'.*107 bytes/],
+    [["--connections-max", "0"], /'--connections-max'/],
+    [["--connections-per-ip-max", "x"], /'--connections-per-ip-max'/],
+    [["--idle-timeout-ms", "-5"], /'--idle-timeout-ms'/],
+    [["--io-timeout-ms", ""], /'--io-timeout-ms'/],
+  ];
+  for (const [args, pattern] of bad) {
+    assert.throws(() => parseGatewayFlags(args, { port: 3001 }), pattern, args.join(" "));
+  }
+});
+
+Deno.test("limitRequests() counts no client IP behind the TCP front (a Unix socket)", async () => {
+  const gates: (() => void)[] = [];
+  const handler = limitRequests(
+    () => new Promise<Response>((resolve) => gates.push(() => resolve(new Response("ok")))),
+    { requestsMax: 3, requestsPerIpMax: 1, requestTimeoutMs: 60_000 },
+  );
+  const unix = {
+    remoteAddr: { transport: "unix", path: "" },
+    completed: Promise.resolve(),
+  } as Deno.ServeHandlerInfo;
+  const pending = [1, 2, 3].map(() => handler(new Request("http://x/"), unix));
+  const fourth = await handler(new Request("http://x/"), unix);
+  assert.equal(fourth.status, 429, "the total limit still holds");
+  await new Promise((r) => setTimeout(r, 0));
+  gates.splice(0).forEach((open) => open());
+  for (const r of await Promise.all(pending)) assert.equal(r.status, 200, "per-IP is the front's");
+});
+
+Deno.test("perIpRefusal() is a whole HTTP/1.1 429 answer with a JSON error", async () => {
+  const text = new TextDecoder().decode(perIpRefusal("10.0.0.9"));
+  const [head, body] = text.split("\r\n\r\n");
+  assert.match(head, /^HTTP\/1\.1 429 /);
+  assert.match(head, /\r\nretry-after: 1\r\n/);
+  assert.match(head, /\r\nconnection: close\r\n/);
+  const length = Number(head.match(/content-length: (\d+)/)![1]);
+  assert.equal(new TextEncoder().encode(body).length, length);
+  const parsed = await new Response(body).json();
+  assert.equal(parsed.error.name, "THROTTLING_QUOTA_EXCEEDED");
+  assert.match(parsed.error.message, /10\.0\.0\.9/);
 });

@@ -115,6 +115,7 @@ export interface Config {
     readonly queuedBytesMax: number;
     readonly coordinatorConnectionsMax: number;
     readonly consoleConnectionsMax: number;
+    readonly gatewayConnectionsMax: number;
     readonly gatewayRequestsMax: number;
     readonly gatewayRequestsPerIpMax: number;
     readonly gatewayRequestTimeoutMs: number;
@@ -617,7 +618,7 @@ const SCHEMA: Schema = {
       "connections_per_ip_max",
       CONNECTIONS_PER_IP_MAX,
       { min: 1, max: CONNECTIONS_MAX },
-      "Connections one IP address may hold on each broker, coordinator and console listener.",
+      "Connections one IP address may hold on each listener: brokers, coordinator, console, gateways.",
     ),
     idleTimeoutMs: intKey(
       "idle_timeout_ms",
@@ -654,6 +655,12 @@ const SCHEMA: Schema = {
       CONSOLE_CONNECTIONS_MAX,
       { min: 1, max: 1024 },
       "Connections the console port accepts at once.",
+    ),
+    gatewayConnectionsMax: intKey(
+      "gateway_connections_max",
+      DEFAULT_LISTENER_LIMITS.connectionsMax,
+      { min: 1, max: CONNECTIONS_MAX },
+      "Connections each HTTP/WebSocket gateway port accepts at once.",
     ),
     gatewayRequestsMax: intKey(
       "gateway_requests_max",
@@ -1203,12 +1210,13 @@ function markdownTable(header: readonly string[], rows: readonly string[][]): st
 }
 
 /** Which TCP listener {@linkcode listenerLimits} is asked about. */
-export type ListenerKind = "broker" | "coordinator" | "console";
+export type ListenerKind = "broker" | "coordinator" | "console" | "gateway";
 
 /**
  * The limits of one TCP listener from `config`: the shared `limits.*` keys,
  * with the listener's own connection maximum (`broker.connections_max`,
- * `limits.coordinator_connections_max`, `limits.console_connections_max`).
+ * `limits.coordinator_connections_max`, `limits.console_connections_max`,
+ * `limits.gateway_connections_max`).
  */
 export function listenerLimits(config: Config, kind: ListenerKind): ListenerLimits {
   const l = config.limits;
@@ -1217,6 +1225,8 @@ export function listenerLimits(config: Config, kind: ListenerKind): ListenerLimi
       ? config.broker.connectionsMax
       : kind === "coordinator"
       ? l.coordinatorConnectionsMax
+      : kind === "gateway"
+      ? l.gatewayConnectionsMax
       : l.consoleConnectionsMax,
     connectionsPerIpMax: l.connectionsPerIpMax,
     frameBytesMax: l.frameBytesMax,

@@ -112,6 +112,7 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       queuedBytesMax: 67108864,
       coordinatorConnectionsMax: 1024,
       consoleConnectionsMax: 64,
+      gatewayConnectionsMax: 1024,
       gatewayRequestsMax: 1024,
       gatewayRequestsPerIpMax: 1024,
       gatewayRequestTimeoutMs: 60000,

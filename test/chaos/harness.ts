@@ -74,14 +74,20 @@ export async function brokerPid(cluster: TestCluster, id: number): Promise<numbe
   return (await services(cluster)).find((s) => s.kind === "broker" && s.id === id)?.pid ?? -1;
 }
 
-/** Sends `signal` to broker `id`'s process; returns its PID. */
+/**
+ * Sends `signal` to broker `id`'s process and returns its PID; `beforeSignal`
+ * runs just before (once the PID is known), to time-stamp the fault in a
+ * history as close to the signal as possible.
+ */
 export async function signalBroker(
   cluster: TestCluster,
   id: number,
   signal: Deno.Signal,
+  beforeSignal?: () => void,
 ): Promise<number> {
   const pid = await brokerPid(cluster, id);
   if (pid <= 0) throw new Error(`broker ${id} is not running`);
+  beforeSignal?.();
   Deno.kill(pid, signal);
   return pid;
 }

@@ -265,9 +265,12 @@ async function killLeaders(
     const led = parts.filter((p) => p.leader === victim).map((p) => p.partition);
     const power = options.powerLossOdds !== undefined && ctx.random() < options.powerLossOdds;
     const name = `${power ? "power loss" : "SIGKILL"} broker ${victim} (leads ${led.join(",")})`;
-    const heal = ctx.history.fault(name);
-    const killedAt = performance.now();
-    const pid = await signalBroker(ctx.cluster, victim, "SIGKILL");
+    let heal = () => {};
+    let killedAt = 0;
+    const pid = await signalBroker(ctx.cluster, victim, "SIGKILL", () => {
+      heal = ctx.history.fault(name);
+      killedAt = performance.now();
+    });
     if (power) {
       const truncated = await powerLoss({
         pid,
@@ -463,9 +466,12 @@ const s3: Scenario = {
         const before = await describeTopic(ctx.cluster, topic);
         const victim = before[Math.floor(ctx.random() * partitions)].leader;
         const led = before.filter((p) => p.leader === victim).map((p) => p.partition);
-        const heal = ctx.history.fault(`SIGSTOP broker ${victim} (leads ${led.join(",")})`);
-        const stoppedMs = ctx.history.elapsedMs();
-        await signalBroker(ctx.cluster, victim, "SIGSTOP");
+        let heal = () => {};
+        let stoppedMs = 0;
+        await signalBroker(ctx.cluster, victim, "SIGSTOP", () => {
+          heal = ctx.history.fault(`SIGSTOP broker ${victim} (leads ${led.join(",")})`);
+          stoppedMs = ctx.history.elapsedMs();
+        });
         let newLeaderMs: number | null = null;
         await waitFor(async () => {
           const now = await describeTopic(ctx.cluster, topic).catch(() => []);
@@ -571,8 +577,10 @@ const s5: Scenario = {
         const victim = Math.floor(ctx.random() * 3);
         const before = await describeTopic(ctx.cluster, topic);
         const affected = before.filter((p) => p.replicas.includes(victim)).map((p) => p.partition);
-        const heal = ctx.history.fault(`SIGKILL broker ${victim} (replica of ${affected})`);
-        await signalBroker(ctx.cluster, victim, "SIGKILL");
+        let heal = () => {};
+        await signalBroker(ctx.cluster, victim, "SIGKILL", () => {
+          heal = ctx.history.fault(`SIGKILL broker ${victim} (replica of ${affected})`);
+        });
         // "Down" once the coordinator dropped it from every ISR.
         const shrunk = await waitFor(async () => {
           const now = await describeTopic(ctx.cluster, topic).catch(() => []);
@@ -1158,8 +1166,10 @@ async function runCopy(scenario: Scenario, options: ScenarioOptions): Promise<Sc
           const victim = (await describeTopic(ctx.cluster, "out"))[
             Math.floor(ctx.random() * partitions)
           ].leader;
-          const heal = ctx.history.fault(`SIGKILL broker ${victim}`);
-          await signalBroker(ctx.cluster, victim, "SIGKILL");
+          let heal = () => {};
+          await signalBroker(ctx.cluster, victim, "SIGKILL", () => {
+            heal = ctx.history.fault(`SIGKILL broker ${victim}`);
+          });
           brokerKilled++;
           await worker.until(() => {
             commits += worker.events.filter((e) => e.event === "committed").length;

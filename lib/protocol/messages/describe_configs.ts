@@ -21,8 +21,13 @@
  * Layout from Kafka's DescribeConfigsRequest.json / DescribeConfigsResponse.json
  * (the JSON spells the v1 request field `IncludeSynoyms`; v4 is the first
  * flexible version). `includeDocumentation` came with v3 in Kafka 2.6
- * (KIP-569), together with the response's `configType` and `documentation`
- * (the stored request definition predates that field; the response one has it).
+ * (KIP-569), together with the response's `configType` and `documentation`.
+ * The stored request definition (apache/kafka 02ec28bd) is an earlier commit
+ * that already lists v3 but not the field; every released definition
+ * (e.g. Kafka 2.6+, `"IncludeDocumentation", "versions": "3+"`) and so every
+ * real v3 client (Java AdminClient 2.6–2.7) writes it. We write it, and read
+ * it when present: a v3 body that ends after `includeSynonyms` reads it as
+ * false rather than being cut.
  * @module
  */
 import type { Reader, Writer } from "../codec.ts";
@@ -137,7 +142,9 @@ export function decodeDescribeConfigsRequest(
     configurationKeys: r.nullableArray((r) => r.string()),
   }));
   const includeSynonyms = version >= 1 ? r.bool() : false;
-  const includeDocumentation = version >= 3 ? r.bool() : false;
+  // The last field, so its absence is unambiguous: a v3 frame written to the stored
+  // definition (no includeDocumentation) ends here and is read as false.
+  const includeDocumentation = version >= 3 && r.remaining > 0 ? r.bool() : false;
   return { resources, includeSynonyms, includeDocumentation };
 }
 
