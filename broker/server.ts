@@ -65,6 +65,8 @@ export function createBrokerHandler(
   broker: Broker,
   options: { forward: ForwardToCoordinator; signal?: AbortSignal },
 ): (frame: Uint8Array) => Promise<Uint8Array | null> {
+  // Topics this broker is auto-creating now: a client retrying Metadata meanwhile waits for it.
+  const creating = new Set<string>();
   return async (frame) => {
     let request;
     try {
@@ -120,7 +122,10 @@ export function createBrokerHandler(
       case ApiKey.WriteTxnMarkers:
         return reply(ApiKey.WriteTxnMarkers, await handleWriteTxnMarkers(broker, request.body));
       case ApiKey.Metadata:
-        return reply(ApiKey.Metadata, await answerMetadata(broker, request.body, options.forward));
+        return reply(
+          ApiKey.Metadata,
+          await answerMetadata(broker, request.body, { forward: options.forward, creating }),
+        );
       case ApiKey.Produce: {
         const body = await handleProduce(broker, request.body);
         return body === null ? null : reply(ApiKey.Produce, body);
@@ -180,18 +185,27 @@ const EMPTY_SNAPSHOT: ClusterSnapshot = {
 };
 
 /**
+ * How long a Metadata request waits for the coordinator to auto-create its
+ * topics (the forward, and the CreateTopics `timeoutMs`). Short, as the
+ * client's connection waits behind it; a topic not created by then is
+ * answered LEADER_NOT_AVAILABLE and the client asks again.
+ */
+const AUTO_CREATE_TIMEOUT_MS = 5_000;
+
+/**
  * Metadata from this broker's snapshot. With `autoCreateTopics` on and the
  * request allowing it (v4+ `allowAutoTopicCreation`; always before v4), a
  * named topic this broker does not know is created with the cluster's
  * default partitions and replication factor (the coordinator does it, as for
  * CreateTopics). As in Kafka, a topic just created whose metadata has not
  * reached this broker yet is answered LEADER_NOT_AVAILABLE, and the client
- * asks again.
+ * asks again. A topic already being created (`creating`, shared by every
+ * connection) is not asked for again until that answer comes.
  */
 async function answerMetadata(
   broker: Broker,
   request: MetadataRequest,
-  forward: ForwardToCoordinator,
+  { forward, creating }: { forward: ForwardToCoordinator; creating: Set<string> },
 ): Promise<MetadataResponse> {
   // Before its first snapshot a broker knows no topics: each is unknown (a retriable error).
   const known = new Set((broker.snapshot ?? EMPTY_SNAPSHOT).topics.map((t) => t.name));
@@ -200,38 +214,42 @@ async function answerMetadata(
     ? []
     : [...new Set(request.topics.map((t) => t.name).filter((n) => !known.has(n)))];
   const pending = new Map<string, number>();
-  if (missing.length > 0) {
-    const valid = missing.filter((name) => {
-      try {
-        validateTopicName(name);
-        return true;
-      } catch {
-        pending.set(name, ERRORS.INVALID_TOPIC_EXCEPTION.code);
-        return false;
+  const valid: string[] = [];
+  for (const name of missing) {
+    try {
+      validateTopicName(name);
+    } catch {
+      pending.set(name, ERRORS.INVALID_TOPIC_EXCEPTION.code);
+      continue;
+    }
+    if (creating.has(name)) pending.set(name, ERRORS.LEADER_NOT_AVAILABLE.code);
+    else valid.push(name);
+  }
+  if (valid.length > 0) {
+    for (const name of valid) creating.add(name);
+    try {
+      const created = await forward(ApiKey.CreateTopics, 4, {
+        topics: valid.map((name) => ({
+          name,
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [],
+          configs: [],
+        })),
+        timeoutMs: AUTO_CREATE_TIMEOUT_MS,
+        validateOnly: false,
+      }, { timeoutMs: AUTO_CREATE_TIMEOUT_MS });
+      for (const t of created.topics) {
+        const ok = t.errorCode === 0 || t.errorCode === ERRORS.TOPIC_ALREADY_EXISTS.code;
+        pending.set(t.name, ok ? ERRORS.LEADER_NOT_AVAILABLE.code : t.errorCode);
       }
-    });
-    if (valid.length > 0) {
-      try {
-        const created = await forward(ApiKey.CreateTopics, 4, {
-          topics: valid.map((name) => ({
-            name,
-            numPartitions: -1,
-            replicationFactor: -1,
-            assignments: [],
-            configs: [],
-          })),
-          timeoutMs: 30_000,
-          validateOnly: false,
-        });
-        for (const t of created.topics) {
-          const ok = t.errorCode === 0 || t.errorCode === ERRORS.TOPIC_ALREADY_EXISTS.code;
-          pending.set(t.name, ok ? ERRORS.LEADER_NOT_AVAILABLE.code : t.errorCode);
-        }
-        broker.logger.info("auto-created topics", { topics: valid.join(",") });
-      } catch (err) {
-        if (!isKaError(err)) throw err;
-        for (const name of valid) pending.set(name, ERRORS.LEADER_NOT_AVAILABLE.code);
-      }
+      const made = created.topics.filter((t) => t.errorCode === 0).map((t) => t.name);
+      if (made.length > 0) broker.logger.info("auto-created topics", { topics: made.join(",") });
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      for (const name of valid) pending.set(name, ERRORS.LEADER_NOT_AVAILABLE.code);
+    } finally {
+      for (const name of valid) creating.delete(name);
     }
   }
   const response = buildMetadataResponse(broker.snapshot ?? EMPTY_SNAPSHOT, request);

@@ -369,6 +369,69 @@ Deno.test("Metadata answers LEADER_NOT_AVAILABLE for a topic created but not yet
   assert.equal(plain.topics[0].errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
 });
 
+Deno.test("Metadata auto-create: one CreateTopics in flight per topic, a short timeout, logs only created topics", async () => {
+  const lines: string[] = [];
+  const broker = fixtureBroker({
+    settings: { maxMessageBytes: 1024 * 1024, fetchMaxWaitMs: 500, autoCreateTopics: true },
+    logger: createLogger("broker-test", { sink: (line) => lines.push(line) }),
+  });
+  const calls: { names: string[]; bodyTimeoutMs: number; timeoutMs?: number }[] = [];
+  let answer = (): void => {};
+  const forward: ForwardToCoordinator = (_k, _v, body, options) => {
+    const b = body as RequestBodies[19];
+    calls.push({
+      names: b.topics.map((t) => t.name),
+      bodyTimeoutMs: b.timeoutMs,
+      timeoutMs: options?.timeoutMs,
+    });
+    const codes: Record<string, number> = {
+      made: 0,
+      there: ERRORS.TOPIC_ALREADY_EXISTS.code,
+      refused: ERRORS.INVALID_REPLICATION_FACTOR.code,
+    };
+    return new Promise((resolve) => {
+      answer = () =>
+        resolve({
+          throttleTimeMs: 0,
+          topics: b.topics.map((t) => ({
+            name: t.name,
+            errorCode: codes[t.name],
+            errorMessage: null,
+          })),
+        } as never);
+    });
+  };
+  const handler = createBrokerHandler(broker, { forward });
+  const topics = [{ name: "made" }, { name: "there" }, { name: "refused" }];
+  const first = call(handler, ApiKey.Metadata, 8, { topics, allowAutoTopicCreation: true });
+  // A retry while the first CreateTopics is in flight is answered at once, without another.
+  const retry = await call(handler, ApiKey.Metadata, 8, { topics, allowAutoTopicCreation: true });
+  assert.deepEqual(
+    retry.topics.map((t) => t.errorCode),
+    Array(3).fill(ERRORS.LEADER_NOT_AVAILABLE.code),
+  );
+  assert.equal(calls.length, 1);
+  answer();
+  const body = await first;
+  assert.deepEqual(body.topics.map((t) => [t.name, t.errorCode]), [
+    ["made", ERRORS.LEADER_NOT_AVAILABLE.code],
+    ["there", ERRORS.LEADER_NOT_AVAILABLE.code],
+    ["refused", ERRORS.INVALID_REPLICATION_FACTOR.code],
+  ]);
+  assert.deepEqual(calls, [{
+    names: ["made", "there", "refused"],
+    bodyTimeoutMs: 5_000,
+    timeoutMs: 5_000,
+  }]);
+  const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "auto-created topics");
+  assert.deepEqual(logged.map((l) => l.topics), ["made"]);
+  // Once that answer is in, a topic still unknown here is asked for again.
+  const again = call(handler, ApiKey.Metadata, 8, { topics, allowAutoTopicCreation: true });
+  answer();
+  await again;
+  assert.equal(calls.length, 2);
+});
+
 Deno.test("CreatePartitions and DescribeConfigs are forwarded to the coordinator", async () => {
   const seen: number[] = [];
   const forward: ForwardToCoordinator = (apiKey) => {

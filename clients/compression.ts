@@ -16,7 +16,13 @@
  * codec numbers 5–7 are UNSUPPORTED_COMPRESSION_TYPE.
  * @module
  */
-import { compressPayload, decompressPayload } from "@kafka-analog/lib/compression";
+import {
+  CODEC,
+  CODEC_NAMES,
+  type CodecName,
+  compressPayload,
+  decompressPayload,
+} from "@kafka-analog/lib/compression";
 import {
   type BatchHeader,
   compressionOf,
@@ -29,26 +35,14 @@ import {
 
 export { gunzip, gzip } from "@kafka-analog/lib/compression";
 
-/** A producer's compression setting. */
-export type CompressionType = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+/** A producer's compression setting: a codec's name. */
+export type CompressionType = CodecName;
 
-/** Every {@linkcode CompressionType}. */
-export const COMPRESSION_TYPES: readonly CompressionType[] = [
-  "none",
-  "gzip",
-  "snappy",
-  "lz4",
-  "zstd",
-];
+/** Every {@linkcode CompressionType}, by codec number. */
+export const COMPRESSION_TYPES: readonly CompressionType[] = CODEC_NAMES;
 
 /** Kafka's codec number of each type. */
-export const COMPRESSION_CODECS: Readonly<Record<CompressionType, number>> = {
-  none: 0,
-  gzip: 1,
-  snappy: 2,
-  lz4: 3,
-  zstd: 4,
-};
+export const COMPRESSION_CODECS: Readonly<Record<CompressionType, number>> = CODEC;
 
 /** True when `value` is a {@linkcode CompressionType}. */
 export function isCompressionType(value: unknown): value is CompressionType {

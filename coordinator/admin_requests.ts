@@ -7,7 +7,6 @@
  */
 import type { Config } from "@kafka-analog/lib/config";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
-import { PARTITIONS_MAX } from "@kafka-analog/lib/limits";
 import {
   ConfigResourceType,
   ConfigSource,
@@ -172,19 +171,9 @@ export async function createPartitions(
           "Manual replica assignments are not supported; omit them to use placement",
         );
       }
-      if (request.validateOnly) {
-        const current = coordinator.store.topic(t.name).partitions.length;
-        if (t.count <= current || t.count > PARTITIONS_MAX) {
-          throw KaError.of(
-            "INVALID_PARTITIONS",
-            `Topic '${t.name}' has ${current} partitions: the new count must be ${
-              current + 1
-            }..${PARTITIONS_MAX} (partitions are never removed)`,
-          );
-        }
-      } else {
-        await coordinator.topicAddPartitions(t.name, t.count);
-      }
+      await coordinator.topicAddPartitions(t.name, t.count, {
+        validateOnly: request.validateOnly,
+      });
       results.push({ name: t.name, errorCode: 0, errorMessage: null });
     } catch (err) {
       if (!isKaError(err)) throw err;
@@ -205,7 +194,8 @@ function describeEntries(
     return {
       name,
       value: e.value,
-      readOnly: false,
+      // No AlterConfigs: a Kafka client cannot change any of these (only the console can).
+      readOnly: true,
       isDefault: e.source === ConfigSource.DefaultConfig,
       configSource: e.source,
       isSensitive: false,

@@ -83,6 +83,28 @@ Deno.test("createPartitions() grows a topic, validates only when asked, refuses 
   assert.equal(coordinator.store.topic("t").partitions.length, 4);
 });
 
+Deno.test("createPartitions() validateOnly refuses exactly what a real CreatePartitions refuses", async () => {
+  const coordinator = await setup();
+  // Two of the three brokers out of placement: "t" (2 replicas) cannot grow.
+  coordinator.store.setDecommissioned(1, true);
+  coordinator.store.setDecommissioned(2, true);
+  const topics = [
+    { name: "t", count: 4, assignments: null },
+    { name: "t", count: 2, assignments: null },
+    { name: "nope", count: 2, assignments: null },
+  ];
+  const codes = [
+    ERRORS.INVALID_REPLICATION_FACTOR.code,
+    ERRORS.INVALID_PARTITIONS.code,
+    ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+  ];
+  for (const validateOnly of [true, false]) {
+    const res = await createPartitions(coordinator, { topics, timeoutMs: 1000, validateOnly });
+    assert.deepEqual(res.results.map((r) => r.errorCode), codes, `validateOnly ${validateOnly}`);
+  }
+  assert.equal(coordinator.store.topic("t").partitions.length, 2);
+});
+
 Deno.test("describeConfigs() reports set topic configs, broker defaults and broker configs", async () => {
   const coordinator = await setup();
   const res = describeConfigs(coordinator, DEFAULT_CONFIG, {
@@ -107,6 +129,8 @@ Deno.test("describeConfigs() reports set topic configs, broker defaults and brok
   );
   assert.equal(byName.get("max.message.bytes")?.configSource, ConfigSource.StaticBrokerConfig);
   assert.equal(byName.get("cleanup.policy")?.isDefault, true);
+  // No AlterConfigs is served, so nothing is writable for a Kafka client.
+  for (const c of [...all.configs, ...broker.configs]) assert.equal(c.readOnly, true, c.name);
   assert.deepEqual(byName.get("retention.ms")?.synonyms, [
     { name: "retention.ms", value: "60000", source: ConfigSource.DynamicTopicConfig },
   ]);

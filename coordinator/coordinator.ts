@@ -819,10 +819,22 @@ export class Coordinator implements ConsoleBackend {
     return this.#liveBrokerIds.filter((id) => !out.has(id));
   }
 
-  /** `topic alter NAME --partitions N`: adds partitions (keys may move to new partitions, as in Kafka). */
-  async topicAddPartitions(name: string, count: number): Promise<TopicListing> {
-    this.store.addPartitions(name, count, this.#placementBrokers());
-    await this.pushMetadata();
+  /**
+   * `topic alter NAME --partitions N`: adds partitions (keys may move to new
+   * partitions, as in Kafka). With `validateOnly` (CreatePartitions), only
+   * checks that it could, with the same errors.
+   */
+  async topicAddPartitions(
+    name: string,
+    count: number,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<TopicListing> {
+    if (options.validateOnly) {
+      this.store.checkAddPartitions(name, count, this.#placementBrokers());
+    } else {
+      this.store.addPartitions(name, count, this.#placementBrokers());
+      await this.pushMetadata();
+    }
     return this.topicDescribe(name);
   }
 

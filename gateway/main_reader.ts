@@ -3,7 +3,15 @@
  *
  *     deno run --allow-net=127.0.0.1 gateway/main_reader.ts \
  *       [--host 127.0.0.1] [--port 3002] [--bootstrap 127.0.0.1:9092,...] \
- *       [--auth-token T]... [--auth-token-env NAME] [--subscription-idle-ms N] [--ignore-stdin]
+ *       [--auth-token T]... [--auth-token-env NAME] [--subscription-idle-ms N] [--ignore-stdin] \
+ *       [--socket PATH] [--connections-max N] [--connections-per-ip-max N] \
+ *       [--idle-timeout-ms N] [--io-timeout-ms N]
+ *
+ * With `--socket PATH` (as the coordinator runs it) HTTP is served on that
+ * Unix socket behind a TCP front that enforces the connection limits (see
+ * `shared/tcp_front.ts`); add `unix:PATH` to `--allow-net` and PATH to
+ * `--allow-read` and `--allow-write`. Without it there are no connection
+ * limits, only the per-request ones.
  *
  * Bound to anything but a loopback address it refuses to start without a
  * token (see `main_writer.ts` for `--auth-token-env`). It sweeps idle

@@ -4,7 +4,15 @@
  *     deno run --allow-net=127.0.0.1 gateway/main_writer.ts \
  *       [--host 127.0.0.1] [--port 3001] [--bootstrap 127.0.0.1:9092,...] \
  *       [--auth-token T]... [--auth-token-env NAME] [--batch-max N] \
- *       [--console 127.0.0.1:8081] [--ignore-stdin]
+ *       [--console 127.0.0.1:8081] [--ignore-stdin] \
+ *       [--socket PATH] [--connections-max N] [--connections-per-ip-max N] \
+ *       [--idle-timeout-ms N] [--io-timeout-ms N]
+ *
+ * With `--socket PATH` (as the coordinator runs it) HTTP is served on that
+ * Unix socket behind a TCP front that enforces the connection limits (see
+ * `shared/tcp_front.ts`); add `unix:PATH` to `--allow-net` and PATH to
+ * `--allow-read` and `--allow-write`. Without it there are no connection
+ * limits, only the per-request ones.
  *
  * With `--console` it serves the web dashboard at `/ui`, whose data comes
  * from that coordinator console (the coordinator passes its console address;

@@ -560,7 +560,8 @@ export class ListenerGuard {
       }
     }
     this.#logger = options.logger;
-    this.#now = options.now ?? Date.now;
+    // Monotonic: a wall-clock step (NTP, libfaketime) must not time every connection out.
+    this.#now = options.now ?? (() => performance.now());
     const tickMs = Math.max(
       10,
       Math.min(
@@ -675,10 +676,7 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
  * one connection with a logged reason; the server goes on.
  */
 export function serveFrames(handler: FrameHandler, options: ServeOptions): FrameServer {
-  const listener = (options.listen ?? Deno.listen)({
-    hostname: options.hostname,
-    port: options.port,
-  });
+  // The guard first: limits it refuses (RangeError) must not leave the port bound.
   const guard = new ListenerGuard({
     ...options.limits,
     ...withoutUndefined({
@@ -686,6 +684,16 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
       frameBytesMax: options.frameBytesMax,
     }),
   }, { logger: options.logger });
+  let listener: Deno.TcpListener;
+  try {
+    listener = (options.listen ?? Deno.listen)({
+      hostname: options.hostname,
+      port: options.port,
+    });
+  } catch (err) {
+    guard.stop();
+    throw err;
+  }
   const limits = guard.limits;
   let closing = false;
   const close = () => {
@@ -697,6 +705,7 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     guard.stop();
   };
   options.signal?.addEventListener("abort", close, { once: true });
+  if (options.signal?.aborted) close();
 
   async function handle(conn: Deno.TcpConn, guarded: GuardedConnection): Promise<void> {
     const peer = guarded.peer;

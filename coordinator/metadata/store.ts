@@ -315,8 +315,14 @@ export class MetadataStore {
     });
   }
 
-  /** Adds partitions to a topic (never removes), placed on `brokerIds`. */
-  addPartitions(name: string, count: number, brokerIds: readonly number[]): TopicState {
+  /**
+   * Checks that topic `name` can grow to `count` partitions placed on
+   * `brokerIds`, changing nothing: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS
+   * (not an integer above the current count and at most PARTITIONS_MAX) or
+   * INVALID_REPLICATION_FACTOR (fewer brokers than the topic's replicas).
+   * Returns the topic's replication factor.
+   */
+  checkAddPartitions(name: string, count: number, brokerIds: readonly number[]): number {
     const topic = this.topic(name);
     const current = topic.partitions.length;
     if (!Number.isInteger(count) || count <= current || count > PARTITIONS_MAX) {
@@ -334,6 +340,13 @@ export class MetadataStore {
         `Topic '${name}' has ${rf} replicas per partition but only ${brokerIds.length} broker(s) can take them`,
       );
     }
+    return rf;
+  }
+
+  /** Adds partitions to a topic (never removes), placed on `brokerIds`; see {@linkcode checkAddPartitions}. */
+  addPartitions(name: string, count: number, brokerIds: readonly number[]): TopicState {
+    const rf = this.checkAddPartitions(name, count, brokerIds);
+    const current = this.topic(name).partitions.length;
     // Place the whole topic again and keep the new partitions' sets: the ring is stable, so old ones keep theirs.
     const placement = placeTopic(name, count, brokerIds, rf, { leaderLoad: this.leaderCounts() });
     const partitions = placement.slice(current).map(({ partition, replicas }) => ({

@@ -1,24 +1,29 @@
 /**
  * The gateways' connection limits. `Deno.serve` offers no hook for
  * connections (no accept callback, no header-read timeout, no way to hand it
- * a listener), so a gateway serves HTTP on a Unix socket only it can reach and
- * puts this TCP front on its public port: `Deno.listen` accepts, a
- * {@linkcode ListenerGuard} admits (total and per-IP maxima) and sweeps
- * (idle and request timeouts), and each admitted connection is piped, byte
- * for byte, to its own connection to the Unix socket.
+ * a listener or a socket), so a gateway serves HTTP on a Unix socket in the
+ * cluster's data directory and puts this TCP front on its public port:
+ * `Deno.listen` accepts, a {@linkcode ListenerGuard} admits (total and
+ * per-IP maxima) and sweeps (idle and request timeouts), and each admitted
+ * connection is piped, byte for byte, to its own connection to the socket.
  *
  * The pipe understands just enough HTTP/1.1 to time request heads: a head
  * (up to `\r\n\r\n`) must arrive whole within `requestTimeoutMs` of its first
  * byte; from then until the answer's first byte the connection is "working"
  * (a long poll is not idle; the gateway's own 504 bounds it); an answer the
- * client does not read within `requestTimeoutMs` closes the connection; with
+ * client does not take within `requestTimeoutMs` closes the connection; with
  * no request in progress, no bytes either way for `idleTimeoutMs` close it.
  * A `101 Switching Protocols` answer (a WebSocket) turns the pipe into a
- * plain tunnel: only the idle timeout applies, and the runtime's WebSocket
- * pings (every 30 s) keep a healthy stream from idling out. The HTTP/2
- * cleartext preface is refused, so one connection carries one request at a
- * time and the per-IP connection maximum bounds each IP's requests in
- * progress.
+ * plain tunnel: only the idle timeout and the unread-answer deadline apply;
+ * the runtime pings a quiet WebSocket after 30 s, so a healthy stream only
+ * idles out when `idleTimeoutMs` is shorter than that. The HTTP/2 cleartext
+ * preface is refused, so a connection carries one request at a time, and the
+ * front counts each IP's requests awaiting their answer (the server behind
+ * sees no client address).
+ *
+ * Memory: two read buffers per connection, 4 KiB each, growing to 64 KiB only
+ * while reads fill them; at most one chunk per direction is in flight, so
+ * nothing near `queuedBytesMax` is ever queued.
  * @module
  */
 import type { ListenerLimits } from "@kafka-analog/lib/limits";
@@ -177,17 +182,14 @@ export function serveTcpFront(options: TcpFrontOptions): TcpFront {
   };
   options.onListen?.(listener.addr);
 
+  /**
+   * Pipes `client` to a backend connection, opened at the client's first
+   * byte (an idle connection costs no backend connection), within the limits.
+   */
   async function pipe(client: Deno.TcpConn, guarded: GuardedConnection): Promise<void> {
-    let backend: Deno.Conn;
-    try {
-      backend = await options.connectBackend();
-    } catch (err) {
-      guard.logClose(guarded.peer, `cannot reach the HTTP server: ${messageOf(err)}`);
-      guarded.close("backend unreachable");
-      guard.release(guarded);
-      return;
-    }
     const tracker = new HttpExchangeTracker();
+    let backend: Deno.Conn | null = null;
+    let downstream: Promise<void> = Promise.resolve();
     /** Whether this connection's request in progress is counted in `awaitingPerIp`. */
     let counted = false;
     const answered = () => {
@@ -197,48 +199,12 @@ export function serveTcpFront(options: TcpFrontOptions): TcpFront {
     };
     const closeBackend = () => {
       try {
-        backend.close();
+        backend?.close();
       } catch { /* already closed */ }
     };
-    // Client to server: times request heads.
-    const upstream = (async () => {
-      const reader = new GrowingReader(client);
-      try {
-        while (true) {
-          guarded.reading(tracker.partial, tracker.headsCompleted, requestTimeoutMs);
-          const chunk = await reader.read();
-          if (chunk === null) break;
-          const awaiting = tracker.awaitingAnswer;
-          if (!tracker.client(chunk)) {
-            const reason = "HTTP/2 cleartext is not served; use HTTP/1.1";
-            guard.logClose(guarded.peer, reason, "info");
-            guarded.close(reason);
-            closeBackend();
-            return;
-          }
-          if (!awaiting && tracker.awaitingAnswer) {
-            if ((awaitingPerIp.get(guarded.ip) ?? 0) >= requestsPerIpMax) {
-              await refuse(client, guarded);
-              closeBackend();
-              return;
-            }
-            counted = true;
-            countRequest(guarded.ip, 1);
-            guarded.working(true);
-          }
-          guarded.busy();
-          await writeAll(backend, chunk);
-        }
-        // The client half-closed: let the answer in progress come back.
-        await (backend as Deno.UnixConn).closeWrite().catch(() => {});
-      } catch {
-        // The guard closed the client, or the client went: nothing more to send.
-        closeBackend();
-      }
-    })();
     // Server to client: bounded by the write deadline.
-    const downstream = (async () => {
-      const reader = new GrowingReader(backend);
+    const pump = async (from: Deno.Conn) => {
+      const reader = new GrowingReader(from);
       try {
         while (true) {
           const chunk = await reader.read();
@@ -271,8 +237,57 @@ export function serveTcpFront(options: TcpFrontOptions): TcpFront {
         guarded.close("closed");
         closeBackend();
       }
-    })();
-    await Promise.all([upstream, downstream]);
+    };
+    // Client to server: times request heads.
+    const reader = new GrowingReader(client);
+    try {
+      while (true) {
+        guarded.reading(tracker.partial, tracker.headsCompleted, requestTimeoutMs);
+        const chunk = await reader.read();
+        if (chunk === null) break;
+        const awaiting = tracker.awaitingAnswer;
+        if (!tracker.client(chunk)) {
+          const reason = "HTTP/2 cleartext is not served; use HTTP/1.1";
+          guard.logClose(guarded.peer, reason, "info");
+          guarded.close(reason);
+          break;
+        }
+        if (!awaiting && tracker.awaitingAnswer) {
+          if ((awaitingPerIp.get(guarded.ip) ?? 0) >= requestsPerIpMax) {
+            await refuse(client, guarded);
+            break;
+          }
+          counted = true;
+          countRequest(guarded.ip, 1);
+          guarded.working(true);
+        }
+        guarded.busy();
+        if (backend === null) {
+          try {
+            backend = await options.connectBackend();
+          } catch (err) {
+            const reason = `cannot reach the HTTP server: ${messageOf(err)}`;
+            guard.logClose(guarded.peer, reason);
+            guarded.close(reason);
+            break;
+          }
+          downstream = pump(backend);
+        }
+        await writeAll(backend, chunk);
+      }
+      if (guarded.closedReason === null && backend !== null) {
+        // The client half-closed: let the answer in progress come back.
+        await backend.closeWrite().catch(() => {});
+      } else {
+        guarded.close("closed");
+        closeBackend();
+      }
+    } catch {
+      // The guard closed the client, or the client went: nothing more to send.
+      guarded.close("closed");
+      closeBackend();
+    }
+    await downstream;
     answered();
     guard.release(guarded);
   }

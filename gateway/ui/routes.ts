@@ -101,6 +101,8 @@ export interface Dashboard {
 }
 
 interface DashboardState extends Dashboard {
+  /** Set by `close()`: no new stream is opened after it. */
+  readonly closed: boolean;
   readonly cluster: GatewayCluster;
   readonly streams: Set<() => void>;
   readonly streamsMax: number;
@@ -115,6 +117,7 @@ export function createDashboard(cluster: GatewayCluster, options: DashboardOptio
   });
   const clock = options.clock ?? Date.now;
   const streams = new Set<() => void>();
+  let closed = false;
   const sampleIntervalMs = options.sampleIntervalMs ?? DASHBOARD_SAMPLE_INTERVAL_MS;
   const sampler = new ThroughputSampler({
     sample: () => sampleOffsets(cluster, source, clock),
@@ -133,12 +136,32 @@ export function createDashboard(cluster: GatewayCluster, options: DashboardOptio
     get streamCount() {
       return streams.size;
     },
+    get closed() {
+      return closed;
+    },
     close() {
+      closed = true;
       for (const end of [...streams]) end();
       sampler.close();
     },
   };
   return state;
+}
+
+/**
+ * A partition's log start and end offsets, or REQUEST_TIMED_OUT after
+ * `OFFSETS_WAIT_MS`: a partition without a leader must not hold up a page or a sample.
+ */
+function offsetsWithin(
+  cluster: GatewayCluster,
+  topic: string,
+  partition: number,
+): Promise<{ earliest: bigint; latest: bigint }> {
+  return withTimeout(
+    cluster.listOffsets(topic, partition),
+    OFFSETS_WAIT_MS,
+    () => KaError.of("REQUEST_TIMED_OUT", `No answer in ${OFFSETS_WAIT_MS} ms`),
+  );
 }
 
 /** Reads every sampled partition's end offset and every sampled group's commits and lag. */
@@ -156,12 +179,7 @@ async function sampleOffsets(
       // A partition without a leader must not hold up the whole sample.
       Array.from(
         { length: topic.partitions },
-        (_, p) =>
-          withTimeout(
-            cluster.listOffsets(topic.name, p),
-            OFFSETS_WAIT_MS,
-            () => KaError.of("REQUEST_TIMED_OUT", `No answer in ${OFFSETS_WAIT_MS} ms`),
-          ),
+        (_, p) => offsetsWithin(cluster, topic.name, p),
       ),
     );
     ends.forEach((end, p) => {
@@ -257,11 +275,7 @@ async function topicWithOffsets(
       logEndOffset: null,
     };
     try {
-      const { earliest, latest } = await withTimeout(
-        cluster.listOffsets(topic.name, p.partition),
-        OFFSETS_WAIT_MS,
-        () => KaError.of("REQUEST_TIMED_OUT", `No answer in ${OFFSETS_WAIT_MS} ms`),
-      );
+      const { earliest, latest } = await offsetsWithin(cluster, topic.name, p.partition);
       state.logStartOffset = offsetToJson(earliest);
       state.logEndOffset = offsetToJson(latest);
     } catch (err) {
@@ -404,6 +418,10 @@ export function mountDashboard(app: Hono, dashboard: Dashboard): void {
   });
 
   app.get("/api/v1/dashboard/stream", () => {
+    // After close() the sampler is stopped: a new stream would never send nor end.
+    if (state.closed) {
+      throw KaError.of("COORDINATOR_NOT_AVAILABLE", "The dashboard is shutting down");
+    }
     if (state.streams.size >= state.streamsMax) {
       throw KaError.of(
         "THROTTLING_QUOTA_EXCEEDED",

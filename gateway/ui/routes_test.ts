@@ -338,3 +338,13 @@ Deno.test("the stream refuses more than streamsMax clients with 429", async () =
   assert.equal(dashboard.streamCount, 0);
   assert.equal((await reader.read()).done, true);
 });
+
+Deno.test("after dashboard.close() the stream answers 503 COORDINATOR_NOT_AVAILABLE", async () => {
+  const { app, dashboard } = setup({ schedule: () => () => {} });
+  dashboard.close();
+  const res = await app.request("/api/v1/dashboard/stream");
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).error.name, "COORDINATOR_NOT_AVAILABLE");
+  assert.equal(dashboard.streamCount, 0);
+  assert.equal(dashboard.sampler.listenerCount, 0);
+});

@@ -28,6 +28,7 @@
  */
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { isSkippableMagic, skipSkippableFrame } from "./_skippable.ts";
 import { xxhash32 } from "./xxhash.ts";
 
 /** The LZ4 frame magic number (little-endian on the wire). */
@@ -335,7 +336,9 @@ function decodeFrame(src: Uint8Array, view: DataView, ip: number, out: Output): 
       out.bytes.set(src.subarray(ip, ip + size), out.length);
       out.length += size;
     } else {
-      const room = Math.min(blockMax, out.limit - out.length);
+      // A block yields at most 256 bytes per input byte (each match length byte of 255
+      // adds 255), so a tiny block in a 4 MiB-block frame reserves little.
+      const room = Math.min(blockMax, out.limit - out.length, size * 256);
       const start = out.length;
       if (start + room > out.bytes.length) out.reserve(room);
       out.length = decodeBlock(
@@ -382,11 +385,8 @@ export function lz4Decompress(
     ip += 4;
     if (magic === LZ4_FRAME_MAGIC) {
       ip = decodeFrame(input, view, ip, out);
-    } else if ((magic & 0xffff_fff0) >>> 0 === 0x184d2a50) {
-      if (ip + 4 > input.length) throw corrupt("a skippable frame size is cut short");
-      const size = view.getUint32(ip, true);
-      if (size > input.length - ip - 4) throw corrupt("a skippable frame runs past the input");
-      ip += 4 + size;
+    } else if (isSkippableMagic(magic)) {
+      ip = skipSkippableFrame(view, ip, { codec: "lz4" });
     } else {
       throw corrupt(`magic 0x${magic.toString(16)} is not an LZ4 frame's`);
     }

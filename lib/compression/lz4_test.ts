@@ -201,6 +201,34 @@ Deno.test("lz4Decompress() refuses malformed frames with CORRUPT_MESSAGE", () =>
   assert.throws(() => lz4Decompress(frame([], { contentSize: 2 ** 31 })), corrupt);
 });
 
+Deno.test("lz4Decompress() decodes a block at LZ4's densest ratio (~255x) in a 4 MiB-block frame", () => {
+  // "a", then a match of 15 + 4 + 255 * 1000 at offset 1, then the 5 last literals:
+  // 1011 block bytes for 255,025 output bytes, within the 256-per-byte room a block gets.
+  const block = Uint8Array.of(
+    0x1f,
+    0x61,
+    0x01,
+    0x00,
+    ...Array(1000).fill(255),
+    0,
+    0x50,
+    0x62,
+    0x62,
+    0x62,
+    0x62,
+    0x62,
+  );
+  const out = lz4Decompress(frame([{ bytes: block }], { bd: 0x70 }));
+  assert.equal(out.length, 1 + 19 + 255_000 + 5);
+  assert.ok(out.subarray(0, 255_020).every((b) => b === 0x61));
+  assert.equal(dec.decode(out.subarray(255_020)), "bbbbb");
+  // A frame of a few bytes with a 4 MiB block maximum still decodes (its block reserves ~1 KiB).
+  assert.equal(
+    dec.decode(lz4Decompress(frame([{ bytes: Uint8Array.of(0x20, 0x68, 0x69) }], { bd: 0x70 }))),
+    "hi",
+  );
+});
+
 Deno.test("lz4Decompress() survives 3000 mutated inputs (bytes or CORRUPT_MESSAGE)", async () => {
   const input = sample("json", 5_000, 3);
   const result = await fuzzDecoder(lz4Compress(input), (b) => lz4Decompress(b, 1 << 20), {

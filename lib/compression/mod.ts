@@ -17,11 +17,13 @@
  */
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { CODEC, CODEC_NAMES } from "./codecs.ts";
 import { gunzip, gzip } from "./gzip.ts";
 import { lz4Compress, lz4Decompress } from "./lz4.ts";
 import { snappyCompress, snappyDecompress } from "./snappy.ts";
 import { zstdCompress, zstdDecompress } from "./zstd.ts";
 
+export { CODEC, CODEC_NAMES, type CodecName } from "./codecs.ts";
 export { gunzip, gzip } from "./gzip.ts";
 export {
   isXerialSnappy,
@@ -49,16 +51,12 @@ export {
 } from "./zstd.ts";
 export { xxhash32 } from "./xxhash.ts";
 
-/** Kafka's codec numbers (record batch `attributes` bits 0-2). */
-export const CODEC = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-
-/** A codec's name. */
-export type CodecName = keyof typeof CODEC;
-
 function unsupported(codec: number): KaError {
   return KaError.of(
     "UNSUPPORTED_COMPRESSION_TYPE",
-    `Cannot use compression codec ${codec}: it must be 0-4 (none, gzip, snappy, lz4, zstd)`,
+    `Cannot use compression codec ${codec}: it must be 0-${CODEC_NAMES.length - 1} (${
+      CODEC_NAMES.join(", ")
+    })`,
   );
 }
 

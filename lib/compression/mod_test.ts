@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { isKaError } from "../errors.ts";
 import { compressionOf, decodeRecordsFromPayload, recordsPayloadOf } from "../protocol/mod.ts";
-import { CODEC, compressPayload, decompressPayload, gunzip, gzip } from "./mod.ts";
+import { CODEC, CODEC_NAMES, compressPayload, decompressPayload, gunzip, gzip } from "./mod.ts";
+import { DEFAULT_CONFIG, parseConfig } from "../config/config.ts";
 import { jsonRecords, kcatLines, sameBytes, testdata } from "./_test_data.ts";
 
 Deno.test("compressPayload()/decompressPayload() round-trip every codec", async () => {
@@ -63,4 +64,17 @@ Deno.test("batches kcat (librdkafka 2.0.2) compressed with each codec decode to 
     const records = decodeRecordsFromPayload(header, await decompressPayload(codec, payload));
     assert.deepEqual(records.map((r) => decoder.decode(r.value!)), kcatLines(name, count), file);
   }
+});
+
+Deno.test("CODEC is the one codec table: CODEC_NAMES and config.yaml's producer.compression follow it", () => {
+  assert.deepEqual(CODEC_NAMES, ["none", "gzip", "snappy", "lz4", "zstd"]);
+  assert.deepEqual(CODEC_NAMES.map((name) => CODEC[name]), [0, 1, 2, 3, 4]);
+  assert.equal(DEFAULT_CONFIG.producer.compression, "none");
+  for (const name of CODEC_NAMES) {
+    assert.equal(parseConfig(`producer:\n  compression: ${name}\n`).producer.compression, name);
+  }
+  assert.throws(
+    () => parseConfig("producer:\n  compression: brotli\n"),
+    (e) => isKaError(e) && /"none", "gzip", "snappy", "lz4" or "zstd"/.test(`${e}`),
+  );
 });

@@ -9,7 +9,9 @@
  * part it could decode — and a declared content size above `limitBytes` is
  * refused without inflating anything; `maxOutputLength` then bounds the real
  * output, the window a frame may ask for is at most 2^ZSTD_WINDOW_LOG_MAX, and
- * libzstd checks the block contents and the content checksum.
+ * libzstd checks the block contents and the content checksum. Each frame is
+ * inflated on its own (`zstdDecompress` stops after the first one) and the
+ * outputs joined; skippable frames are skipped.
  * Malformed input is a KaError CORRUPT_MESSAGE.
  *
  * ```ts
@@ -21,6 +23,7 @@
 import * as zlib from "node:zlib";
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { isSkippableMagic, skipSkippableFrame } from "./_skippable.ts";
 
 /** The zstd frame magic number (little-endian on the wire). */
 export const ZSTD_FRAME_MAGIC = 0xfd2fb528;
@@ -43,22 +46,25 @@ function corrupt(message: string): KaError {
  * Walks the frames in `input`, checking each is whole (no bytes missing, none
  * trailing) and that the content sizes they declare add up to no more than
  * `limitBytes`. Skippable frames are allowed. Block contents are not checked.
+ * Returns where each zstd (non-skippable) frame starts and ends, in order.
  */
-export function checkZstdFrames(input: Uint8Array, limitBytes: number): void {
+export function checkZstdFrames(
+  input: Uint8Array,
+  limitBytes: number,
+): { start: number; end: number }[] {
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const end = input.length;
   if (end === 0) throw corrupt("the input is empty");
+  const frames: { start: number; end: number }[] = [];
   let declared = 0;
   let ip = 0;
   while (ip < end) {
     if (ip + 4 > end) throw corrupt("a frame magic is cut short");
+    const start = ip;
     const magic = view.getUint32(ip, true);
     ip += 4;
-    if ((magic & 0xffff_fff0) >>> 0 === 0x184d2a50) {
-      if (ip + 4 > end) throw corrupt("a skippable frame size is cut short");
-      const size = view.getUint32(ip, true);
-      if (size > end - ip - 4) throw corrupt("a skippable frame runs past the input");
-      ip += 4 + size;
+    if (isSkippableMagic(magic)) {
+      ip = skipSkippableFrame(view, ip, { codec: "zstd" });
       continue;
     }
     if (magic !== ZSTD_FRAME_MAGIC) throw corrupt(`magic 0x${magic.toString(16)} is not zstd's`);
@@ -103,7 +109,9 @@ export function checkZstdFrames(input: Uint8Array, limitBytes: number): void {
       if (ip + 4 > end) throw corrupt("the content checksum is cut short");
       ip += 4;
     }
+    frames.push({ start, end: ip });
   }
+  return frames;
 }
 
 function run(
@@ -141,17 +149,48 @@ export async function zstdDecompress(
   input: Uint8Array,
   limitBytes: number = DECOMPRESSED_BATCH_BYTES_MAX,
 ): Promise<Uint8Array> {
-  checkZstdFrames(input, limitBytes);
+  const frames = checkZstdFrames(input, limitBytes);
+  // node:zlib's zstdDecompress stops after the first frame (and yields nothing
+  // when a skippable frame comes first), so each frame is inflated on its own.
+  const parts: Uint8Array[] = [];
+  let produced = 0;
+  for (const frame of frames) {
+    const bytes = input.subarray(frame.start, frame.end);
+    const part = await inflateFrame(bytes, { roomBytes: limitBytes - produced, limitBytes });
+    if (part.length > limitBytes - produced) throw overLimit(limitBytes);
+    parts.push(part);
+    produced += part.length;
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(produced);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function overLimit(limitBytes: number): KaError {
+  return corrupt(`it decompresses to more than the limit of ${limitBytes} bytes`);
+}
+
+/**
+ * Inflates one whole zstd frame into at most `roomBytes` (zlib needs at least
+ * 1; the caller checks the result); more is over `limitBytes`, the whole limit.
+ */
+async function inflateFrame(
+  frame: Uint8Array,
+  { roomBytes, limitBytes }: { roomBytes: number; limitBytes: number },
+): Promise<Uint8Array> {
   try {
-    return await run(zlib.zstdDecompress, input, {
-      maxOutputLength: Math.max(1, limitBytes),
+    return await run(zlib.zstdDecompress, frame, {
+      maxOutputLength: Math.max(1, roomBytes),
       params: { [zlib.constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX },
     });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === "ERR_BUFFER_TOO_LARGE") {
-      throw corrupt(`it decompresses to more than the limit of ${limitBytes} bytes`);
-    }
+    if (code === "ERR_BUFFER_TOO_LARGE") throw overLimit(limitBytes);
     throw corrupt(err instanceof Error ? err.message : String(err));
   }
 }

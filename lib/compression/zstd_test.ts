@@ -55,6 +55,28 @@ Deno.test("zstdDecompress() bounds its output and refuses truncated or malformed
   await assert.rejects(zstdDecompress(flipped), corrupt);
 });
 
+Deno.test("zstdDecompress() joins every frame's output and bounds their sum", async () => {
+  // Frames without a content size, so only the inflated bytes can hit the limit.
+  const noSize = { params: { [zlib.constants.ZSTD_c_contentSizeFlag]: 0 } };
+  const a = zlib.zstdCompressSync(new Uint8Array(1000).fill(1), noSize);
+  const b = zlib.zstdCompressSync(new Uint8Array(500).fill(2), noSize);
+  const both = Uint8Array.from([...a, ...b]);
+  const out = await zstdDecompress(both);
+  assert.equal(out.length, 1500);
+  assert.ok(
+    out.subarray(0, 1000).every((x) => x === 1) && out.subarray(1000).every((x) => x === 2),
+  );
+  assert.equal((await zstdDecompress(both, 1500)).length, 1500);
+  await assert.rejects(
+    zstdDecompress(both, 1499),
+    (e) => corrupt(e) && /limit of 1499 bytes/.test(`${e}`),
+  );
+  await assert.rejects(
+    zstdDecompress(both, 1000),
+    (e) => corrupt(e) && /limit of 1000/.test(`${e}`),
+  );
+});
+
 Deno.test("zstdDecompress() survives 500 mutated inputs (bytes or CORRUPT_MESSAGE)", async () => {
   const packed = await zstdCompress(sample("json", 5_000, 3));
   const result = await fuzzDecoder(packed, (b) => zstdDecompress(b, 1 << 20), {

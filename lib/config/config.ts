@@ -21,6 +21,7 @@
 import { loadAll } from "js-yaml";
 import { KaError } from "../errors.ts";
 import { assert } from "../assert.ts";
+import { CODEC_NAMES, type CodecName } from "../compression/codecs.ts";
 import {
   BATCH_BYTES_MAX,
   BROKERS_MAX,
@@ -96,7 +97,7 @@ export interface Config {
     readonly bufferMemory: number;
     readonly maxBlockMs: number;
     readonly idempotence: boolean;
-    readonly compression: "none" | "gzip" | "snappy" | "lz4" | "zstd";
+    readonly compression: CodecName;
   };
   readonly gateway: {
     readonly host: string;
@@ -592,9 +593,11 @@ const SCHEMA: Schema = {
     ),
     compression: enumKey(
       "compression",
-      ["none", "gzip", "snappy", "lz4", "zstd"],
+      CODEC_NAMES,
       "none",
-      "Compression of each record batch: none, gzip, snappy, lz4 or zstd.",
+      `Compression of each record batch: ${CODEC_NAMES.slice(0, -1).join(", ")} or ${
+        CODEC_NAMES[CODEC_NAMES.length - 1]
+      }.`,
     ),
   },
   gateway: {

@@ -2,8 +2,10 @@
  * Splits a byte stream into frames: an int32 big-endian length, then that
  * many bytes. The declared length is checked against `frameBytesMax` before a
  * single body byte is buffered, so a peer cannot make us allocate more than
- * the limit. Each byte is copied once, into a buffer of the frame's exact
- * size, whatever the chunking: no O(n²) concatenation.
+ * the limit. A frame whole in one chunk is copied once; one arriving in
+ * pieces goes into a buffer that doubles towards the declared length, so each
+ * byte is copied a bounded number of times whatever the chunking: no O(n²)
+ * concatenation.
  * @module
  */
 import { assert } from "../assert.ts";
@@ -17,16 +19,18 @@ export interface FrameDecoderOptions {
 }
 
 /**
- * Incremental frame splitter. After it throws, the stream is out of sync:
- * close the connection.
- */
-/**
- * First buffer for a frame that arrives in pieces; it grows (at least
+ * First buffer for a frame that arrives in pieces. It grows (at least
  * doubling) towards the declared length as bytes arrive, so a peer that
- * declares 100 MiB and trickles costs 4 KiB.
+ * declares a large frame and sends nothing costs 4 KiB, and one that trickles
+ * costs what it has sent (at most about twice that, and never more than the
+ * declared length, itself at most `frameBytesMax`).
  */
 const INITIAL_FRAME_BYTES = 4 * 1024;
 
+/**
+ * Incremental frame splitter. After it throws, the stream is out of sync:
+ * close the connection.
+ */
 export class FrameDecoder {
   readonly #frameBytesMax: number;
   readonly #lengthBuf = new Uint8Array(FRAME_LENGTH_BYTES);

@@ -134,6 +134,9 @@ async function runScenario(
     dir,
     brokerConfig: cluster.brokerConfig,
     timeoutMs: 60_000,
+  }).catch(async (err) => {
+    if (cluster.dir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw err;
   });
   const ctx: Ctx = {
     cluster: c,
@@ -188,7 +191,7 @@ function truncations(dir: string): Record<string, number> {
   return out;
 }
 
-/** Creates a topic through the console (configs as `k=v`). */
+/** Creates a topic (through the client library) and waits until every partition has a leader. */
 async function createTopic(
   cluster: TestCluster,
   name: string,

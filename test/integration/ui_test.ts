@@ -3,7 +3,8 @@
  * real 5-broker cluster: headless Chromium (`/usr/bin/chromium`) driven by
  * playwright-core.
  *
- * - the cluster page shows 5 brokers alive;
+ * - the cluster page shows 5 brokers alive, also for a hash that is not
+ *   valid percent-encoding (`#/topics/%E0`);
  * - a topic created from the page (keyboard only) is listed; another one is
  *   deleted through the confirmation dialog;
  * - messages produced through the writer gateway's API show up as the
@@ -159,6 +160,20 @@ async function browserTest(t: Deno.TestContext): Promise<void> {
       assert.equal(
         await page.evaluate(() => document.activeElement?.textContent),
         "Skip to content",
+      );
+    });
+
+    await t.step("a hash that is not valid percent-encoding shows the cluster page", async () => {
+      await page.goto(`${writer}/ui#/topics`);
+      await page.waitForSelector("#topic-name");
+      // decodeURIComponent("%E0") throws URIError: the page falls back instead of rendering nothing.
+      await page.goto(`${writer}/ui#/topics/%E0`);
+      await page.waitForFunction(() =>
+        document.querySelector("#brokers-alive .card-value")?.textContent === "5 / 5"
+      );
+      assert.equal(
+        await page.locator('nav a[aria-current="page"]').getAttribute("href"),
+        "#/cluster",
       );
     });
 

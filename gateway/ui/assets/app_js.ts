@@ -832,7 +832,15 @@ function route() {
   var hash = location.hash || "#/cluster";
   var parts = hash.slice(2).split("/");
   var section = parts[0];
-  var arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : null;
+  var arg = null;
+  if (parts.length > 1) {
+    try {
+      arg = decodeURIComponent(parts.slice(1).join("/"));
+    } catch (err) {
+      // Not valid percent-encoding (e.g. #/topics/%E0): show the cluster page instead.
+      section = "cluster";
+    }
+  }
   document.querySelectorAll("nav a").forEach(function (a) {
     if (a.getAttribute("href") === "#/" + section) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
