@@ -1026,8 +1026,8 @@ export function scenarioObjects(report: BenchReport): ScenarioJson[] {
     for (const r of st.rows) {
       const memory = memoryRowFor(st.rows, r);
       push(
-        `storage/${r.storage}/${r.label.replaceAll(" ", "-")}/` +
-          `${bytesLabel(r.valueBytes).replace(" ", "")}/acks=${r.acks}`,
+        `storage/${r.label.replaceAll(/[^a-z0-9.=]+/gi, "-")}/` +
+          `${sizeLabel(r.valueBytes)}/acks=${r.acks}`,
         {
           msgs: r.throughput.median.messagesPerSec,
           mb: megabytesPerSec(r.throughput.median),

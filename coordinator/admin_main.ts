@@ -8,10 +8,10 @@
  * reached or does not answer.
  * @module
  */
-import { ConsoleConnectionError, sendConsoleLine } from "./console/client.ts";
+import { ConsoleConnectionError, quoteWord, sendConsoleLine } from "@kafka-analog/lib/console";
 import { loadConfig } from "@kafka-analog/lib/config";
 import { KaError } from "@kafka-analog/lib/errors";
-import { formatError, quoteWord } from "./console/commands.ts";
+import { formatError } from "./console/commands.ts";
 
 /** How long to wait for an answer: `restart all` restarts every process one at a time. */
 export const DEFAULT_TIMEOUT_MS = 300_000;

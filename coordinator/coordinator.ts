@@ -28,13 +28,13 @@ import {
 } from "@kafka-analog/lib/protocol";
 import type {
   BrokerListing,
-  ConsoleBackend,
   GroupDescription,
   GroupListing,
   ServiceState,
   ServiceStatus,
   TopicListing,
-} from "./console/backend.ts";
+} from "@kafka-analog/lib/console";
+import type { ConsoleBackend } from "./console/backend.ts";
 import type { MetadataStore } from "./metadata/store.ts";
 import { GroupCoordinator } from "./groups/group_coordinator.ts";
 import { type ProducerIdEvent, ProducerIdManager } from "./producer_ids.ts";

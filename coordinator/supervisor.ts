@@ -6,7 +6,7 @@
  * checks and broker heartbeats on top.
  * @module
  */
-import type { ServiceKind } from "./console/backend.ts";
+import type { ServiceKind } from "@kafka-analog/lib/console";
 import type { Logger } from "@kafka-analog/lib/log";
 import { KaError } from "@kafka-analog/lib/errors";
 

@@ -6,8 +6,8 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { sendConsoleLine } from "@kafka-analog/coordinator/console/client";
-import type { ConsoleResponsePayload } from "@kafka-analog/coordinator/console/wire";
+import { sendConsoleLine } from "@kafka-analog/lib/console";
+import type { ConsoleResponsePayload } from "@kafka-analog/lib/console";
 import { type Client, createClient } from "@kafka-analog/clients";
 
 /** The project root (where deno.json is). */

@@ -10,13 +10,13 @@
 import { KaError } from "@kafka-analog/lib/errors";
 import type {
   BrokerListing,
-  ConsoleBackend,
   GroupDescription,
   GroupListing,
   ServiceState,
   ServiceStatus,
   TopicListing,
-} from "./backend.ts";
+} from "@kafka-analog/lib/console";
+import type { ConsoleBackend } from "./backend.ts";
 
 /** A consumer group as the fake keeps it. */
 export interface FakeGroup {

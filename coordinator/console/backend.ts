@@ -1,82 +1,17 @@
 /**
  * What the console needs from the running coordinator. The console parses and
  * renders; the backend does. Keeping this an interface lets the console be
- * tested without processes.
+ * tested without processes. The shapes of its answers are in
+ * `lib/console/answers.ts` (the gateway dashboard reads them too).
  * @module
  */
-
-/** Kind of a supervised service, as shown by `status`. */
-export type ServiceKind = "coordinator" | "broker" | "producer" | "consumer";
-/** Liveness of a service. */
-export type ServiceState = "alive" | "dead" | "stopped";
-
-/** One row of `status` (JSON shape is part of the public interface). */
-export interface ServiceStatus {
-  kind: ServiceKind;
-  id: number;
-  pid: number;
-  port: number;
-  state: ServiceState;
-  uptimeMs: number;
-}
-
-/** One row of `broker list`. */
-export interface BrokerListing {
-  id: number;
-  port: number;
-  state: ServiceState;
-  pid: number;
-  partitionsLed: number;
-  partitionsReplicated: number;
-  /** Partitions this broker leads whose ISR is smaller than their replica set. */
-  underReplicated: number;
-}
-
-/** A partition as `topic describe` shows it. */
-export interface PartitionListing {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  leaderEpoch: number;
-  /** Only while a reassignment runs: replicas being added and removed. */
-  adding?: number[];
-  removing?: number[];
-}
-
-/** `topic describe` JSON shape (public interface). */
-export interface TopicListing {
-  name: string;
-  partitions: PartitionListing[];
-  configs: Record<string, string>;
-}
-
-/** One row of `group list` (JSON shape is part of the public interface). */
-export interface GroupListing {
-  group: string;
-  state: string;
-  members: number;
-}
-
-/** `group describe` JSON shape (public interface). */
-export interface GroupDescription {
-  group: string;
-  state: string;
-  generation: number;
-  protocol: string;
-  members: {
-    memberId: string;
-    clientId: string;
-    assignment: { topic: string; partition: number }[];
-  }[];
-  offsets: {
-    topic: string;
-    partition: number;
-    committed: number | null;
-    end: number;
-    lag: number | null;
-  }[];
-}
+import type {
+  BrokerListing,
+  GroupDescription,
+  GroupListing,
+  ServiceStatus,
+  TopicListing,
+} from "@kafka-analog/lib/console";
 
 /** The operations behind the console commands. Errors are thrown as KaError. */
 export interface ConsoleBackend {

@@ -12,6 +12,7 @@
 import { KaError } from "@kafka-analog/lib/errors";
 import { validateTopicName } from "@kafka-analog/lib/cluster";
 import { BROKERS_MAX, PARTITIONS_MAX, STRING_BYTES_MAX } from "@kafka-analog/lib/limits";
+import { type ConsoleAnswer, tokenize } from "@kafka-analog/lib/console";
 import type { ConsoleBackend } from "./backend.ts";
 import {
   renderBrokers,
@@ -561,47 +562,6 @@ export function specsWithPrefix(words: readonly string[]): CommandSpec[] {
   return COMMANDS.filter((c) => words.every((w, i) => i < c.words.length && c.words[i] === w));
 }
 
-/**
- * Splits a console line into words. Whitespace separates words; single quotes
- * keep text literally; double quotes and a backslash outside quotes escape
- * the next character. An unclosed quote is INVALID_COMMAND.
- */
-export function tokenize(line: string): string[] {
-  const words: string[] = [];
-  let word = "";
-  let inWord = false;
-  let quote: "'" | '"' | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quote === "'") {
-      if (ch === "'") quote = null;
-      else word += ch;
-    } else if (quote === '"') {
-      if (ch === '"') quote = null;
-      else if (ch === "\\" && i + 1 < line.length) word += line[++i];
-      else word += ch;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-    } else {
-      inWord = true;
-      if (ch === "'" || ch === '"') quote = ch;
-      else if (ch === "\\" && i + 1 < line.length) word += line[++i];
-      else word += ch;
-    }
-  }
-  if (quote !== null) throw invalid(`Unclosed ${quote === "'" ? "single" : "double"} quote`);
-  if (inWord) words.push(word);
-  return words;
-}
-
-/** Quotes `word` so that {@linkcode tokenize} gives it back unchanged. */
-export function quoteWord(word: string): string {
-  if (word !== "" && !/[\s'"\\]/.test(word)) return word;
-  return `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-}
-
 /** Parses one console line; throws KaError INVALID_COMMAND with the usage on bad input. */
 export function parseCommand(line: string): Command {
   const words = tokenize(line);
@@ -914,16 +874,6 @@ function compareCandidates(a: string, b: string): number {
   const nb = Number(b);
   if (Number.isInteger(na) && Number.isInteger(nb)) return na - nb;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A console answer in the form both TCP dialects carry (see `wire.ts`). */
-export interface ConsoleAnswer {
-  ok: boolean;
-  text: string;
-  json: unknown;
-  error?: { code: number; error: string; message: string };
-  /** The command was `quit`: the caller ends the session. */
-  quit?: boolean;
 }
 
 /** Parses and runs one line; never throws: errors become `ok: false` answers. */

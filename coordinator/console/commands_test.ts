@@ -14,9 +14,7 @@ import {
   executeCommand,
   formatError,
   parseCommand,
-  quoteWord,
   refreshGroupNames,
-  tokenize,
   usageOf,
 } from "./commands.ts";
 import { createFakeBackend } from "./_fake_backend.ts";
@@ -178,12 +176,6 @@ Deno.test("parseCommand() rejects bad input with INVALID_COMMAND, what was wrong
   assertInvalid("group reset g extra --topic t --to 0", "Unexpected argument 'extra'");
   assertInvalid(`topic create "t`, "Unclosed double quote");
   assertInvalid("topic create 't", "Unclosed single quote");
-});
-
-Deno.test("tokenize() handles quotes and escapes; quoteWord() round-trips", () => {
-  assert.deepEqual(tokenize(` a  'b c' "d \\" e" f\\ g ''`), ["a", "b c", 'd " e', "f g", ""]);
-  const words = ["plain", "two words", `quo"te`, "back\\slash", "", "it's"];
-  assert.deepEqual(tokenize(words.map(quoteWord).join(" ")), words);
 });
 
 Deno.test("executeCommand() status: table text and the public JSON shape", async () => {

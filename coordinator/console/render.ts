@@ -11,7 +11,7 @@ import type {
   GroupListing,
   ServiceStatus,
   TopicListing,
-} from "./backend.ts";
+} from "@kafka-analog/lib/console";
 
 /** Cell value accepted by {@linkcode renderTable}. */
 export type Cell = string | number;

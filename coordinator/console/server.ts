@@ -38,9 +38,14 @@ import {
   messageOf,
 } from "@kafka-analog/lib/net";
 import type { ConsoleBackend } from "./backend.ts";
-import { answerLine, type ConsoleAnswer, errorAnswer, formatError } from "./commands.ts";
+import {
+  CONSOLE_API_VERSION,
+  type ConsoleAnswer,
+  consoleLineOf,
+  encodeConsoleResponse,
+} from "@kafka-analog/lib/console";
+import { answerLine, errorAnswer, formatError } from "./commands.ts";
 import { PROMPT } from "./repl.ts";
-import { CONSOLE_API_VERSION, consoleLineOf, encodeConsoleResponse } from "./wire.ts";
 
 /** Options for {@linkcode serveConsole}. */
 export interface ConsoleServerOptions {

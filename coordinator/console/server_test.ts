@@ -10,15 +10,16 @@ import { FrameDecoder } from "@kafka-analog/lib/framing";
 import { CONSOLE_LINE_BYTES_MAX } from "@kafka-analog/lib/limits";
 import { createLogger } from "@kafka-analog/lib/log";
 import { createFakeBackend } from "./_fake_backend.ts";
-import { ConsoleConnectionError, sendConsoleLine } from "./client.ts";
 import { PROMPT } from "./repl.ts";
 import { LineSplitter, serveConsole } from "./server.ts";
 import {
   CONSOLE_API_VERSION,
+  ConsoleConnectionError,
   type ConsoleResponsePayload,
   decodeConsoleResponse,
   encodeConsoleRequest,
-} from "./wire.ts";
+  sendConsoleLine,
+} from "@kafka-analog/lib/console";
 
 const HOST = "127.0.0.1";
 const WAIT_MS_MAX = 5000;

@@ -4,7 +4,7 @@
  * `coordinator.console_port`) — the very commands `deno task admin` and the
  * terminal console run (`status`, `broker list`, `topic describe`, `group
  * describe`, `broker stop N`, ...). Their JSON answers (shapes in
- * `coordinator/console/backend.ts`) go to the page as they are.
+ * `lib/console/answers.ts`) go to the page as they are.
  *
  * A failed command becomes the `KaError` it named (so the gateway's error
  * handler answers the table's HTTP status); an unreachable console is
@@ -13,16 +13,16 @@
  */
 import { KaError } from "@kafka-analog/lib/errors";
 import { parseHostPort } from "@kafka-analog/lib/net";
-import { ConsoleConnectionError, sendConsoleLine } from "@kafka-analog/coordinator/console/client";
-import type { ConsoleResponsePayload } from "@kafka-analog/coordinator/console/wire";
-import { quoteWord } from "@kafka-analog/coordinator/console/commands";
+import { ConsoleConnectionError, sendConsoleLine } from "@kafka-analog/lib/console";
+import type { ConsoleResponsePayload } from "@kafka-analog/lib/console";
+import { quoteWord } from "@kafka-analog/lib/console";
 import type {
   BrokerListing,
   GroupDescription,
   GroupListing,
   ServiceStatus,
   TopicListing,
-} from "@kafka-analog/coordinator/console/backend";
+} from "@kafka-analog/lib/console";
 
 export type { BrokerListing, GroupDescription, GroupListing, ServiceStatus, TopicListing };
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
-import { ConsoleConnectionError } from "@kafka-analog/coordinator/console/client";
+import { ConsoleConnectionError } from "@kafka-analog/lib/console";
 import {
   ConsoleSource,
   type ConsoleTransport,

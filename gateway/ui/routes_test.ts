@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { KaError } from "@kafka-analog/lib/errors";
 import { createLogger } from "@kafka-analog/lib/log";
-import type { ConsoleResponsePayload } from "@kafka-analog/coordinator/console/wire";
+import type { ConsoleResponsePayload } from "@kafka-analog/lib/console";
 import { FakeCluster } from "../shared/_fake_cluster.ts";
 import { createWriterApp } from "../writer/app.ts";
 import type { ConsoleTransport } from "./console_source.ts";

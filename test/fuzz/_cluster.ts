@@ -6,8 +6,8 @@
  * as Deno cannot call setrlimit).
  * @module
  */
-import { sendConsoleLine } from "@kafka-analog/coordinator/console/client";
-import type { ConsoleResponsePayload } from "@kafka-analog/coordinator/console/wire";
+import { sendConsoleLine } from "@kafka-analog/lib/console";
+import type { ConsoleResponsePayload } from "@kafka-analog/lib/console";
 import { portsFor, readProc, ROOT, waitFor } from "../_cluster.ts";
 
 /** A running cluster started by {@linkcode startFuzzCluster}. */

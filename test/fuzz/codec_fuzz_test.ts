@@ -27,7 +27,7 @@ import {
   readBatchHeader,
   splitBatches,
 } from "@kafka-analog/lib/protocol";
-import { consoleLineOf, decodeConsoleResponse } from "@kafka-analog/coordinator/console/wire";
+import { consoleLineOf, decodeConsoleResponse } from "@kafka-analog/lib/console";
 import { allSamples, SAMPLE_BATCH } from "../../lib/protocol/testdata/samples.ts";
 import { mutateFrame, pick, prng } from "./_wire.ts";
 

@@ -33,7 +33,7 @@ import {
 } from "@kafka-analog/lib/protocol";
 import { KafkaConnection } from "@kafka-analog/lib/net";
 import { FETCH_WAIT_MS_MAX, FRAME_BYTES_MAX } from "@kafka-analog/lib/limits";
-import { encodeConsoleRequest } from "@kafka-analog/coordinator/console/wire";
+import { encodeConsoleRequest } from "@kafka-analog/lib/console";
 import { allSamples } from "../../lib/protocol/testdata/samples.ts";
 import { pidAlive } from "../_cluster.ts";
 import { BROKER_API_KEYS } from "../../broker/server.ts";

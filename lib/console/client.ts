@@ -5,8 +5,8 @@
  * decide where sockets come from.
  * @module
  */
-import { FrameDecoder } from "@kafka-analog/lib/framing";
-import { CONSOLE_RESPONSE_BYTES_MAX } from "@kafka-analog/lib/limits";
+import { FrameDecoder } from "../framing/frame.ts";
+import { CONSOLE_RESPONSE_BYTES_MAX } from "../limits.ts";
 import {
   type ConsoleResponsePayload,
   decodeConsoleResponse,

@@ -7,10 +7,10 @@
  * written down once.
  * @module
  */
-import { ApiKey, decodeResponse, encodeRequest, encodeResponse } from "@kafka-analog/lib/protocol";
-import { KaError } from "@kafka-analog/lib/errors";
-import { CONSOLE_LINE_BYTES_MAX } from "@kafka-analog/lib/limits";
-import type { ConsoleAnswer } from "./commands.ts";
+import { ApiKey, decodeResponse, encodeRequest, encodeResponse } from "../protocol/mod.ts";
+import { KaError } from "../errors.ts";
+import { CONSOLE_LINE_BYTES_MAX } from "../limits.ts";
+import type { ConsoleAnswer } from "./answers.ts";
 
 /** The only version of ConsoleCommand. */
 export const CONSOLE_API_VERSION = 0;
