@@ -325,11 +325,15 @@ export function renderReport(report: BenchReport): string {
   if (su0) {
     lines.push(
       "",
-      `4b. Sustained produce: acks=${su0.acks}, ${bytesLabel(su0.valueBytes)} values, for ` +
-        `${(su0.durationMs / 1000).toFixed(0)} s each (linger ${su0.lingerMs} ms, send() calls ` +
-        `of ${formatCount(su0.chunkMessages)} with ${su0.chunksInFlight} in flight)`,
+      `4b. Sustained produce: each row for ${(su0.durationMs / 1000).toFixed(0)} s into a fresh ` +
+        `topic (linger ${su0.lingerMs} ms, send() calls of ${
+          formatCount(su0.chunkMessages)
+        } with ` +
+        `${su0.chunksInFlight} in flight)`,
       table(
         [
+          "value",
+          "acks",
           "batchBytes",
           "messages",
           "elapsed s",
@@ -339,6 +343,8 @@ export function renderReport(report: BenchReport): string {
           "fastest second",
         ],
         report.sustained.map((su) => [
+          bytesLabel(su.valueBytes),
+          String(su.acks),
           String(su.batchBytes),
           formatCount(su.result.messages),
           (su.result.elapsedMs / 1000).toFixed(2),
@@ -348,8 +354,7 @@ export function renderReport(report: BenchReport): string {
           su.result.perSecond.length > 0 ? formatCount(Math.max(...su.result.perSecond)) : "",
         ]),
       ),
-      "   One run per batch size; slowest/fastest second: messages acknowledged in each whole " +
-        "second.",
+      "   One run per row; slowest/fastest second: messages acknowledged in each whole second.",
     );
   }
   if (report.producerMatrix !== null) {
@@ -400,8 +405,9 @@ export function targetRows(report: BenchReport): TargetRow[] {
       met: ok,
       scenario,
     });
-  if (report.sustained.length > 0) {
-    const su = report.sustained.reduce((a, b) =>
+  const sustainedAll = report.sustained.filter((r) => r.acks === "all" && r.valueBytes === 100);
+  if (sustainedAll.length > 0) {
+    const su = sustainedAll.reduce((a, b) =>
       b.result.messagesPerSec > a.result.messagesPerSec ? b : a
     );
     at(
@@ -414,18 +420,33 @@ export function targetRows(report: BenchReport): TargetRow[] {
       sustainedScenario(su),
     );
   }
-  const best = (rows: ProduceRow[]) =>
-    rows.reduce((a, b) => b.result.median.messagesPerSec > a.result.median.messagesPerSec ? b : a);
-  const acks1 = report.produce.filter((r) => r.acks === 1 && r.valueBytes === 100);
-  if (acks1.length > 0) {
-    const r = best(acks1);
+  // Table 1's rows (median run) and table 4b's sustained rows compete; the best one is shown.
+  const candidates = (valueBytes: number, acks: Acks) =>
+    [
+      ...report.produce.filter((r) => r.acks === acks && r.valueBytes === valueBytes).map((r) => ({
+        what: `table 1, linger ${r.lingerMs} ms, batchBytes ${r.batchBytes}`,
+        messagesPerSec: r.result.median.messagesPerSec,
+        megabytesPerSec: megabytesPerSec(r.result.median),
+        scenario: produceScenario(r),
+      })),
+      ...report.sustained.filter((r) => r.acks === acks && r.valueBytes === valueBytes).map((
+        r,
+      ) => ({
+        what: `sustained ${(r.durationMs / 1000).toFixed(0)} s, batchBytes ${r.batchBytes}`,
+        messagesPerSec: r.result.messagesPerSec,
+        megabytesPerSec: megabytesPerSec(r.result),
+        scenario: sustainedScenario(r),
+      })),
+    ].sort((a, b) => b.messagesPerSec - a.messagesPerSec);
+  const acks1 = candidates(100, 1)[0];
+  if (acks1) {
     at(
-      `produce acks=1, 100 B (best: linger ${r.lingerMs} ms, batchBytes ${r.batchBytes})`,
+      `produce acks=1, 100 B (best: ${acks1.what})`,
       "≥ 1,000,000 msgs/s",
-      r.result.median.messagesPerSec,
+      acks1.messagesPerSec,
       "msgs/s",
-      r.result.median.messagesPerSec >= 1_000_000,
-      produceScenario(r),
+      acks1.messagesPerSec >= 1_000_000,
+      acks1.scenario,
     );
   }
   const consume100 = report.consume.filter((r) => r.valueBytes === 100);
@@ -455,17 +476,15 @@ export function targetRows(report: BenchReport): TargetRow[] {
     e.result.latency.p99Ms <= 10,
     e2eScenario(e),
   );
-  const kib = report.produce.filter((r) => r.acks === "all" && r.valueBytes === 1024);
-  if (kib.length > 0) {
-    const r = best(kib);
-    const mb = megabytesPerSec(r.result.median);
+  const kib = candidates(1024, "all")[0];
+  if (kib) {
     at(
-      `produce acks=all, 1 KiB (best: linger ${r.lingerMs} ms, batchBytes ${r.batchBytes})`,
+      `produce acks=all, 1 KiB (best: ${kib.what})`,
       "≥ 150 MB/s",
-      mb,
+      kib.megabytesPerSec,
       "MB/s",
-      mb >= 150,
-      produceScenario(r),
+      kib.megabytesPerSec >= 150,
+      kib.scenario,
     );
   }
   return rows;

@@ -12,7 +12,7 @@
  * `--json`, one JSON object per scenario) and always stops the clusters.
  *
  * ```sh
- * deno task bench                      # about 4 minutes on 2 cores
+ * deno task bench                      # about 5 minutes on 2 cores
  * deno task bench --quick              # under a minute (no tables 5-8)
  * deno task bench --full               # issue sizes: 1,000,000 messages per matrix row
  * deno task bench --storage disk       # the same report on a disk-storage cluster
@@ -68,8 +68,8 @@ const USAGE = `Usage: deno task bench [--quick | --full] [--storage memory|disk]
                         [--repeat N] [--producer-messages N] [--group-messages N]
                         [--brokers N] [--port N] [--storage-port N] [--skip-storage] [--json]
 
-  --quick                a < 60 s run: fewer messages everywhere, 1 run of everything, a 5 s
-                         sustained run, 3 s of end-to-end latency, no tables 5-8
+  --quick                a < 60 s run: fewer messages everywhere, 1 run of everything, 5 s per
+                         sustained row, 3 s of end-to-end latency, no tables 5-8
   --full                 the issues' sizes (~9 min): 1,000,000 messages per producer-matrix
                          run (3 runs per row), 1,000,000 for the group consumers, 5 runs of
                          tables 1/3 and 7, 10 rebalance runs per heartbeat
@@ -107,6 +107,16 @@ const BATCH_BYTES = 16_384;
  * linger 5, and the sustained run): per-request costs dominate at 16 KiB (docs/performance.md).
  */
 const LARGE_BATCH_BYTES = 65_536;
+/**
+ * Table 4b's fixed-duration runs: issue #13's acks=all target with both batch sizes, and the
+ * acks=1 and 1 KiB targets over the same length (table 1's runs last well under a second).
+ */
+const SUSTAINED_RUNS: readonly { valueBytes: number; acks: Acks; batchBytes: number }[] = [
+  { valueBytes: 100, acks: "all", batchBytes: BATCH_BYTES },
+  { valueBytes: 100, acks: "all", batchBytes: LARGE_BATCH_BYTES },
+  { valueBytes: 100, acks: 1, batchBytes: LARGE_BATCH_BYTES },
+  { valueBytes: 1024, acks: "all", batchBytes: LARGE_BATCH_BYTES },
+];
 const LINGER_MS = 5;
 const CHUNK_MESSAGES = 1_000;
 const CHUNKS_IN_FLIGHT = 8;
@@ -447,16 +457,17 @@ async function run(
   await client.admin.deleteTopic("bench-e2e");
 
   const sustained: SustainedRow[] = [];
-  for (const batchBytes of [BATCH_BYTES, LARGE_BATCH_BYTES]) {
+  for (const { valueBytes, acks, batchBytes } of SUSTAINED_RUNS) {
     progress(
-      `sustained produce: acks=all, 100 B, batchBytes ${batchBytes}, for ${settings.sustainedMs} ms`,
+      `sustained produce: ${valueBytes} B, acks=${acks}, batchBytes ${batchBytes}, for ` +
+        `${settings.sustainedMs} ms`,
     );
-    const topic = `bench-sustained-${batchBytes}`;
+    const topic = `bench-sustained-${valueBytes}b-acks-${acks}-batch-${batchBytes}`;
     await createTopic(topic);
     await ackEveryPartition(client, topic, PARTITIONS, PHASE_DEADLINE_MS);
     const sustainedConditions = {
-      valueBytes: 100,
-      acks: "all" as const,
+      valueBytes,
+      acks,
       batchBytes,
       lingerMs: LINGER_MS,
       partitions: PARTITIONS,

@@ -127,17 +127,32 @@ async function runScenario(
   const dir = cluster.dir ??
     await Deno.makeTempDir({ prefix: `kafka-analog-chaos-${scenario.id}-` });
   const clock = clockSkew(dir);
-  const c = await startCluster(basePortOf(scenario.id), {
-    env: cluster.skew ? clock.env : {},
-    brokers: cluster.brokers ?? 3,
-    storage: cluster.storage ?? "memory",
-    dir,
-    brokerConfig: cluster.brokerConfig,
-    timeoutMs: 60_000,
-  }).catch(async (err) => {
-    if (cluster.dir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
-    throw err;
+  const result = (failures: string[], reports: Record<string, CheckReport>, figures = {}) => ({
+    scenario: scenario.id,
+    title: scenario.title,
+    fault: scenario.fault,
+    seed: options.seed,
+    long: options.long,
+    durationMs: Math.round(performance.now() - started),
+    reports,
+    figures,
+    failures,
   });
+  let c: TestCluster;
+  try {
+    c = await startCluster(basePortOf(scenario.id), {
+      env: cluster.skew ? clock.env : {},
+      brokers: cluster.brokers ?? 3,
+      storage: cluster.storage ?? "memory",
+      dir,
+      brokerConfig: cluster.brokerConfig,
+      timeoutMs: 60_000,
+    });
+  } catch (err) {
+    if (cluster.dir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    log(`  FAILED: the cluster did not start: ${err}`);
+    return result([`the cluster did not start: ${err}`], {});
+  }
   const ctx: Ctx = {
     cluster: c,
     history: new History(),
@@ -164,17 +179,7 @@ async function runScenario(
   }
   for (const [name, r] of Object.entries(reports)) log(`  ${name}: ${summarize(r)}`);
   if (ctx.criteria.failures.length > 0) log(`  FAILED: ${ctx.criteria.failures.join(" | ")}`);
-  return {
-    scenario: scenario.id,
-    title: scenario.title,
-    fault: scenario.fault,
-    seed: options.seed,
-    long: options.long,
-    durationMs: Math.round(performance.now() - started),
-    reports,
-    figures: ctx.figures,
-    failures: ctx.criteria.failures,
-  };
+  return result(ctx.criteria.failures, reports, ctx.figures);
 }
 
 /** "truncated divergent tail" lines per broker log (`broker-N: count`), from the cluster's logs. */
