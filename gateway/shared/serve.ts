@@ -292,7 +292,7 @@ export function limitRequests(
     const fromIp = ip === null ? 0 : perIp.get(ip) ?? 0;
     if (active >= requestsMax || fromIp >= requestsPerIpMax) {
       refused++;
-      const now = Date.now();
+      const now = performance.now();
       if (now - loggedAt >= 1_000) {
         logger?.warn("refusing requests", {
           reason: active >= requestsMax ? "requestsMax" : "requestsPerIpMax",
@@ -313,10 +313,21 @@ export function limitRequests(
     }
     active++;
     if (ip !== null) perIp.set(ip, fromIp + 1);
+    // The slot is freed when the handler really ends, not when the 504 goes out: a
+    // timed-out handler still works, and counting it keeps the work bounded.
+    const work = Promise.resolve().then(() => handler(request, info));
+    work.catch(() => {}).finally(() => {
+      active--;
+      if (ip !== null) {
+        const left = (perIp.get(ip) ?? 1) - 1;
+        if (left <= 0) perIp.delete(ip);
+        else perIp.set(ip, left);
+      }
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
-        Promise.resolve().then(() => handler(request, info)),
+        work,
         new Promise<Response>((resolve) => {
           timer = setTimeout(() => {
             logger?.warn("request timed out", {
@@ -335,12 +346,6 @@ export function limitRequests(
       ]);
     } finally {
       clearTimeout(timer);
-      active--;
-      if (ip !== null) {
-        const left = (perIp.get(ip) ?? 1) - 1;
-        if (left <= 0) perIp.delete(ip);
-        else perIp.set(ip, left);
-      }
     }
   };
 }

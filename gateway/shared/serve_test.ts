@@ -176,6 +176,24 @@ Deno.test("limitRequests() answers 504 REQUEST_TIMED_OUT after requestTimeoutMs"
   release();
 });
 
+Deno.test("limitRequests() keeps a timed-out handler's slot until the handler ends", async () => {
+  let release!: () => void;
+  const slow = new Promise<void>((resolve) => release = resolve);
+  let calls = 0;
+  const handler = limitRequests(async () => {
+    calls++;
+    if (calls === 1) await slow;
+    return new Response("ok");
+  }, { requestsMax: 1, requestTimeoutMs: 20 });
+  assert.equal((await handler(new Request("http://x/"), infoFrom("10.0.0.1"))).status, 504);
+  // The first handler still runs: the one slot is taken.
+  assert.equal((await handler(new Request("http://x/"), infoFrom("10.0.0.2"))).status, 429);
+  release();
+  await slow;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal((await handler(new Request("http://x/"), infoFrom("10.0.0.2"))).status, 200);
+});
+
 Deno.test("parseGatewayFlags() reads the request limits", () => {
   const flags = parseGatewayFlags(
     ["--requests-max", "5", "--requests-per-ip-max=2", "--request-timeout-ms", "40000"],
