@@ -113,9 +113,11 @@ export class Supervisor {
       startedAtMs: this.#now(),
       exitCode: null,
     };
+    // Each chunk is written as it arrives (pipeTo held the lines back until the child
+    // exited, so a running service's log file stayed empty).
     const pipes = Promise.allSettled([
-      child.stdout.pipeTo(log.writable),
-      child.stderr.pipeTo(errLog.writable),
+      copyToFile(child.stdout, log),
+      copyToFile(child.stderr, errLog),
     ]);
     entry.exited = child.status.then(async (status) => {
       await pipes;
@@ -181,5 +183,18 @@ export class Supervisor {
     const entry = this.#entries.get(name);
     if (!entry) throw KaError.of("UNKNOWN_BROKER", `Unknown service '${name}'`);
     return entry;
+  }
+}
+
+/** Appends everything `stream` yields to `file`, chunk by chunk, then closes the file. */
+async function copyToFile(stream: ReadableStream<Uint8Array>, file: Deno.FsFile): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      for (let written = 0; written < chunk.length;) {
+        written += await file.write(chunk.subarray(written));
+      }
+    }
+  } finally {
+    file.close();
   }
 }
