@@ -110,6 +110,14 @@ export const CONNECTION_IDLE_TIMEOUT_MS = 600_000;
 export const LISTENER_REQUEST_TIMEOUT_MS = 30_000;
 /** Answer bytes one connection may have waiting to be written; a peer that reads slower is dropped. */
 export const CONNECTION_QUEUED_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Bytes all connections of one listener may hold together: requests partly
+ * received or being handled, plus answers queued for writing. A connection
+ * whose growth would pass it is closed, unless it is the only one holding
+ * bytes. Bounds a listener's buffers to this, where connections × (frame +
+ * queue) maxima would allow ~100 GiB.
+ */
+export const LISTENER_BUFFERED_BYTES_MAX = 512 * 1024 * 1024;
 /** HTTP requests one gateway handles at once; more get 429. */
 export const GATEWAY_REQUESTS_MAX = 1024;
 /** HTTP requests one IP address may have in progress on a gateway; more get 429. */
@@ -137,6 +145,12 @@ export interface ListenerLimits {
   readonly inFlightRequestsMax: number;
   /** Answer bytes one connection may have waiting to be written; beyond, it is closed. */
   readonly queuedBytesMax: number;
+  /**
+   * Bytes all connections of the listener may hold together (requests partly
+   * received or being handled, answers queued); the connection whose growth
+   * would pass it is closed, unless no other connection holds bytes.
+   */
+  readonly bufferedBytesMax: number;
 }
 
 /** Defaults for a broker or coordinator listener. */
@@ -148,11 +162,17 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = Object.freeze({
   requestTimeoutMs: LISTENER_REQUEST_TIMEOUT_MS,
   inFlightRequestsMax: IN_FLIGHT_REQUESTS_MAX,
   queuedBytesMax: CONNECTION_QUEUED_BYTES_MAX,
+  bufferedBytesMax: LISTENER_BUFFERED_BYTES_MAX,
 });
 
 assert(
   CONNECTION_QUEUED_BYTES_MAX >= FETCH_RESPONSE_BYTES_MAX,
   "a connection must be able to queue one full fetch answer",
+);
+assert(
+  LISTENER_BUFFERED_BYTES_MAX >= FRAME_BYTES_MAX &&
+    LISTENER_BUFFERED_BYTES_MAX >= CONNECTION_QUEUED_BYTES_MAX,
+  "a listener's buffer budget must hold one largest frame and one full answer queue",
 );
 assert(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX, "a per-IP limit above the total means nothing");
 assert(

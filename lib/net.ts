@@ -8,6 +8,7 @@
  * this one implementation.
  * @module
  */
+import { assert } from "./assert.ts";
 import { sleep, withTimeout } from "./async.ts";
 import { KaError } from "./errors.ts";
 import { FrameDecoder } from "./framing/frame.ts";
@@ -266,8 +267,9 @@ export class KafkaConnection {
     const correlationId = peekCorrelationId(frame);
     const pending = this.#pending.get(correlationId);
     if (!pending) return; // timed out earlier
+    // The connection's timer is left armed: it fires at most once per timeout period and then
+    // re-arms only for requests still pending (cheaper than clearing and setting it per request).
     this.#pending.delete(correlationId);
-    if (this.#pending.size === 0) this.#disarmTimer();
     this.#releaseSlot();
     pending.resolve(frame);
   }
@@ -361,6 +363,8 @@ export interface FrameServer {
   readonly closed: Promise<void>;
   /** Connections open now. */
   readonly connections: number;
+  /** Bytes its connections hold now, against `bufferedBytesMax` (see {@linkcode BufferBudget}). */
+  readonly bufferedBytes: number;
   close(): void;
 }
 
@@ -398,10 +402,57 @@ export class GrowingReader {
   }
 }
 
+/** Why a connection is closed when the listener's {@linkcode BufferBudget} is spent. */
+export const BUFFER_BUDGET_REASON = "listener buffer budget (buffered_bytes_max) exhausted";
+
+/**
+ * The bytes all connections of one listener hold together — requests partly
+ * received or being handled, answers queued for writing — against
+ * `bufferedBytesMax`. Each {@linkcode GuardedConnection} reports its growth
+ * and shrinkage as integers (one update per read, per write, per request
+ * handled), so the total is exact: it returns to 0 when every connection is
+ * released.
+ */
+export class BufferBudget {
+  /** The most bytes the listener's connections may hold together. */
+  readonly bytesMax: number;
+  #bytes = 0;
+
+  /** An empty budget of `bytesMax` bytes. */
+  constructor(bytesMax: number) {
+    this.bytesMax = bytesMax;
+  }
+
+  /** Bytes held now, all connections together. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Adds `delta` bytes for a connection that holds `heldBytes` already.
+   * False, adding nothing, when the total would pass `bytesMax` while other
+   * connections hold bytes: a connection alone always fits (its own frame
+   * and queue maxima bound it).
+   */
+  grow(delta: number, heldBytes: number): boolean {
+    if (this.#bytes + delta > this.bytesMax && this.#bytes > heldBytes) return false;
+    this.#bytes += delta;
+    return true;
+  }
+
+  /** Removes `delta` bytes a connection no longer holds. */
+  shrink(delta: number): void {
+    this.#bytes -= delta;
+    assert(this.#bytes >= 0, `listener buffer accounting went negative: ${this.#bytes}`);
+  }
+}
+
 /**
  * One connection as a {@linkcode ListenerGuard} sees it: its peer, its clocks
- * and its queued answer bytes. The serving loop reports what it does; the
- * guard's sweep closes the connection when a limit is passed.
+ * and the bytes it holds (partly received and in-handling requests, queued
+ * answers), which it accounts in the listener's {@linkcode BufferBudget}.
+ * The serving loop reports what it does; the guard's sweep closes the
+ * connection when a limit is passed.
  */
 export class GuardedConnection {
   /** "host:port" of the peer. */
@@ -420,18 +471,30 @@ export class GuardedConnection {
   /** Requests being handled (concurrent listeners handle several). */
   #working = 0;
   #queuedBytes = 0;
+  /** Bytes of the request partly received (the frame decoder's `buffered`). */
+  #partialBytes = 0;
+  /** Bytes of requests received whole and not yet handled. */
+  #handlingBytes = 0;
+  /** The listener's budget; null without one, and once released. */
+  #budget: BufferBudget | null;
   /** When the answer being written must have made progress, or null. */
   #writeDeadline: number | null = null;
   #closedReason: string | null = null;
 
-  /** Wraps `conn`; `now` is the clock of the guard. */
-  constructor(conn: Deno.Conn, now: () => number) {
+  /** Wraps `conn`; `now` is the clock of the guard, `budget` the listener's (none: unbounded). */
+  constructor(conn: Deno.Conn, now: () => number, budget: BufferBudget | null = null) {
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.peer = `${addr.hostname}:${addr.port}`;
     this.ip = addr.hostname;
     this.#conn = conn;
     this.#now = now;
     this.#idleSince = now();
+    this.#budget = budget;
+  }
+
+  /** Bytes this connection holds: requests partly received or being handled, answers queued. */
+  get heldBytes(): number {
+    return this.#partialBytes + this.#handlingBytes + this.#queuedBytes;
   }
 
   /** Why the guard closed this connection, or null. */
@@ -478,18 +541,58 @@ export class GuardedConnection {
   }
 
   /**
-   * Accounts `bytes` of answer about to be queued. False when they would
-   * pass `queuedBytesMax` while others wait (one answer alone always fits).
+   * After each read: the connection now holds `partialBytes` of a request
+   * partly received (the decoder's `buffered`), and the read completed
+   * requests of `completedBytes` in all, to be handled (give each back with
+   * {@linkcode GuardedConnection.handled}). Returns null, or why the growth
+   * is refused ({@linkcode BUFFER_BUDGET_REASON}): then nothing is accounted,
+   * and the caller closes the connection without handling those requests.
    */
-  enqueue(bytes: number, queuedBytesMax: number): boolean {
-    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > queuedBytesMax) return false;
-    this.#queuedBytes += bytes;
-    return true;
+  received(partialBytes: number, completedBytes = 0): string | null {
+    const delta = partialBytes - this.#partialBytes + completedBytes;
+    if (delta > 0) {
+      if (this.#budget !== null && !this.#budget.grow(delta, this.heldBytes)) {
+        return this.#budgetReason(delta);
+      }
+    } else if (delta < 0) {
+      this.#budget?.shrink(-delta);
+    }
+    this.#partialBytes = partialBytes;
+    this.#handlingBytes += completedBytes;
+    return null;
   }
 
-  /** `bytes` of answer reached the socket (progress resets the write deadline). */
+  /** A request of `bytes` (reported by `received`) was handled. */
+  handled(bytes: number): void {
+    this.#handlingBytes -= bytes;
+    this.#budget?.shrink(bytes);
+  }
+
+  /**
+   * Accounts `bytes` of answer about to be queued. Returns null, or why they
+   * do not fit, accounting nothing: they would pass `queuedBytesMax` while
+   * others wait (one answer alone always fits), or the listener's budget.
+   */
+  reserve(bytes: number, queuedBytesMax: number): string | null {
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > queuedBytesMax) {
+      return `more than ${queuedBytesMax} answer bytes queued (queuedBytesMax)`;
+    }
+    if (this.#budget !== null && !this.#budget.grow(bytes, this.heldBytes)) {
+      return this.#budgetReason(bytes);
+    }
+    this.#queuedBytes += bytes;
+    return null;
+  }
+
+  /** {@linkcode GuardedConnection.reserve} as a yes or no. */
+  enqueue(bytes: number, queuedBytesMax: number): boolean {
+    return this.reserve(bytes, queuedBytesMax) === null;
+  }
+
+  /** `bytes` of answer reached the socket, or were dropped (progress resets the write deadline). */
   wrote(bytes: number, requestTimeoutMs: number): void {
     this.#queuedBytes -= bytes;
+    this.#budget?.shrink(bytes);
     const now = this.#now();
     this.#writeDeadline = this.#queuedBytes > 0 ? now + requestTimeoutMs : null;
     this.#idleSince = now;
@@ -519,6 +622,22 @@ export class GuardedConnection {
     return null;
   }
 
+  /**
+   * Gives everything this connection holds back to the listener's budget and
+   * stops accounting there (the guard calls this on release). Later reports
+   * only change this connection's own counts.
+   */
+  detach(): void {
+    this.#budget?.shrink(this.heldBytes);
+    this.#budget = null;
+  }
+
+  #budgetReason(growthBytes: number): string {
+    const budget = this.#budget as BufferBudget;
+    return `${BUFFER_BUDGET_REASON}: ${budget.bytes} of ${budget.bytesMax} bytes held, ` +
+      `this connection ${this.heldBytes} + ${growthBytes}`;
+  }
+
   /** Closes the socket (the serving loop's pending read then ends); records why. */
   close(reason: string): void {
     this.#closedReason ??= reason;
@@ -541,6 +660,7 @@ export class ListenerGuard {
   readonly #now: () => number;
   readonly #conns = new Set<GuardedConnection>();
   readonly #perIp = new Map<string, number>();
+  readonly #budget: BufferBudget;
   readonly #timer: ReturnType<typeof setInterval>;
   #refused = 0;
   #refusedLoggedAt = -Infinity;
@@ -559,6 +679,7 @@ export class ListenerGuard {
         throw new RangeError(`Listener limit '${name}' must be a positive integer: got ${value}`);
       }
     }
+    this.#budget = new BufferBudget(this.limits.bufferedBytesMax);
     this.#logger = options.logger;
     // Monotonic: a wall-clock step (NTP, libfaketime) must not time every connection out.
     this.#now = options.now ?? (() => performance.now());
@@ -578,12 +699,17 @@ export class ListenerGuard {
     return this.#conns.size;
   }
 
+  /** Bytes the admitted connections hold now, against `limits.bufferedBytesMax`. */
+  get bufferedBytes(): number {
+    return this.#budget.bytes;
+  }
+
   /**
    * Admits `conn`, or closes it and returns null when the listener is at its
    * total or per-IP limit.
    */
   admit(conn: Deno.Conn): GuardedConnection | null {
-    const guarded = new GuardedConnection(conn, this.#now);
+    const guarded = new GuardedConnection(conn, this.#now, this.#budget);
     const fromIp = this.#perIp.get(guarded.ip) ?? 0;
     let reason: string | null = null;
     if (this.#conns.size >= this.limits.connectionsMax) {
@@ -615,6 +741,7 @@ export class ListenerGuard {
 
   /** Forgets `guarded` (its connection ended). */
   release(guarded: GuardedConnection): void {
+    guarded.detach();
     if (!this.#conns.delete(guarded)) return;
     const fromIp = (this.#perIp.get(guarded.ip) ?? 1) - 1;
     if (fromIp <= 0) this.#perIp.delete(guarded.ip);
@@ -716,8 +843,8 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     let writes: Promise<void> = Promise.resolve();
     // Writes are chained so concurrent answers never interleave their bytes.
     const send = (response: Uint8Array): Promise<void> => {
-      if (!guarded.enqueue(response.length, limits.queuedBytesMax)) {
-        const reason = `more than ${limits.queuedBytesMax} answer bytes queued (queuedBytesMax)`;
+      const reason = guarded.reserve(response.length, limits.queuedBytesMax);
+      if (reason !== null) {
         guard.logClose(peer, reason);
         guarded.close(reason);
         return Promise.resolve();
@@ -751,10 +878,22 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
         if (chunk === null) break;
         const frames = decoder.push(chunk);
         framesSeen += frames.length;
+        let completedBytes = 0;
+        for (const frame of frames) completedBytes += frame.length;
+        const refusal = guarded.received(decoder.buffered, completedBytes);
+        if (refusal !== null) {
+          guard.logClose(peer, refusal);
+          guarded.close(refusal);
+          break;
+        }
         for (const frame of frames) {
+          // Closed under us (a limit, a failed write): the frames left are not handled.
+          if (guarded.closedReason !== null) break;
           if (options.concurrent) {
             guarded.working(true);
-            const task = Promise.resolve().then(() => handler(frame, peer)).then(
+            const task = Promise.resolve().then(() => handler(frame, peer)).finally(() =>
+              guarded.handled(frame.length)
+            ).then(
               (response) => (response ? send(response) : undefined),
             ).catch(fail).finally(() => guarded.working(false));
             pending.add(task);
@@ -768,7 +907,12 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
           guarded.busy();
           guarded.working(true);
           try {
-            const response = await handler(frame, peer);
+            let response: Uint8Array | null;
+            try {
+              response = await handler(frame, peer);
+            } finally {
+              guarded.handled(frame.length);
+            }
             if (response) await send(response);
           } finally {
             guarded.working(false);
@@ -813,6 +957,9 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     close,
     get connections() {
       return guard.size;
+    },
+    get bufferedBytes() {
+      return guard.bufferedBytes;
     },
   };
 }

@@ -1,13 +1,20 @@
 /**
  * Tests of the listener limits in `net.ts` over real loopback sockets
  * (port 0): idle and request timeouts, a declared-huge frame trickled a byte
- * at a time, connections per IP, queued answer bytes, and the rate-limited
- * close log.
+ * at a time, connections per IP, queued answer bytes, the rate-limited
+ * close log, and the listener-wide buffer budget (`bufferedBytesMax`) with
+ * its exact accounting.
  * @module
  */
 import assert from "node:assert/strict";
 import { createLogger } from "./log.ts";
-import { type FrameServer, GuardedConnection, ListenerGuard, serveFrames } from "./net.ts";
+import {
+  BufferBudget,
+  type FrameServer,
+  GuardedConnection,
+  ListenerGuard,
+  serveFrames,
+} from "./net.ts";
 import type { ListenerLimits } from "./limits.ts";
 
 const HOST = "127.0.0.1";
@@ -177,4 +184,179 @@ Deno.test("ListenerGuard logs at most 20 closes a second and counts the rest", (
   assert.match(lines[20], /"suppressed":80/);
   assert.throws(() => new ListenerGuard({ idleTimeoutMs: 0 }), RangeError);
   guard.stop();
+});
+
+/** Waits (bounded) until `probe()` holds; fails with `what` and the last value otherwise. */
+async function until(probe: () => boolean, what: () => string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A length prefix declaring `bodyBytes`, then the first `sentBytes` of that body (all 7s). */
+function frameStart(bodyBytes: number, sentBytes: number): Uint8Array {
+  const out = new Uint8Array(4 + sentBytes).fill(7);
+  new DataView(out.buffer).setInt32(0, bodyBytes);
+  return out;
+}
+
+/** Writes one request and reads its whole answer (from `start`: 4 + 4 + 16 bytes). */
+async function roundTrip(conn: Deno.TcpConn, request: Uint8Array): Promise<number> {
+  await conn.write(request);
+  const buf = new Uint8Array(24);
+  let have = 0;
+  while (have < buf.length) {
+    const n = await conn.read(buf.subarray(have));
+    if (n === null) throw new Error("closed before the answer");
+    have += n;
+  }
+  return new DataView(buf.buffer).getInt32(0);
+}
+
+Deno.test("the connection whose partial frame passes bufferedBytesMax is closed; the others go on", async () => {
+  const KiB = 1024;
+  const { server, logLines } = start({
+    frameBytesMax: 1024 * KiB,
+    queuedBytesMax: 64 * KiB,
+    bufferedBytesMax: 1024 * KiB,
+  });
+  const [a, b, c, d] = await Promise.all(
+    Array.from({ length: 4 }, () => Deno.connect({ hostname: HOST, port: server.port })),
+  );
+  // A and B each hold 350 KiB of a 400 KiB frame: 700 KiB of the 1 MiB budget.
+  await a.write(frameStart(400 * KiB, 350 * KiB));
+  await until(() => server.bufferedBytes === 350 * KiB, () => `${server.bufferedBytes}`);
+  await b.write(frameStart(400 * KiB, 350 * KiB));
+  await until(() => server.bufferedBytes === 2 * 350 * KiB, () => `${server.bufferedBytes}`);
+  // C's 350 KiB would make 1050 KiB: C is closed, and what it held is given back.
+  await c.write(frameStart(400 * KiB, 350 * KiB)).catch(() => {});
+  assert.notEqual(await msUntilClosed(c, 5_000), null, "C was closed");
+  await until(() => server.connections === 3, () => `${server.connections} connections`);
+  assert.equal(server.bufferedBytes, 2 * 350 * KiB);
+  assert.ok(
+    logLines.some((l) => l.includes("listener buffer budget (buffered_bytes_max) exhausted")),
+    logLines.join("\n"),
+  );
+  // D holds nothing and is served: small requests fit in what is left.
+  assert.equal(await roundTrip(d, frame(new Uint8Array([0, 0, 0, 1]))), 20);
+  // A and B finish their frames and are answered; then they are served as before.
+  const rest = new Uint8Array(50 * KiB).fill(7);
+  assert.equal(await roundTrip(a, rest), 20);
+  assert.equal(await roundTrip(b, rest), 20);
+  assert.equal(await roundTrip(a, frame(new Uint8Array([0, 0, 0, 2]))), 20);
+  await until(() => server.bufferedBytes === 0, () => `${server.bufferedBytes}`);
+  for (const conn of [a, b, c, d]) conn.close();
+  await until(() => server.connections === 0, () => `${server.connections} connections`);
+  assert.equal(server.bufferedBytes, 0);
+  await stop(server);
+});
+
+Deno.test("a frame larger than the whole bufferedBytesMax is accepted while it is alone", async () => {
+  const KiB = 1024;
+  const { server, logLines } = start({
+    frameBytesMax: 2048 * KiB,
+    queuedBytesMax: 64 * KiB,
+    bufferedBytesMax: 1024 * KiB,
+  });
+  const idle = await Deno.connect({ hostname: HOST, port: server.port });
+  const big = await Deno.connect({ hostname: HOST, port: server.port });
+  // Idle connections hold no bytes, so the big frame is alone.
+  assert.equal(await roundTrip(big, frameStart(1536 * KiB, 1536 * KiB)), 20);
+  assert.equal(await roundTrip(idle, frame(new Uint8Array([0, 0, 0, 1]))), 20);
+  // With someone else holding bytes, the same frame does not fit.
+  await idle.write(frameStart(100, 50));
+  await until(() => server.bufferedBytes === 50, () => `${server.bufferedBytes}`);
+  await big.write(frameStart(1536 * KiB, 1536 * KiB)).catch(() => {});
+  assert.notEqual(await msUntilClosed(big, 5_000), null, "the big frame's connection was closed");
+  await until(() => server.bufferedBytes === 50, () => `${server.bufferedBytes}`);
+  assert.equal(await roundTrip(idle, new Uint8Array(50).fill(7)), 20);
+  assert.ok(logLines.some((l) => l.includes("buffered_bytes_max")), logLines.join("\n"));
+  idle.close();
+  big.close();
+  await until(() => server.connections === 0, () => `${server.connections} connections`);
+  assert.equal(server.bufferedBytes, 0);
+  await stop(server);
+});
+
+Deno.test("GuardedConnection accounts reads, handling, answers and release exactly in its BufferBudget", () => {
+  const fakeConn = (port: number) =>
+    ({
+      remoteAddr: { transport: "tcp", hostname: "10.0.0.1", port },
+      close() {},
+    }) as unknown as Deno.Conn;
+  const budget = new BufferBudget(1_000);
+  const a = new GuardedConnection(fakeConn(1), () => 0, budget);
+  const b = new GuardedConnection(fakeConn(2), () => 0, budget);
+  // A alone may pass the budget: one frame or answer alone always fits.
+  assert.equal(a.received(1_500), null);
+  assert.equal(budget.bytes, 1_500);
+  // B may not grow while A holds bytes; nothing is accounted for the refusal.
+  assert.match(b.received(10) ?? "", /^listener buffer budget \(buffered_bytes_max\) exhausted/);
+  assert.equal(budget.bytes, 1_500);
+  // A's frame completes (1,500 bytes, handled later) and 300 bytes of the next arrive.
+  assert.equal(a.received(300, 1_500), null);
+  assert.equal(a.heldBytes, 1_800);
+  a.handled(1_500);
+  assert.equal(budget.bytes, 300);
+  assert.equal(b.received(600), null);
+  assert.equal(b.reserve(200, 10_000)?.includes("buffered_bytes_max"), true);
+  assert.equal(b.reserve(100, 10_000), null);
+  assert.equal(budget.bytes, 1_000);
+  assert.match(b.reserve(1, 50) ?? "", /queuedBytesMax/);
+  b.wrote(60, 100);
+  assert.equal(b.queuedBytes, 40);
+  assert.equal(budget.bytes, 940);
+  // Release gives back everything, once; later reports change only the connection's counts.
+  a.detach();
+  b.detach();
+  b.detach();
+  assert.equal(budget.bytes, 0);
+  b.wrote(40, 100);
+  assert.equal(budget.bytes, 0);
+});
+
+Deno.test("the listener's buffered bytes return to 0 once every connection closed, whatever they were doing", async () => {
+  for (const concurrent of [false, true]) {
+    const logLines: string[] = [];
+    const server = serveFrames(async (frame) => {
+      // Answers of up to 512 KiB, so some are still queued when their peer vanishes.
+      // Half-sent frames put later frames out of step: some are empty.
+      await new Promise((r) => setTimeout(r, (frame[0] ?? 0) % 3));
+      const bodyBytes = 4 + ((frame[1] ?? 0) % 4) * 128 * 1024;
+      const out = new Uint8Array(4 + bodyBytes);
+      new DataView(out.buffer).setInt32(0, bodyBytes);
+      return out;
+    }, {
+      hostname: HOST,
+      port: 0,
+      concurrent,
+      limits: { frameBytesMax: 512 * 1024, queuedBytesMax: 64 * 1024, bufferedBytesMax: 1 << 20 },
+      logger: createLogger("limits-test", { sink: (line) => logLines.push(line) }),
+    });
+    const conns = await Promise.all(
+      Array.from({ length: 12 }, () => Deno.connect({ hostname: HOST, port: server.port })),
+    );
+    await Promise.all(conns.map(async (conn, i) => {
+      try {
+        for (let j = 0; j < 6; j++) {
+          const body = new Uint8Array(((i * 7 + j * 13) % 5) * 50 * 1024 + 4);
+          body[0] = i + j;
+          body[1] = i * j;
+          // Some write whole frames, some half a frame; nobody reads the answers.
+          const bytes = frame(body);
+          await conn.write((i + j) % 4 === 0 ? bytes.subarray(0, bytes.length >> 1) : bytes);
+        }
+      } catch { /* closed by the server: a limit was passed */ }
+    }));
+    await new Promise((r) => setTimeout(r, 200));
+    for (const conn of conns) conn.close();
+    await until(
+      () => server.connections === 0,
+      () => `${server.connections} connections, concurrent: ${concurrent}`,
+    );
+    assert.equal(server.bufferedBytes, 0, `concurrent: ${concurrent}`);
+    await stop(server);
+  }
 });

@@ -18,7 +18,9 @@
  * per IP are served at once (more are closed on accept), an idle connection
  * is closed after `idleTimeoutMs`, and a request (a frame, or a line) that is
  * not whole within `requestTimeoutMs`, or an answer not read within it,
- * closes the connection.
+ * closes the connection. The bytes its connections hold (requests partly
+ * received or being answered, answers being written) count against the
+ * listener's `bufferedBytesMax`; a connection that would pass it is closed.
  * @module
  */
 import { ApiKey, decodeRequest, RequestDecodeError } from "@kafka-analog/lib/protocol";
@@ -80,19 +82,32 @@ const ENCODER = new TextEncoder();
 /** One connection's socket, its guard record and the limits in force. */
 interface Link {
   conn: Deno.Conn;
+  guard: ListenerGuard;
   guarded: GuardedConnection;
   limits: ListenerLimits;
   reader: GrowingReader;
 }
 
 /**
+ * Closes the connection with a logged `reason` when it passes a limit of the
+ * listener; returns false then (the caller stops serving it).
+ */
+function withinLimits(link: Link, reason: string | null): boolean {
+  if (reason === null) return true;
+  link.guard.logClose(link.guarded.peer, reason);
+  link.guarded.close(reason);
+  return false;
+}
+
+/**
  * Writes all of `bytes` (Deno.Conn.write may write part of them); the guard
  * closes the connection if the peer does not take them within the request
- * timeout.
+ * timeout. Returns false, writing nothing, when the listener's buffer budget
+ * cannot hold them: the connection is closed then.
  */
-async function writeAll(link: Link, bytes: Uint8Array): Promise<void> {
+async function writeAll(link: Link, bytes: Uint8Array): Promise<boolean> {
   const { conn, guarded, limits } = link;
-  guarded.enqueue(bytes.length, limits.queuedBytesMax);
+  if (!withinLimits(link, guarded.reserve(bytes.length, limits.queuedBytesMax))) return false;
   guarded.writing(limits.requestTimeoutMs);
   let offset = 0;
   try {
@@ -104,6 +119,7 @@ async function writeAll(link: Link, bytes: Uint8Array): Promise<void> {
   } finally {
     if (offset < bytes.length) guarded.wrote(bytes.length - offset, 0);
   }
+  return true;
 }
 
 /**
@@ -208,7 +224,7 @@ export function serveConsole(
       }
       const guarded = guard.admit(conn);
       if (guarded === null) continue;
-      const link = { conn, guarded, limits, reader: new GrowingReader(conn) };
+      const link = { conn, guard, guarded, limits, reader: new GrowingReader(conn) };
       // Per-connection warnings (bad frames, long lines) go through the guard's
       // rate limit: a flood of bad input must not become a flood of log lines.
       const connectionLogger: Logger = {
@@ -310,10 +326,19 @@ async function serveFramed(
       return;
     }
     requests += frames.length;
+    let completedBytes = 0;
+    for (const frame of frames) completedBytes += frame.length;
+    if (!withinLimits(link, link.guarded.received(decoder.buffered, completedBytes))) return;
     for (const frame of frames) {
-      const { correlationId, answer } = await answerFrame(frame, backend, logger);
+      let answered;
+      try {
+        answered = await answerFrame(frame, backend, logger);
+      } finally {
+        link.guarded.handled(frame.length);
+      }
+      const { correlationId, answer } = answered;
       if (answer === null) return;
-      await writeAll(link, encodeConsoleResponse(correlationId, answer));
+      if (!await writeAll(link, encodeConsoleResponse(correlationId, answer))) return;
       if (answer.quit) return;
     }
     chunk = await readSome(link, decoder.buffered > 0, requests);
@@ -371,21 +396,25 @@ async function serveText(
   while (chunk !== null) {
     const { lines, overflow } = splitter.push(chunk);
     requests += lines.length;
+    let completedBytes = 0;
+    for (const bytes of lines) completedBytes += bytes.length;
+    if (!withinLimits(link, link.guarded.received(splitter.buffered, completedBytes))) return;
     for (const bytes of lines) {
-      let line: string;
+      let line: string | null;
       try {
         line = decoder.decode(bytes);
       } catch {
-        await writeAll(
-          link,
-          ENCODER.encode(
-            `${formatError(KaError.of("INVALID_COMMAND", "Line is not valid UTF-8"))}\n${PROMPT}`,
-          ),
-        );
+        line = null;
+      } finally {
+        link.guarded.handled(bytes.length);
+      }
+      if (line === null) {
+        const error = KaError.of("INVALID_COMMAND", "Line is not valid UTF-8");
+        if (!await writeAll(link, ENCODER.encode(`${formatError(error)}\n${PROMPT}`))) return;
         continue;
       }
       if (line.trim() === "") {
-        await writeAll(link, ENCODER.encode(PROMPT));
+        if (!await writeAll(link, ENCODER.encode(PROMPT))) return;
         continue;
       }
       const answer = await answerLine(line, backend);
@@ -393,7 +422,7 @@ async function serveText(
         await writeAll(link, ENCODER.encode(`${answer.text}\n`));
         return;
       }
-      await writeAll(link, ENCODER.encode(`${answer.text}\n${PROMPT}`));
+      if (!await writeAll(link, ENCODER.encode(`${answer.text}\n${PROMPT}`))) return;
     }
     if (overflow) {
       const error = KaError.of(

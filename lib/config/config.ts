@@ -37,6 +37,7 @@ import {
   GATEWAY_REQUESTS_MAX,
   GATEWAY_REQUESTS_PER_IP_MAX,
   IN_FLIGHT_REQUESTS_MAX,
+  LISTENER_BUFFERED_BYTES_MAX,
   LISTENER_REQUEST_TIMEOUT_MS,
   type ListenerLimits,
   PARTITIONS_MAX,
@@ -114,6 +115,7 @@ export interface Config {
     readonly requestTimeoutMs: number;
     readonly inFlightRequestsMax: number;
     readonly queuedBytesMax: number;
+    readonly bufferedBytesMax: number;
     readonly coordinatorConnectionsMax: number;
     readonly consoleConnectionsMax: number;
     readonly gatewayConnectionsMax: number;
@@ -647,6 +649,12 @@ const SCHEMA: Schema = {
       { min: 65_536, max: 1_073_741_824 },
       "Answer bytes one connection may have waiting to be written; a slower reader is dropped.",
     ),
+    bufferedBytesMax: intKey(
+      "buffered_bytes_max",
+      LISTENER_BUFFERED_BYTES_MAX,
+      { min: 65_536, max: 68_719_476_736 },
+      "Bytes all connections of one listener may hold together (requests partly received or being handled, queued answers); the connection that would pass it is closed, unless it is the only one holding bytes.",
+    ),
     coordinatorConnectionsMax: intKey(
       "coordinator_connections_max",
       DEFAULT_LISTENER_LIMITS.connectionsMax,
@@ -827,6 +835,30 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         key: "limits.frame_bytes_max",
         reason: `must be at least broker.max_message_bytes + 65536 (${needed}), ` +
           `got ${c.limits.frameBytesMax}`,
+      };
+    },
+  },
+  {
+    doc: "`limits.buffered_bytes_max` >= `limits.frame_bytes_max`, so one largest request fits.",
+    check(c) {
+      const { bufferedBytesMax, frameBytesMax } = c.limits;
+      if (bufferedBytesMax >= frameBytesMax) return null;
+      return {
+        key: "limits.buffered_bytes_max",
+        reason: `must be at least limits.frame_bytes_max (${frameBytesMax}), ` +
+          `got ${bufferedBytesMax}`,
+      };
+    },
+  },
+  {
+    doc: "`limits.buffered_bytes_max` >= `limits.queued_bytes_max`, so one full answer queue fits.",
+    check(c) {
+      const { bufferedBytesMax, queuedBytesMax } = c.limits;
+      if (bufferedBytesMax >= queuedBytesMax) return null;
+      return {
+        key: "limits.buffered_bytes_max",
+        reason: `must be at least limits.queued_bytes_max (${queuedBytesMax}), ` +
+          `got ${bufferedBytesMax}`,
       };
     },
   },
@@ -1237,6 +1269,7 @@ export function listenerLimits(config: Config, kind: ListenerKind): ListenerLimi
     requestTimeoutMs: l.requestTimeoutMs,
     inFlightRequestsMax: l.inFlightRequestsMax,
     queuedBytesMax: l.queuedBytesMax,
+    bufferedBytesMax: l.bufferedBytesMax,
   };
 }
 

@@ -110,6 +110,7 @@ Deno.test("DEFAULT_CONFIG holds the documented defaults", () => {
       requestTimeoutMs: 30000,
       inFlightRequestsMax: 1024,
       queuedBytesMax: 67108864,
+      bufferedBytesMax: 536870912,
       coordinatorConnectionsMax: 1024,
       consoleConnectionsMax: 64,
       gatewayConnectionsMax: 1024,
@@ -621,7 +622,26 @@ Deno.test("listenerLimits() picks each listener's connection maximum and the sha
     requestTimeoutMs: 2000,
     inFlightRequestsMax: 1024,
     queuedBytesMax: 67108864,
+    bufferedBytesMax: 536870912,
   });
   const small = catchConfigError(() => parseConfig("limits: {frame_bytes_max: 65536}"));
   assert.equal(small.key, "limits.frame_bytes_max");
+  assert.equal(listenerLimits(parseConfig(""), "gateway").bufferedBytesMax, 536870912);
+});
+
+Deno.test("limits.buffered_bytes_max must hold one largest frame and one full answer queue", () => {
+  const belowFrame = catchConfigError(() =>
+    parseConfig("limits: {buffered_bytes_max: 104857599, queued_bytes_max: 65536}")
+  );
+  assert.equal(belowFrame.key, "limits.buffered_bytes_max");
+  assert.match(belowFrame.message, /limits\.frame_bytes_max \(104857600\)/);
+  const belowQueue = catchConfigError(() =>
+    parseConfig("limits: {buffered_bytes_max: 200000000, queued_bytes_max: 300000000}")
+  );
+  assert.equal(belowQueue.key, "limits.buffered_bytes_max");
+  assert.match(belowQueue.message, /limits\.queued_bytes_max \(300000000\)/);
+  const equal = parseConfig(
+    "limits: {buffered_bytes_max: 104857600, frame_bytes_max: 104857600, queued_bytes_max: 104857600}",
+  );
+  assert.equal(equal.limits.bufferedBytesMax, 104857600);
 });

@@ -740,7 +740,10 @@ const s6: Scenario = {
         ctx.criteria.expect(r.inconsistent === 0, `${name}: never inconsistent`);
         ctx.criteria.expect(r.nonMonotonic === 0, `${name}: 0 non-monotonic polls`);
       }
-      ctx.criteria.expect(failovers.length >= Math.max(1, Math.floor(seconds / 7)), "the kills happened");
+      ctx.criteria.expect(
+        failovers.length >= Math.max(1, Math.floor(seconds / 7)),
+        "the kills happened",
+      );
       return { "acks=1": acks1, "acks=0": acks0 };
     }),
 };
