@@ -80,6 +80,8 @@ export class RecordAccumulator<H> {
   readonly options: Readonly<Required<AccumulatorOptions>>;
   #queues = new Map<string, ProducerBatch<H>[]>();
   #batchCount = 0;
+  /** `topic/partition` keys by topic and partition, so append builds no string per record. */
+  #keys = new Map<string, string[]>();
 
   constructor(options: AccumulatorOptions) {
     this.options = Object.freeze({ batchRecordsMax: BATCH_RECORDS_MAX, ...options });
@@ -97,7 +99,9 @@ export class RecordAccumulator<H> {
     entry: AccumulatedRecord<H>,
     nowMs: number,
   ): { batchFull: boolean } {
-    const key = `${topic}/${partition}`;
+    let keys = this.#keys.get(topic);
+    if (keys === undefined) this.#keys.set(topic, keys = []);
+    const key = keys[partition] ??= `${topic}/${partition}`;
     let queue = this.#queues.get(key);
     if (queue === undefined) this.#queues.set(key, queue = []);
     let batch = queue.at(-1);

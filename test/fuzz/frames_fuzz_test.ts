@@ -25,6 +25,7 @@ import {
   encodeRecordBatch,
   encodeRequest,
   errorInfo,
+  ERRORS,
   type FetchResponse,
   type ImplementedApiKey,
   RequestDecodeError,
@@ -313,10 +314,12 @@ function expectOf(
       };
     }
     if (err instanceof RequestDecodeError && err.header?.apiKey === ApiKey.ApiVersions) {
+      // KIP-511: an unsupported version is answered as v0 (with our ranges); a body that
+      // does not decode is INVALID_REQUEST in the request's own version.
       return {
         kind: "answer",
         apiKey: ApiKey.ApiVersions,
-        version: 0,
+        version: err.code === ERRORS.UNSUPPORTED_VERSION.code ? 0 : err.header.apiVersion,
         correlationId: err.header.correlationId,
       };
     }
