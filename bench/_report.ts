@@ -311,7 +311,10 @@ export function renderReport(report: BenchReport): string {
       `counted), ${bytesLabel(e.valueBytes)} keyless values over ${e.partitions} partitions, ` +
       `acks=${e.acks}, lingerMs ${e.lingerMs}`,
   );
-  lines.push(latencyTable([["scheduled send → delivered to the reader", e.result.latency]]));
+  lines.push(latencyTable([
+    ["scheduled send → delivered to the reader", e.result.latency],
+    ["scheduled send → producer ack (acks=all)", e.result.ackLatency],
+  ]));
   lines.push(
     `   Sent: ${formatCount(e.result.achievedPerSec)} msgs/s achieved, each message its own ` +
       `send() on an absolute schedule (${formatCount(e.result.lateSends)} sends > 5 ms late); ` +

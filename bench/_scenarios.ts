@@ -555,6 +555,8 @@ export interface FixedRateOptions {
 export interface FixedRateResult {
   /** Intended send time (schedule) → delivered to the reader, per measured message. */
   latency: LatencySummary;
+  /** Intended send time → the producer's `send()` resolved (acknowledged), per measured message. */
+  ackLatency: LatencySummary;
   /** Messages measured (sent after the warm-up). */
   messages: number;
   /** Messages per second actually sent in the measured window. */
@@ -587,6 +589,7 @@ export async function fixedRateEndToEnd(
   const total = Math.round(options.ratePerSec * (options.warmupMs + options.durationMs) / 1000);
   const warmupMessages = Math.round(options.ratePerSec * options.warmupMs / 1000);
   const samples = new Float64Array(total - warmupMessages);
+  const ackSamples = new Float64Array(total - warmupMessages);
   let received = 0;
   let measured = 0;
   let failure: { err: unknown } | null = null;
@@ -645,7 +648,12 @@ export async function fixedRateEndToEnd(
         const view = new DataView(value.buffer);
         view.setUint32(0, next);
         view.setFloat64(4, dueMs);
-        sends.push(producer.send(options.topic, [{ value }]).catch(fail));
+        const seq = next;
+        sends.push(
+          producer.send(options.topic, [{ value }]).then(() => {
+            if (seq >= warmupMessages) ackSamples[seq - warmupMessages] = performance.now() - dueMs;
+          }, fail),
+        );
         next++;
       }
       measuredEndMs = nowMs;
@@ -666,6 +674,7 @@ export async function fixedRateEndToEnd(
   const sentMeasured = total - warmupMessages;
   return {
     latency: summarize(samples),
+    ackLatency: summarize(ackSamples),
     messages: sentMeasured,
     achievedPerSec: sentMeasured / Math.max((measuredEndMs - measuredStartMs) / 1000, 1e-3),
     lateSends,
