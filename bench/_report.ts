@@ -971,6 +971,7 @@ export function scenarioObjects(report: BenchReport): ScenarioJson[] {
     messages: e.result.messages,
     lateSends: e.result.lateSends,
     latency: e.result.latency,
+    ackLatency: e.result.ackLatency,
   });
   for (const su of report.sustained) {
     push(sustainedScenario(su), {

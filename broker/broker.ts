@@ -192,8 +192,7 @@ export class Broker {
    */
   writablePartition(topic: string, partition: number): HostedPartition {
     const hosted = this.leaderPartition(topic, partition);
-    const timeout = this.settings.sessionTimeoutMs ?? 0;
-    if (timeout > 0 && this.now() - this.lastHeartbeatOkMs > timeout) {
+    if (this.fenced()) {
       throw KaError.of(
         "NOT_LEADER_OR_FOLLOWER",
         `Broker ${this.id} has not reached the coordinator for ${
@@ -202,6 +201,17 @@ export class Broker {
       );
     }
     return hosted;
+  }
+
+  /**
+   * True while this broker has had no successful coordinator heartbeat for
+   * longer than the session timeout: it has fenced itself (refuses writes,
+   * and Metadata stops naming it leader), since another broker has probably
+   * been made leader of its partitions. Never true with the timeout at 0.
+   */
+  fenced(): boolean {
+    const timeout = this.settings.sessionTimeoutMs ?? 0;
+    return timeout > 0 && this.now() - this.lastHeartbeatOkMs > timeout;
   }
 
   /** A partition this broker hosts as leader or follower. */

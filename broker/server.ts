@@ -200,7 +200,9 @@ const AUTO_CREATE_TIMEOUT_MS = 5_000;
  * CreateTopics). As in Kafka, a topic just created whose metadata has not
  * reached this broker yet is answered LEADER_NOT_AVAILABLE, and the client
  * asks again. A topic already being created (`creating`, shared by every
- * connection) is not asked for again until that answer comes.
+ * connection) is not asked for again until that answer comes. While the
+ * broker is fenced ({@linkcode Broker.fenced}) the partitions it leads are
+ * answered without a leader (LEADER_NOT_AVAILABLE, leader −1).
  */
 async function answerMetadata(
   broker: Broker,
@@ -253,10 +255,20 @@ async function answerMetadata(
     }
   }
   const response = buildMetadataResponse(broker.snapshot ?? EMPTY_SNAPSHOT, request);
+  // A fenced broker (no coordinator for longer than the session timeout) has probably been
+  // replaced as leader: it names no leader for the partitions it led, as Kafka does for a
+  // partition without one, so clients ask another broker instead of coming back here.
+  const fenced = broker.fenced();
   for (const topic of response.topics) {
     const code = pending.get(topic.name);
     if (code !== undefined && topic.errorCode === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code) {
       topic.errorCode = code;
+    }
+    if (!fenced) continue;
+    for (const p of topic.partitions) {
+      if (p.leaderId !== broker.id) continue;
+      p.leaderId = -1;
+      p.errorCode = ERRORS.LEADER_NOT_AVAILABLE.code;
     }
   }
   return response;

@@ -114,6 +114,56 @@ Deno.test("createBrokerHandler() Metadata answers from the snapshot", async () =
   assert.equal(missing.errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
 });
 
+Deno.test("createBrokerHandler() Metadata from a fenced broker names no leader for the partitions it led", async () => {
+  let nowMs = 1_000_000;
+  const broker = fixtureBroker({
+    settings: { maxMessageBytes: 1024 * 1024, fetchMaxWaitMs: 500, sessionTimeoutMs: 3_000 },
+    now: () => nowMs,
+  });
+  const handler = createBrokerHandler(broker, { forward: noForward() });
+  const request = {
+    topics: [{ name: "t" }],
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  };
+  const leaders = async () => {
+    const [t] = (await call(handler, ApiKey.Metadata, 8, request)).topics;
+    assert.equal(t.errorCode, 0);
+    return t.partitions.map((p) => [p.partitionIndex, p.leaderId, p.errorCode, p.leaderEpoch]);
+  };
+  const NOT_AVAILABLE = ERRORS.LEADER_NOT_AVAILABLE.code;
+  // Within the session timeout: its own leadership as the snapshot says.
+  nowMs += 3_000;
+  assert.equal(broker.fenced(), false);
+  assert.deepEqual(await leaders(), [[0, 0, 0, 4], [1, 1, 0, 2], [2, 0, 0, 0]]);
+  // Past it (no heartbeat answered): writes are refused and Metadata sends clients elsewhere;
+  // the partition another broker leads is answered as before.
+  nowMs += 1;
+  assert.equal(broker.fenced(), true);
+  assert.deepEqual(await leaders(), [
+    [0, -1, NOT_AVAILABLE, 4],
+    [1, 1, 0, 2],
+    [2, -1, NOT_AVAILABLE, 0],
+  ]);
+  assert.throws(
+    () => broker.writablePartition("t", 0),
+    (err) => isKaError(err, "NOT_LEADER_OR_FOLLOWER"),
+  );
+  // A heartbeat answered again: unfenced.
+  broker.lastHeartbeatOkMs = nowMs;
+  assert.equal(broker.fenced(), false);
+  assert.deepEqual((await leaders()).map(([, leader]) => leader), [0, 1, 0]);
+});
+
+Deno.test("Broker.fenced() is never true with the session timeout at 0", () => {
+  let nowMs = 0;
+  const broker = fixtureBroker({ now: () => nowMs });
+  nowMs += 3_600_000;
+  assert.equal(broker.fenced(), false);
+  assert.equal(broker.writablePartition("t", 0).state.leader, 0);
+});
+
 Deno.test("createBrokerHandler() Metadata with null topics lists every topic", async () => {
   const handler = createBrokerHandler(fixtureBroker(), { forward: noForward() });
   const body = await call(handler, ApiKey.Metadata, 1, { topics: null });

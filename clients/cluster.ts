@@ -44,6 +44,8 @@ export class ClusterView {
   #topics = new Map<string, TopicDescription>();
   #fetchedAtMs = 0;
   #refreshing: Promise<void> | null = null;
+  /** Leader epoch per partition ("topic/partition") in the adopted metadata (KIP-320). */
+  #leaderEpochs = new Map<string, number>();
 
   constructor(options: ClusterOptions) {
     if (options.bootstrap.length === 0) {
@@ -119,6 +121,14 @@ export class ClusterView {
    * Asks the first reachable bootstrap address (then known brokers) for the
    * metadata; when that one does not answer (a paused or cut-off broker still
    * accepts connections), asks the next one instead of failing.
+   *
+   * An answer that is behind (KIP-320: a partition's leader epoch lower than
+   * the one already adopted) or names no leader for a partition (a fenced
+   * broker answers so for the partitions it led) is not adopted while
+   * another address may know better: the next one is asked. When none
+   * answers better, the answer with the fewest such partitions is adopted
+   * (the whole reachable cluster agrees, e.g. a topic deleted and created
+   * again restarts its epochs).
    */
   async #refresh(): Promise<void> {
     const candidates = [
@@ -128,6 +138,7 @@ export class ClusterView {
       ]),
     ];
     let last: unknown = null;
+    let fallback: { response: MetadataResponse; behind: number } | null = null;
     for (const [i, address] of candidates.entries()) {
       const hasNext = i < candidates.length - 1;
       let conn: KafkaConnection;
@@ -144,18 +155,40 @@ export class ClusterView {
           allowAutoTopicCreation: false,
           includeClusterAuthorizedOperations: false,
           includeTopicAuthorizedOperations: false,
-        }, hasNext ? { timeoutMs: METADATA_FAILOVER_TIMEOUT_MS } : {});
+        }, hasNext || fallback ? { timeoutMs: METADATA_FAILOVER_TIMEOUT_MS } : {});
       } catch (err) {
-        if (!hasNext) throw err;
+        if (!hasNext && !fallback) throw err;
         last = err;
         continue;
       }
-      this.#apply(response);
+      const behind = this.#partitionsBehind(response);
+      if (behind === 0) {
+        this.#apply(response);
+        return;
+      }
+      if (!fallback || behind < fallback.behind) fallback = { response, behind };
+    }
+    if (fallback) {
+      this.#apply(fallback.response);
       return;
     }
     throw KaError.of("NETWORK_EXCEPTION", `No bootstrap address is reachable: ${messageOf(last)}`, {
       cause: last,
     });
+  }
+
+  /** Partitions of `response` without a leader or with an older leader epoch than adopted. */
+  #partitionsBehind(response: MetadataResponse): number {
+    let behind = 0;
+    for (const t of response.topics) {
+      if (t.errorCode !== 0 || t.name === null) continue;
+      for (const p of t.partitions) {
+        const known = this.#leaderEpochs.get(`${t.name}/${p.partitionIndex}`) ?? -1;
+        const epoch = p.leaderEpoch ?? -1;
+        if (p.leaderId < 0 || (epoch >= 0 && epoch < known)) behind++;
+      }
+    }
+    return behind;
   }
 
   #apply(response: MetadataResponse): void {
@@ -175,6 +208,12 @@ export class ClusterView {
         })).sort((a, b) => a.partition - b.partition),
       }]),
     );
+    this.#leaderEpochs = new Map();
+    for (const t of this.#topics.values()) {
+      for (const p of t.partitions) {
+        if (p.leaderEpoch >= 0) this.#leaderEpochs.set(`${t.name}/${p.partition}`, p.leaderEpoch);
+      }
+    }
     this.#fetchedAtMs = Date.now();
   }
 
