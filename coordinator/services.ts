@@ -20,6 +20,9 @@ export interface ServicePaths {
   logDir: string;
 }
 
+/** The environment variable that hands `gateway.auth_token` to the gateways. */
+export const GATEWAY_TOKEN_ENV = "KAFKA_ANALOG_GATEWAY_TOKENS";
+
 /** The ids of the brokers the config asks for: 0..broker_count−1. */
 export function brokerIdsOf(config: Config): number[] {
   return Array.from({ length: config.coordinator.brokerCount }, (_, i) => i);
@@ -158,6 +161,7 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         // That one socket file, which Deno checks for read and write too.
         `--allow-read=${socket}`,
         `--allow-write=${socket}`,
+        ...(config.gateway.authToken === null ? [] : [`--allow-env=${GATEWAY_TOKEN_ENV}`]),
         g.main,
         "--host",
         config.gateway.host,
@@ -165,8 +169,9 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         String(g.port),
         "--bootstrap",
         [coordinator, ...brokers].join(","),
-        // Required by the gateway itself when it binds a non-loopback address.
-        ...(config.gateway.authToken === null ? [] : ["--auth-token", config.gateway.authToken]),
+        // Required by the gateway itself when it binds a non-loopback address. Passed in the
+        // environment, not as a flag, so it does not show in the process list.
+        ...(config.gateway.authToken === null ? [] : ["--auth-token-env", GATEWAY_TOKEN_ENV]),
         ...(dashboard ? ["--console", consoleAddress] : []),
         "--requests-max",
         String(config.limits.gatewayRequestsMax),
@@ -186,6 +191,9 @@ export function serviceSpecs(config: Config, paths: ServicePaths): ServiceSpec[]
         String(limits.requestTimeoutMs),
       ],
       logFile: `${paths.logDir}/${g.name}.log`,
+      ...(config.gateway.authToken === null
+        ? {}
+        : { env: { [GATEWAY_TOKEN_ENV]: config.gateway.authToken } }),
     });
   }
   return specs;

@@ -12,6 +12,7 @@ import {
   brokerDataDir,
   brokerIdsOf,
   coordinatorAddress,
+  GATEWAY_TOKEN_ENV,
   gatewaySocketPath,
   type ServicePaths,
   serviceSpecs,
@@ -172,6 +173,29 @@ Deno.test("serviceSpecs() scopes permissions for other broker counts and ports",
       "limits.request_timeout_ms": "2000",
     }),
   );
+});
+
+Deno.test("serviceSpecs() hands gateway.auth_token over in the environment, not in the arguments", () => {
+  const token = "s3cret-token-123";
+  const specs = serviceSpecs(
+    applyOverrides(DEFAULT_CONFIG, { "gateway.auth_token": token }),
+    PATHS,
+  );
+  const gateways = specs.filter((s) => s.kind === "producer" || s.kind === "consumer");
+  assert.equal(gateways.length, 2);
+  for (const spec of gateways) {
+    assert.ok(!spec.args.some((a) => a.includes(token)), `${spec.name} shows the token in ps`);
+    assert.deepEqual(spec.env, { [GATEWAY_TOKEN_ENV]: token });
+    const main = spec.args.find((a) => a.endsWith(".ts"))!;
+    const flags = denoFlags(spec, main);
+    // The one variable, scoped: never a blanket --allow-env.
+    assert.deepEqual(flags.filter((f) => f.startsWith("--allow-env")), [
+      `--allow-env=${GATEWAY_TOKEN_ENV}`,
+    ]);
+    const at = spec.args.indexOf("--auth-token-env");
+    assert.equal(spec.args[at + 1], GATEWAY_TOKEN_ENV);
+  }
+  for (const spec of specs.filter((s) => s.kind === "broker")) assert.equal(spec.env, undefined);
 });
 
 Deno.test("serviceSpecs() gives each broker its own data directory and log file", () => {

@@ -23,6 +23,8 @@ export interface ServiceSpec {
   args: string[];
   /** Where the child's stdout and stderr go (appended). */
   logFile: string;
+  /** Environment added to the coordinator's for this child (secrets that must not show in `ps`). */
+  env?: Record<string, string>;
 }
 
 /** A supervised service's process state. */
@@ -98,6 +100,7 @@ export class Supervisor {
     const log = await Deno.open(spec.logFile, { append: true, create: true });
     const child = new Deno.Command(spec.command, {
       args: spec.args,
+      ...(spec.env === undefined ? {} : { env: spec.env }),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
