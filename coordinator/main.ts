@@ -67,8 +67,17 @@ const paths = {
 const controller = new AbortController();
 const journal = new FileJournal(`${coordinatorDir}/metadata.log`);
 const store = new MetadataStore(journal);
-const supervisor = new Supervisor({ logger, onExit: (proc) => coordinator.onServiceExit(proc) });
+// Monotonic milliseconds on the epoch scale for every duration the coordinator measures (broker
+// and group sessions, transaction timeouts, uptimes): a wall-clock step (NTP, or the chaos
+// harness's libfaketime) must not expire every session at once or keep a dead one alive.
+const now = () => performance.timeOrigin + performance.now();
+const supervisor = new Supervisor({
+  logger,
+  now,
+  onExit: (proc) => coordinator.onServiceExit(proc),
+});
 const coordinator: Coordinator = new Coordinator({
+  now,
   settings: {
     port: config.coordinator.port,
     brokerSessionTimeoutMs: config.coordinator.brokerSessionTimeoutMs,
