@@ -42,6 +42,7 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.DeleteTopics,
   ApiKey.CreatePartitions,
   ApiKey.DescribeConfigs,
+  ApiKey.AlterConfigs,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
   ApiKey.FindCoordinator,
@@ -155,6 +156,11 @@ export function createBrokerHandler(
         return reply(
           ApiKey.DescribeConfigs,
           await options.forward(ApiKey.DescribeConfigs, header.apiVersion, request.body),
+        );
+      case ApiKey.AlterConfigs:
+        return reply(
+          ApiKey.AlterConfigs,
+          await options.forward(ApiKey.AlterConfigs, header.apiVersion, request.body),
         );
       case ApiKey.UpdateMetadata: {
         let errorCode = 0;

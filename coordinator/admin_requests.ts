@@ -1,13 +1,17 @@
 /**
  * Kafka admin APIs the coordinator answers for Kafka clients (brokers forward
  * them): CreatePartitions (grow a topic, as the console's
- * `topic alter NAME --partitions N`) and DescribeConfigs (a topic's configs
- * over the broker defaults, and the brokers' configs under Kafka's names).
+ * `topic alter NAME --partitions N`), DescribeConfigs (a topic's configs
+ * over the broker defaults, and the brokers' configs under Kafka's names) and
+ * AlterConfigs (replace a topic's configs, as `topic alter NAME --config k=v`).
  * @module
  */
 import type { Config } from "@kafka-analog/lib/config";
 import { isKaError, KaError } from "@kafka-analog/lib/errors";
 import {
+  type AlterConfigsRequest,
+  type AlterConfigsResourceResponse,
+  type AlterConfigsResponse,
   ConfigResourceType,
   ConfigSource,
   ConfigType,
@@ -19,6 +23,7 @@ import {
   type DescribeConfigsResult,
 } from "@kafka-analog/lib/protocol";
 import type { Coordinator } from "./coordinator.ts";
+import { isTopicConfigKey } from "./metadata/store.ts";
 
 /** One config we can report: its value, where it comes from, its type and a line of doc. */
 export interface ConfigEntry {
@@ -186,7 +191,7 @@ export async function createPartitions(
 function describeEntries(
   entries: Record<string, ConfigEntry>,
   keys: string[] | null,
-  options: { includeSynonyms: boolean; includeDocumentation: boolean; defaults?: boolean },
+  options: { includeSynonyms: boolean; includeDocumentation: boolean; alterable: boolean },
 ): DescribeConfigsResourceResult[] {
   const names = keys ?? Object.keys(entries).sort();
   return names.filter((name) => Object.hasOwn(entries, name)).map((name) => {
@@ -194,8 +199,8 @@ function describeEntries(
     return {
       name,
       value: e.value,
-      // No AlterConfigs: a Kafka client cannot change any of these (only the console can).
-      readOnly: true,
+      // Topic configs AlterConfigs can set are writable; broker configs are static (config.yaml).
+      readOnly: !(options.alterable && isTopicConfigKey(name)),
       isDefault: e.source === ConfigSource.DefaultConfig,
       configSource: e.source,
       isSensitive: false,
@@ -241,7 +246,7 @@ export function describeConfigs(
           ...base,
           errorCode: 0,
           errorMessage: null,
-          configs: describeEntries(entries, res.configurationKeys, options),
+          configs: describeEntries(entries, res.configurationKeys, { ...options, alterable: true }),
         };
       }
       if (res.resourceType === ConfigResourceType.Broker) {
@@ -256,7 +261,10 @@ export function describeConfigs(
           ...base,
           errorCode: 0,
           errorMessage: null,
-          configs: describeEntries(brokerConfigs(config), res.configurationKeys, options),
+          configs: describeEntries(brokerConfigs(config), res.configurationKeys, {
+            ...options,
+            alterable: false,
+          }),
         };
       }
       throw KaError.of(
@@ -269,4 +277,54 @@ export function describeConfigs(
     }
   });
   return { throttleTimeMs: 0, results };
+}
+
+/**
+ * AlterConfigs: each topic resource's configs become exactly the ones listed
+ * (Kafka's semantics: a config not listed goes back to its default; a null
+ * value is "not set"), journaled and applied live by the brokers, as the
+ * console's `topic alter NAME --config k=v`. An unknown key or a bad value is
+ * INVALID_CONFIG and changes nothing; `validateOnly` only checks. Broker
+ * configs come from `config.yaml` and cannot change live: INVALID_REQUEST.
+ */
+export async function alterConfigs(
+  coordinator: Coordinator,
+  request: AlterConfigsRequest,
+): Promise<AlterConfigsResponse> {
+  const responses: AlterConfigsResourceResponse[] = [];
+  for (const res of request.resources) {
+    const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+    try {
+      if (res.resourceType === ConfigResourceType.Topic) {
+        const configs: Record<string, string> = {};
+        for (const c of res.configs) {
+          if (Object.hasOwn(configs, c.name)) {
+            throw KaError.of("INVALID_REQUEST", `Config '${c.name}' is listed more than once`);
+          }
+          if (!isTopicConfigKey(c.name)) {
+            throw KaError.of("INVALID_CONFIG", `Unknown topic config '${c.name}'`);
+          }
+          if (c.value !== null) configs[c.name] = c.value;
+        }
+        await coordinator.topicReplaceConfigs(res.resourceName, configs, {
+          validateOnly: request.validateOnly,
+        });
+      } else if (res.resourceType === ConfigResourceType.Broker) {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          "Broker configs cannot be altered live: set them in config.yaml and restart the broker",
+        );
+      } else {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          `Resource type ${res.resourceType} is not supported: use 2 (topic)`,
+        );
+      }
+      responses.push({ ...base, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      if (!isKaError(err)) throw err;
+      responses.push({ ...base, errorCode: err.code, errorMessage: err.message });
+    }
+  }
+  return { throttleTimeMs: 0, responses };
 }

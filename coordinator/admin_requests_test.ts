@@ -8,11 +8,12 @@ import { DEFAULT_CONFIG } from "@kafka-analog/lib/config";
 import { createLogger } from "@kafka-analog/lib/log";
 import type { KafkaConnection } from "@kafka-analog/lib/net";
 import { ConfigSource, ERRORS } from "@kafka-analog/lib/protocol";
-import { createPartitions, describeConfigs } from "./admin_requests.ts";
+import { alterConfigs, createPartitions, describeConfigs } from "./admin_requests.ts";
 import { Coordinator } from "./coordinator.ts";
+import { deleteGroups } from "./groups/requests.ts";
 import { MemoryJournal, MetadataStore } from "./metadata/store.ts";
 
-async function setup(): Promise<Coordinator> {
+async function setup(journal: MemoryJournal = new MemoryJournal()): Promise<Coordinator> {
   const fake = {
     closed: false,
     request: () =>
@@ -27,7 +28,7 @@ async function setup(): Promise<Coordinator> {
       replicationFactor: 2,
       brokerIds: [0, 1, 2],
     },
-    store: new MetadataStore(new MemoryJournal()),
+    store: new MetadataStore(journal),
     logger: createLogger("admin-requests-test", { sink: () => {} }),
     now: () => 1_000_000,
     connect: () => Promise.resolve(fake as unknown as KafkaConnection),
@@ -40,6 +41,7 @@ async function setup(): Promise<Coordinator> {
       incarnation: `i${id}`,
     });
   }
+  if (coordinator.store.hasTopic("t")) return coordinator;
   const created = await coordinator.createTopics({
     topics: [{
       name: "t",
@@ -129,8 +131,9 @@ Deno.test("describeConfigs() reports set topic configs, broker defaults and brok
   );
   assert.equal(byName.get("max.message.bytes")?.configSource, ConfigSource.StaticBrokerConfig);
   assert.equal(byName.get("cleanup.policy")?.isDefault, true);
-  // No AlterConfigs is served, so nothing is writable for a Kafka client.
-  for (const c of [...all.configs, ...broker.configs]) assert.equal(c.readOnly, true, c.name);
+  // Every topic config is one AlterConfigs can set; broker configs are static (config.yaml).
+  for (const c of all.configs) assert.equal(c.readOnly, false, c.name);
+  for (const c of broker.configs) assert.equal(c.readOnly, true, c.name);
   assert.deepEqual(byName.get("retention.ms")?.synonyms, [
     { name: "retention.ms", value: "60000", source: ConfigSource.DynamicTopicConfig },
   ]);
@@ -141,4 +144,130 @@ Deno.test("describeConfigs() reports set topic configs, broker defaults and brok
   assert.equal(gone.errorCode, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
   assert.equal(badBroker.errorCode, ERRORS.INVALID_REQUEST.code);
   assert.equal(logger.errorCode, ERRORS.INVALID_REQUEST.code);
+});
+
+Deno.test("alterConfigs() replaces a topic's whole config set; describeConfigs() and topic describe show it", async () => {
+  const coordinator = await setup();
+  const res = await alterConfigs(coordinator, {
+    resources: [{
+      resourceType: 2,
+      resourceName: "t",
+      configs: [{ name: "cleanup.policy", value: "compact" }, { name: "flush.ms", value: null }],
+    }],
+    validateOnly: false,
+  });
+  assert.deepEqual(res.responses, [
+    { resourceType: 2, resourceName: "t", errorCode: 0, errorMessage: null },
+  ]);
+  // retention.ms (set at creation) was not listed: it is back to its default.
+  assert.deepEqual(coordinator.topicDescribe("t").configs, { "cleanup.policy": "compact" });
+  const described = describeConfigs(coordinator, DEFAULT_CONFIG, {
+    resources: [{
+      resourceType: 2,
+      resourceName: "t",
+      configurationKeys: ["cleanup.policy", "retention.ms"],
+    }],
+  });
+  const [policy, retention] = described.results[0].configs;
+  assert.equal(policy.value, "compact");
+  assert.equal(policy.configSource, ConfigSource.DynamicTopicConfig);
+  assert.equal(policy.readOnly, false);
+  assert.equal(retention.value, String(DEFAULT_CONFIG.broker.retentionMs));
+  assert.equal(retention.configSource, ConfigSource.StaticBrokerConfig);
+});
+
+Deno.test("alterConfigs() validateOnly checks without changing; bad keys, values and resources change nothing", async () => {
+  const coordinator = await setup();
+  const before = coordinator.topicDescribe("t").configs;
+  const res = await alterConfigs(coordinator, {
+    resources: [
+      { resourceType: 2, resourceName: "t", configs: [{ name: "retention.ms", value: "5" }] },
+      { resourceType: 2, resourceName: "t", configs: [{ name: "no.such.key", value: "1" }] },
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "segment.ms", value: "1" }, { name: "retention.ms", value: "-7" }],
+      },
+      { resourceType: 2, resourceName: "gone", configs: [] },
+      { resourceType: 4, resourceName: "0", configs: [{ name: "num.partitions", value: "3" }] },
+      { resourceType: 8, resourceName: "0", configs: [] },
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "flush.ms", value: "1" }, { name: "flush.ms", value: "2" }],
+      },
+    ],
+    validateOnly: true,
+  });
+  assert.deepEqual(res.responses.map((r) => r.errorCode), [
+    0,
+    ERRORS.INVALID_CONFIG.code,
+    ERRORS.INVALID_CONFIG.code,
+    ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+    ERRORS.INVALID_REQUEST.code,
+    ERRORS.INVALID_REQUEST.code,
+    ERRORS.INVALID_REQUEST.code,
+  ]);
+  for (const r of res.responses.slice(1)) {
+    assert.ok(r.errorMessage, `message for ${r.resourceName}`);
+  }
+  assert.deepEqual(coordinator.topicDescribe("t").configs, before);
+  // Not validateOnly: the invalid resource still changes nothing, the valid one applies.
+  const live = await alterConfigs(coordinator, {
+    resources: [
+      { resourceType: 2, resourceName: "t", configs: [{ name: "retention.ms", value: "x" }] },
+    ],
+    validateOnly: false,
+  });
+  assert.equal(live.responses[0].errorCode, ERRORS.INVALID_CONFIG.code);
+  assert.deepEqual(coordinator.topicDescribe("t").configs, before);
+});
+
+Deno.test("deleteGroups() deletes an empty group's offsets for good (journaled); refuses non-empty and unknown groups", async () => {
+  const journal = new MemoryJournal();
+  const coordinator = await setup(journal);
+  coordinator.groups.resetOffsets("empty", [{ topic: "t", partition: 0, offset: 5n }]);
+  coordinator.groups.resetOffsets("kept", [{ topic: "t", partition: 1, offset: 9n }]);
+  // A member joins "busy" (its JoinGroup waits for the rebalance; not awaited here).
+  const joined = coordinator.groups.join({
+    groupId: "busy",
+    memberId: "",
+    clientId: "c",
+    clientHost: "",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+  });
+  const res = deleteGroups(coordinator.groups, { groupsNames: ["empty", "busy", "nope"] });
+  assert.deepEqual(res.results, [
+    { groupId: "empty", errorCode: 0 },
+    { groupId: "busy", errorCode: ERRORS.NON_EMPTY_GROUP.code },
+    { groupId: "nope", errorCode: ERRORS.GROUP_ID_NOT_FOUND.code },
+  ]);
+  assert.equal(coordinator.groups.group("empty"), undefined);
+  assert.deepEqual(coordinator.groups.committed("empty", null), []);
+  assert.deepEqual(coordinator.groups.groups().map((g) => g.groupId), ["busy", "kept"]);
+  // Deleting it again: it is gone.
+  assert.deepEqual(deleteGroups(coordinator.groups, { groupsNames: ["empty"] }).results, [
+    { groupId: "empty", errorCode: ERRORS.GROUP_ID_NOT_FOUND.code },
+  ]);
+  // A restarted coordinator (same journal) does not bring it back; other groups keep offsets.
+  const restarted = await setup(journal);
+  assert.equal(restarted.groups.group("empty"), undefined);
+  assert.deepEqual(restarted.groups.committed("empty", null), []);
+  assert.deepEqual(restarted.groups.committed("kept", null).map((o) => o.offset), [9n]);
+  // And after journal compaction too.
+  const compacted = new MemoryJournal();
+  for (const e of restarted.store.snapshotEvents()) compacted.append(e);
+  const again = await setup(compacted);
+  assert.equal(again.groups.group("empty"), undefined);
+  assert.deepEqual(again.groups.committed("kept", null).map((o) => o.offset), [9n]);
+  // The member leaves: "busy" is empty and can be deleted.
+  const member = coordinator.groups.group("busy")!.members.keys().next().value!;
+  coordinator.groups.leave("busy", [member]);
+  await joined;
+  assert.deepEqual(deleteGroups(coordinator.groups, { groupsNames: ["busy"] }).results, [
+    { groupId: "busy", errorCode: 0 },
+  ]);
 });

@@ -127,6 +127,7 @@ export class Coordinator implements ConsoleBackend {
       now: this.#now,
       newMemberId: (clientId) => `${clientId || "member"}-${crypto.randomUUID()}`,
       persistOffsets: (group, offsets) => this.store.commitOffsets(group, offsets),
+      persistDeletion: (group) => this.store.deleteGroupOffsets(group),
       initialRebalanceDelayMs: options.settings.groupInitialRebalanceDelayMs ?? 300,
     });
     for (const [group, offsets] of this.store.committedOffsets()) {
@@ -811,6 +812,21 @@ export class Coordinator implements ConsoleBackend {
     return this.topicDescribe(name);
   }
 
+  /**
+   * AlterConfigs: `configs` becomes topic `name`'s whole set of configs (keys
+   * not listed go back to their defaults); brokers apply it live, as after
+   * `topic alter`. With `validateOnly`, only checks it, with the same errors.
+   */
+  async topicReplaceConfigs(
+    name: string,
+    configs: Record<string, string>,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<TopicListing> {
+    this.store.replaceTopicConfigs(name, configs, options);
+    if (!options.validateOnly) await this.pushMetadata();
+    return this.topicDescribe(name);
+  }
+
   // ---- migration: partitions, reassignment, decommission, leader balance ---------
 
   /** Live brokers that take new replicas (decommissioned ones do not). */
@@ -1046,6 +1062,11 @@ export class Coordinator implements ConsoleBackend {
         };
       }),
     };
+  }
+
+  groupDelete(name: string): Promise<void> {
+    this.groups.deleteGroup(name);
+    return Promise.resolve();
   }
 
   async groupReset(

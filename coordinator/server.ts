@@ -21,11 +21,12 @@ import {
 import { answerApiVersions, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import { COORDINATOR_OWNED_API_KEYS } from "@kafka-analog/lib/cluster";
 import { type Config, DEFAULT_CONFIG } from "@kafka-analog/lib/config";
-import { createPartitions, describeConfigs } from "./admin_requests.ts";
+import { alterConfigs, createPartitions, describeConfigs } from "./admin_requests.ts";
 import type { Coordinator } from "./coordinator.ts";
 import { handleInitProducerId } from "./producer_ids.ts";
 import { handleSchemaRegistryRequest } from "./schema_registry.ts";
 import {
+  deleteGroups,
   describeGroups,
   heartbeat,
   joinGroup,
@@ -44,6 +45,7 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.DeleteTopics,
   ApiKey.CreatePartitions,
   ApiKey.DescribeConfigs,
+  ApiKey.AlterConfigs,
   ApiKey.BrokerRegistration,
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
@@ -90,6 +92,8 @@ export function createCoordinatorHandler(
           ApiKey.DescribeConfigs,
           describeConfigs(coordinator, config, request.body),
         );
+      case ApiKey.AlterConfigs:
+        return reply(ApiKey.AlterConfigs, await alterConfigs(coordinator, request.body));
       case ApiKey.BrokerRegistration:
         return reply(ApiKey.BrokerRegistration, {
           payload: coordinator.register(request.body.payload),
@@ -203,6 +207,8 @@ export function createCoordinatorHandler(
         return reply(ApiKey.DescribeGroups, describeGroups(coordinator.groups, request.body));
       case ApiKey.ListGroups:
         return reply(ApiKey.ListGroups, listGroups(coordinator.groups));
+      case ApiKey.DeleteGroups:
+        return reply(ApiKey.DeleteGroups, deleteGroups(coordinator.groups, request.body));
       case ApiKey.AlterPartition:
         return reply(ApiKey.AlterPartition, {
           payload: await coordinator.alterPartition(request.body.payload),

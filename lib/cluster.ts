@@ -22,6 +22,7 @@ export const COORDINATOR_OWNED_API_KEYS: readonly number[] = Object.freeze([
   ApiKey.OffsetFetch,
   ApiKey.DescribeGroups,
   ApiKey.ListGroups,
+  ApiKey.DeleteGroups,
   ApiKey.InitProducerId,
   ApiKey.AddPartitionsToTxn,
   ApiKey.AddOffsetsToTxn,

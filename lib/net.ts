@@ -603,6 +603,25 @@ export class GuardedConnection {
     this.#writeDeadline ??= this.#now() + requestTimeoutMs;
   }
 
+  /**
+   * Writes all of `bytes`, already accounted by {@linkcode GuardedConnection.reserve},
+   * to the socket (Deno.Conn.write may write part of them) under the write
+   * deadline, reporting progress; what a failed write left is released.
+   */
+  async writeReserved(bytes: Uint8Array, requestTimeoutMs: number): Promise<void> {
+    this.writing(requestTimeoutMs);
+    let written = 0;
+    try {
+      while (written < bytes.length) {
+        const n = await this.#conn.write(bytes.subarray(written));
+        written += n;
+        this.wrote(n, requestTimeoutMs);
+      }
+    } finally {
+      if (written < bytes.length) this.wrote(bytes.length - written, 0);
+    }
+  }
+
   /** The limit this connection has passed at `now`, or null. */
   expired(now: number, limits: ListenerLimits): string | null {
     if (this.#writeDeadline !== null && now > this.#writeDeadline) {
@@ -849,19 +868,7 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
         guarded.close(reason);
         return Promise.resolve();
       }
-      writes = writes.then(async () => {
-        guarded.writing(limits.requestTimeoutMs);
-        let written = 0;
-        try {
-          while (written < response.length) {
-            const n = await conn.write(response.subarray(written));
-            written += n;
-            guarded.wrote(n, limits.requestTimeoutMs);
-          }
-        } finally {
-          if (written < response.length) guarded.wrote(response.length - written, 0);
-        }
-      });
+      writes = writes.then(() => guarded.writeReserved(response, limits.requestTimeoutMs));
       return writes;
     };
     const fail = (err: unknown) => {
@@ -929,28 +936,7 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
     }
   }
 
-  const closed = (async () => {
-    while (!closing) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closing || err instanceof Deno.errors.BadResource) break;
-        // Out of file descriptors and the like: pause and keep accepting.
-        options.logger?.error("accept failed", { reason: messageOf(err) });
-        await sleep(100);
-        continue;
-      }
-      if (closing) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-        break;
-      }
-      const guarded = guard.admit(conn);
-      if (guarded !== null) handle(conn, guarded);
-    }
-  })();
+  const closed = acceptGuarded(listener, guard, () => closing, handle, options.logger);
   return {
     port: (listener.addr as Deno.NetAddr).port,
     closed,
@@ -967,6 +953,40 @@ export function serveFrames(handler: FrameHandler, options: ServeOptions): Frame
 function isDisconnect(err: unknown): boolean {
   return err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
     err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
+}
+
+/**
+ * Accepts connections on `listener` until `isClosing()` or the listener is
+ * closed, and passes each one `guard` admits to `onConn` (not awaited). A
+ * failed accept (out of file descriptors and the like) is logged and
+ * accepting goes on after 100 ms.
+ */
+export async function acceptGuarded(
+  listener: Deno.TcpListener,
+  guard: ListenerGuard,
+  isClosing: () => boolean,
+  onConn: (conn: Deno.TcpConn, guarded: GuardedConnection) => void,
+  logger?: Logger,
+): Promise<void> {
+  while (!isClosing()) {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await listener.accept();
+    } catch (err) {
+      if (isClosing() || err instanceof Deno.errors.BadResource) break;
+      logger?.error("accept failed", { reason: messageOf(err) });
+      await sleep(100);
+      continue;
+    }
+    if (isClosing()) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      break;
+    }
+    const guarded = guard.admit(conn);
+    if (guarded !== null) onConn(conn, guarded);
+  }
 }
 
 /** The message of anything thrown. */

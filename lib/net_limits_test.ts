@@ -16,6 +16,7 @@ import {
   serveFrames,
 } from "./net.ts";
 import type { ListenerLimits } from "./limits.ts";
+import { msUntilClosed } from "./_test_conn.ts";
 
 const HOST = "127.0.0.1";
 
@@ -50,21 +51,6 @@ function frame(body: Uint8Array): Uint8Array {
   new DataView(out.buffer).setInt32(0, body.length);
   out.set(body, 4);
   return out;
-}
-
-/** Milliseconds until the server closes `conn` (reads and drops answers), or null by `timeoutMs`. */
-async function msUntilClosed(conn: Deno.TcpConn, timeoutMs: number): Promise<number | null> {
-  const started = performance.now();
-  const buf = new Uint8Array(64 * 1024);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const n = await Promise.race([
-      conn.read(buf).catch(() => null),
-      new Promise<"wait">((r) => setTimeout(() => r("wait"), deadline - Date.now())),
-    ]);
-    if (n === null) return performance.now() - started;
-  }
-  return null;
 }
 
 Deno.test("an idle connection is closed after idleTimeoutMs; a busy one stays", async () => {

@@ -2,7 +2,10 @@
  * Starts a real cluster for a test: a coordinator process (which spawns the
  * brokers and gateways) on the test's own ports, in its own temporary
  * directory, headless. `stop()` and `kill()` clean up by PID. Integration
- * tests run one at a time (the machine has 2 cores).
+ * tests run one at a time (the machine has 2 cores). The limits, fuzz and
+ * load tests add `config.yaml` sections (short timeouts, higher connection
+ * limits) and an open-files limit for the coordinator and the brokers it
+ * spawns (raised through `sh -c 'ulimit -n'`, as Deno cannot call setrlimit).
  * @module
  */
 import { fileURLToPath } from "node:url";
@@ -33,6 +36,14 @@ export function portsFor(base: number): ClusterPorts {
   };
 }
 
+/** One service as the coordinator's `status` lists it. */
+export interface ServiceStatus {
+  kind: string;
+  id: number;
+  pid: number;
+  state: string;
+}
+
 /** A running test cluster. */
 export interface TestCluster {
   ports: ClusterPorts;
@@ -46,11 +57,15 @@ export interface TestCluster {
   client(): Client;
   /** Every child pid the coordinator reports in `status`. */
   childPids(): Promise<number[]>;
+  /** Services as `status` lists them. */
+  services(): Promise<ServiceStatus[]>;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
   /** SIGKILL the coordinator only (children must follow it by themselves). */
   kill(): Promise<void>;
   output(): string;
+  /** The child processes' log files (brokers, gateways), concatenated. */
+  childLogs(): string;
 }
 
 /** Starts a cluster of `brokers` brokers on ports from `base`. */
@@ -66,6 +81,12 @@ export async function startCluster(
     brokerConfig?: Record<string, string | number>;
     /** More environment for the coordinator, which its children inherit (e.g. libfaketime). */
     env?: Record<string, string>;
+    /** Lines (whole sections, e.g. `limits:`) appended to config.yaml. */
+    yaml?: string[];
+    /** Open-files limit (`ulimit -n`) for the coordinator and the processes it spawns. */
+    openFiles?: number;
+    /** If set, `stop()` sends SIGKILL when SIGTERM has not ended the coordinator by then. */
+    stopTimeoutMs?: number;
   } = {},
 ): Promise<TestCluster> {
   const ports = portsFor(base);
@@ -89,25 +110,30 @@ export async function startCluster(
       "gateway:",
       `  writer_port: ${ports.writer}`,
       `  reader_port: ${ports.reader}`,
+      ...(options.yaml ?? []),
       "",
     ].join("\n"),
   );
   const deno = Deno.execPath();
-  const child = new Deno.Command(deno, {
-    args: [
-      "run",
-      "--no-prompt",
-      "--quiet",
-      "--allow-net",
-      `--allow-read=${ROOT},${dir}`,
-      `--allow-write=${dir}`,
-      // Deno lets a process pass LD_PRELOAD (libfaketime) on to its children only with a
-      // blanket --allow-run.
-      options.env?.LD_PRELOAD ? "--allow-run" : `--allow-run=${deno}`,
-      `${ROOT}/coordinator/main.ts`,
-      "--config",
-      configFile,
-    ],
+  const args = [
+    "run",
+    "--no-prompt",
+    "--quiet",
+    "--allow-net",
+    `--allow-read=${ROOT},${dir}`,
+    `--allow-write=${dir}`,
+    // Deno lets a process pass LD_PRELOAD (libfaketime) on to its children only with a
+    // blanket --allow-run.
+    options.env?.LD_PRELOAD ? "--allow-run" : `--allow-run=${deno}`,
+    `${ROOT}/coordinator/main.ts`,
+    "--config",
+    configFile,
+  ];
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const child = new Deno.Command(options.openFiles === undefined ? deno : "sh", {
+    args: options.openFiles === undefined
+      ? args
+      : ["-c", `ulimit -n ${options.openFiles} && exec ${[deno, ...args].map(quote).join(" ")}`],
     cwd: dir,
     stdin: "piped",
     stdout: "piped",
@@ -127,7 +153,7 @@ export async function startCluster(
       out += decoder.decode(chunk, { stream: true });
       const m = out.match(/cluster ready in (\d+) ms/);
       if (m) onReady(Number(m[1]));
-      if (out.length > 2_000_000) out = out.slice(-1_000_000);
+      if (out.length > 4_000_000) out = out.slice(-2_000_000);
     }
   };
   const pumps = Promise.all([collect(child.stdout), collect(child.stderr)]);
@@ -161,6 +187,10 @@ export async function startCluster(
   const clients: Client[] = [];
   const consoleLine = (line: string) =>
     sendConsoleLine(line, { hostname: "127.0.0.1", port: ports.console, timeoutMs: 30_000 });
+  const services = async () => {
+    const answer = await consoleLine("status");
+    return (answer.json as { services: ServiceStatus[] }).services;
+  };
   const finish = async () => {
     await Promise.all(clients.map((c) => c.close()));
     await status;
@@ -181,15 +211,22 @@ export async function startCluster(
       return client;
     },
     async childPids() {
-      const answer = await consoleLine("status");
-      const services = (answer.json as { services: { kind: string; pid: number }[] }).services;
-      return services.filter((s) => s.kind !== "coordinator" && s.pid > 0).map((s) => s.pid);
+      return (await services()).filter((s) => s.kind !== "coordinator" && s.pid > 0).map((s) =>
+        s.pid
+      );
     },
+    services,
     async stop() {
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
+      const timer = options.stopTimeoutMs === undefined ? undefined : setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, options.stopTimeoutMs);
       await finish();
+      clearTimeout(timer);
     },
     async kill() {
       try {
@@ -198,6 +235,13 @@ export async function startCluster(
       await finish();
     },
     output: () => out,
+    childLogs() {
+      let text = "";
+      for (const entry of Deno.readDirSync(`${dir}/data/logs`)) {
+        text += Deno.readTextFileSync(`${dir}/data/logs/${entry.name}`);
+      }
+      return text;
+    },
   };
 }
 
@@ -212,6 +256,25 @@ export function readProc(path: string): string | null {
     stderr: "null",
   }).outputSync();
   return success ? new TextDecoder().decode(stdout) : null;
+}
+
+/** The soft and hard open-files limits of processes this test spawns. */
+export function openFilesLimits(): { soft: number; hard: number } {
+  const { stdout } = new Deno.Command("sh", {
+    args: ["-c", "ulimit -Sn; ulimit -Hn"],
+    stdout: "piped",
+  }).outputSync();
+  const [soft, hard] = new TextDecoder().decode(stdout).trim().split("\n").map((s) =>
+    s === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(s)
+  );
+  return { soft, hard };
+}
+
+/** Resident set size of `pid` in bytes (VmRSS from /proc, read through `cat`), or null. */
+export function rssBytes(pid: number): number | null {
+  const status = readProc(`/proc/${pid}/status`);
+  const m = status?.match(/^VmRSS:\s+(\d+) kB/m);
+  return m ? Number(m[1]) * 1024 : null;
 }
 
 /** True while a process with `pid` exists (and is not a zombie). */

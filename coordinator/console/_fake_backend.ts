@@ -370,6 +370,23 @@ export function createFakeBackend(): FakeBackend {
       }
       return Promise.resolve(describe(name, group));
     },
+    groupDelete(name: string): Promise<void> {
+      calls.push(`groupDelete ${name}`);
+      const group = groups.get(name);
+      if (group === undefined) {
+        return Promise.reject(KaError.of("GROUP_ID_NOT_FOUND", `Unknown group '${name}'`));
+      }
+      if (group.members.length > 0) {
+        return Promise.reject(
+          KaError.of(
+            "NON_EMPTY_GROUP",
+            `Group '${name}' has ${group.members.length} member(s): stop them first`,
+          ),
+        );
+      }
+      groups.delete(name);
+      return Promise.resolve();
+    },
     groupReset(name, options): Promise<GroupDescription> {
       calls.push(`groupReset ${name} ${options.topic} ${String(options.to)}`);
       const topic = topics.get(options.topic);

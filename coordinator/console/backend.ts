@@ -54,6 +54,8 @@ export interface ConsoleBackend {
     name: string,
     options: { topic: string; to: "earliest" | "latest" | bigint },
   ): Promise<GroupDescription>;
+  /** Deletes an empty group and its committed offsets (Kafka's DeleteGroups). */
+  groupDelete(name: string): Promise<void>;
   /** Asks the coordinator to shut down (console `quit` on the terminal). */
   shutdown(): Promise<void>;
 }

@@ -57,6 +57,7 @@ export type Command =
   | { kind: "groupList" }
   | { kind: "groupDescribe"; name: string }
   | { kind: "groupReset"; name: string; topic: string; to: ResetTarget }
+  | { kind: "groupDelete"; name: string }
   | { kind: "help"; words: string[] }
   | { kind: "quit" };
 
@@ -309,6 +310,12 @@ function buildGroupDescribe(args: readonly string[], usage: string): Command {
   return { kind: "groupDescribe", name };
 }
 
+function buildGroupDelete(args: readonly string[], usage: string): Command {
+  const name = parseGroupName(args[0], usage);
+  if (args.length > 1) throw invalid(`Unexpected argument '${args[1]}'`, usage);
+  return { kind: "groupDelete", name };
+}
+
 function parseResetTarget(text: string, usage: string): ResetTarget {
   if (text === "earliest" || text === "latest") return text;
   const offset = /^[0-9]{1,19}$/.test(text) ? BigInt(text) : -1n;
@@ -513,6 +520,13 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
     buildGroupReset,
     GROUP_RESET_OPTIONS,
     { "--topic": "topicName", "--to": "resetTarget" },
+  ),
+  spec(
+    ["group", "delete"],
+    "NAME",
+    "Delete an empty group and its committed offsets",
+    ["groupName"],
+    buildGroupDelete,
   ),
   spec(
     ["help"],
@@ -720,6 +734,12 @@ export async function executeCommand(
         { action: "group reset", group },
       );
     }
+    case "groupDelete":
+      await backend.groupDelete(command.name);
+      return ok(`Deleted group '${command.name}'.`, {
+        action: "group delete",
+        group: command.name,
+      });
     case "help": {
       const commands = specsWithPrefix(command.words).map((c) => ({
         usage: usageOf(c),

@@ -71,6 +71,10 @@ Deno.test("parseCommand() parses every command", () => {
       { kind: "groupReset", name: "audit", topic: "orders", to: "earliest" },
     ],
     [
+      "group delete audit",
+      { kind: "groupDelete", name: "audit" },
+    ],
+    [
       "group reset audit --to latest --topic orders",
       { kind: "groupReset", name: "audit", topic: "orders", to: "latest" },
     ],
@@ -146,7 +150,13 @@ Deno.test("parseCommand() rejects bad input with INVALID_COMMAND, what was wrong
   assertInvalid("topic describe", "Missing topic name", "usage: topic describe NAME");
   assertInvalid("topic delete a b", "Unexpected argument 'b'");
   assertInvalid("help nothing", "No command starts with 'nothing'");
-  assertInvalid("group", "Missing subcommand", "group list | group describe NAME | group reset");
+  assertInvalid(
+    "group",
+    "Missing subcommand",
+    "group list | group describe NAME | group reset NAME --topic T --to earliest|latest|OFFSET | group delete NAME",
+  );
+  assertInvalid("group delete", "Missing group name", "usage: group delete NAME");
+  assertInvalid("group delete a b", "Unexpected argument 'b'");
   assertInvalid("group lsit", "Unknown subcommand 'lsit'", "group list");
   assertInvalid("group list billing", "Unexpected argument 'billing'", "usage: group list");
   assertInvalid("group describe", "Missing group name", "usage: group describe NAME");
@@ -568,7 +578,7 @@ Deno.test("completeLine() completes command words, sub-words, topics, broker ids
   ]);
   assert.deepEqual(words("status "), []);
   assert.deepEqual(words("nope "), []);
-  assert.deepEqual(words("group "), ["describe", "list", "reset"]);
+  assert.deepEqual(words("group "), ["delete", "describe", "list", "reset"]);
   assert.deepEqual(words("group reset g "), ["--to", "--topic"]);
   assert.deepEqual(words("group reset g --topic "), ["orders", "other"]);
   assert.deepEqual(words("group reset g --topic orders --to "), ["earliest", "latest"]);
@@ -667,4 +677,24 @@ Deno.test("parseCommand() topic alter takes --config k=v pairs and refuses nothi
     (result.json as { topic: { configs: Record<string, string> } }).topic.configs["retention.ms"],
     "1000",
   );
+});
+
+Deno.test("executeCommand() group delete: an empty group goes; a group with members or an unknown one is refused", async () => {
+  const backend = createFakeBackend();
+  const deleted = await executeCommand(parseCommand("group delete audit"), backend);
+  assert.equal(backend.calls.at(-1), "groupDelete audit");
+  assert.equal(deleted.text, "Deleted group 'audit'.");
+  assert.deepEqual(deleted.json, { ok: true, action: "group delete", group: "audit" });
+  const listed = await executeCommand(parseCommand("group list"), backend);
+  assert.deepEqual(
+    (listed.json as { groups: { group: string }[] }).groups.map((g) => g.group),
+    ["billing"],
+  );
+  await assert.rejects(
+    executeCommand(parseCommand("group delete billing"), backend),
+    (err: unknown) => isKaError(err, "NON_EMPTY_GROUP"),
+  );
+  const gone = await answerLine("group delete audit", backend);
+  assert.equal(gone.ok, false);
+  assert.equal(gone.error?.error, "GROUP_ID_NOT_FOUND");
 });

@@ -106,19 +106,9 @@ function withinLimits(link: Link, reason: string | null): boolean {
  * cannot hold them: the connection is closed then.
  */
 async function writeAll(link: Link, bytes: Uint8Array): Promise<boolean> {
-  const { conn, guarded, limits } = link;
+  const { guarded, limits } = link;
   if (!withinLimits(link, guarded.reserve(bytes.length, limits.queuedBytesMax))) return false;
-  guarded.writing(limits.requestTimeoutMs);
-  let offset = 0;
-  try {
-    while (offset < bytes.length) {
-      const n = await conn.write(bytes.subarray(offset));
-      offset += n;
-      guarded.wrote(n, limits.requestTimeoutMs);
-    }
-  } finally {
-    if (offset < bytes.length) guarded.wrote(bytes.length - offset, 0);
-  }
+  await guarded.writeReserved(bytes, limits.requestTimeoutMs);
   return true;
 }
 

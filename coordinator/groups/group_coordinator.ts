@@ -80,6 +80,8 @@ export interface GroupCoordinatorOptions {
   newMemberId: (clientId: string) => string;
   /** Journals offsets before they are acknowledged. */
   persistOffsets?: (groupId: string, offsets: CommittedOffset[]) => void;
+  /** Journals that a group was deleted (DeleteGroups) before it is forgotten. */
+  persistDeletion?: (groupId: string) => void;
   /** How long the first join of an empty group waits for more members (Kafka's initial rebalance delay). */
   initialRebalanceDelayMs?: number;
   minSessionTimeoutMs?: number;
@@ -334,6 +336,28 @@ export class GroupCoordinator {
       offsets: offsets.map((o) => ({ ...o, metadata: null })),
     });
     if (code !== 0) throw new KaError(code);
+  }
+
+  /**
+   * DeleteGroups: forgets an empty group and its committed offsets (journaled
+   * first, so they stay deleted after a restart). Throws GROUP_ID_NOT_FOUND
+   * for an unknown group and NON_EMPTY_GROUP for one with members.
+   */
+  deleteGroup(groupId: string): void {
+    const group = this.#groups.get(groupId);
+    if (!group && !this.#offsets.has(groupId)) {
+      throw KaError.of("GROUP_ID_NOT_FOUND", `Unknown group '${groupId}'`);
+    }
+    if (group && group.members.size > 0) {
+      throw KaError.of(
+        "NON_EMPTY_GROUP",
+        `Group '${groupId}' has ${group.members.size} member(s): stop them first`,
+      );
+    }
+    this.#options.persistDeletion?.(groupId);
+    if (group) group.state = "Dead";
+    this.#groups.delete(groupId);
+    this.#offsets.delete(groupId);
   }
 
   /** A group, for describe; undefined when unknown. */

@@ -4,7 +4,10 @@
  * body. Brokers forward these requests here unchanged.
  * @module
  */
+import { isKaError } from "@kafka-analog/lib/errors";
 import type {
+  DeleteGroupsRequest,
+  DeleteGroupsResponse,
   DescribeGroupsRequest,
   DescribeGroupsResponse,
   HeartbeatRequest,
@@ -186,5 +189,27 @@ export function listGroups(groups: GroupCoordinator): ListGroupsResponse {
       groupId: g.groupId,
       protocolType: g.protocolType || "consumer",
     })),
+  };
+}
+
+/**
+ * DeleteGroups → deletes each empty group and its committed offsets:
+ * NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND when unknown.
+ */
+export function deleteGroups(
+  groups: GroupCoordinator,
+  r: DeleteGroupsRequest,
+): DeleteGroupsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: r.groupsNames.map((groupId) => {
+      try {
+        groups.deleteGroup(groupId);
+        return { groupId, errorCode: 0 };
+      } catch (err) {
+        if (!isKaError(err)) throw err;
+        return { groupId, errorCode: err.code };
+      }
+    }),
   };
 }

@@ -49,6 +49,7 @@ export type MetadataEvent =
       commitTimestampMs: number;
     }[];
   }
+  | { type: "group_deleted"; group: string }
   | ({ type: "partition_changed"; topic: string } & PartitionState)
   | { type: "partitions_added"; topic: string; partitions: PartitionState[] }
   | { type: "broker_decommissioned"; brokerId: number; decommissioned: boolean };
@@ -89,6 +90,11 @@ const TOPIC_CONFIGS: Record<string, (v: string) => boolean> = {
   "flush.messages": (v) => /^\d+$/.test(v) && Number(v) >= 1,
   "flush.ms": (v) => /^\d+$/.test(v) && Number(v) >= 1,
 };
+
+/** True when `key` is a topic config a user may set (console `topic alter`, AlterConfigs). */
+export function isTopicConfigKey(key: string): boolean {
+  return Object.hasOwn(TOPIC_CONFIGS, key);
+}
 
 /** Options for creating a topic. */
 export interface CreateTopicRequest {
@@ -265,6 +271,11 @@ export class MetadataStore {
     }, { bumpVersion: false });
   }
 
+  /** Journals that group `group` was deleted: its committed offsets are gone for good. */
+  deleteGroupOffsets(group: string): void {
+    this.#commit({ type: "group_deleted", group }, { bumpVersion: false });
+  }
+
   /** Every group's committed offsets, as replayed from the journal. */
   committedOffsets(): Map<
     string,
@@ -291,6 +302,25 @@ export class MetadataStore {
       configs[key] = value;
     }
     this.#commit({ type: "topic_configs_changed", name, configs });
+    return this.topic(name);
+  }
+
+  /**
+   * Replaces topic `name`'s whole set of configs with `configs` (Kafka's
+   * AlterConfigs: a key not listed goes back to its default). Every key and
+   * value is checked first (INVALID_CONFIG), so nothing changes on an error;
+   * with `validateOnly` nothing changes at all.
+   */
+  replaceTopicConfigs(
+    name: string,
+    configs: Record<string, string>,
+    options: { validateOnly?: boolean } = {},
+  ): TopicState {
+    this.topic(name);
+    for (const [key, value] of Object.entries(configs)) checkTopicConfig(key, value);
+    if (!options.validateOnly) {
+      this.#commit({ type: "topic_configs_changed", name, configs: { ...configs } });
+    }
     return this.topic(name);
   }
 
@@ -417,6 +447,10 @@ export class MetadataStore {
         }
         return;
       }
+      case "group_deleted":
+        // Like offsets, not cluster metadata: no version bump.
+        this.#offsets.delete(event.group);
+        return;
       case "topic_created":
         this.#topics.set(event.topic.name, structuredClone(event.topic));
         break;

@@ -29,12 +29,12 @@
 import type { ListenerLimits } from "@kafka-analog/lib/limits";
 import type { Logger } from "@kafka-analog/lib/log";
 import {
+  acceptGuarded,
   GrowingReader,
   type GuardedConnection,
   ListenerGuard,
   messageOf,
 } from "@kafka-analog/lib/net";
-import { sleep } from "@kafka-analog/lib/async";
 
 const CR = 13;
 const LF = 10;
@@ -219,17 +219,7 @@ export function serveTcpFront(options: TcpFrontOptions): TcpFront {
             guarded.close(reason);
             break;
           }
-          guarded.writing(requestTimeoutMs);
-          let written = 0;
-          try {
-            while (written < chunk.length) {
-              const n = await client.write(chunk.subarray(written));
-              written += n;
-              guarded.wrote(n, requestTimeoutMs);
-            }
-          } finally {
-            if (written < chunk.length) guarded.wrote(chunk.length - written, 0);
-          }
+          await guarded.writeReserved(chunk, requestTimeoutMs);
         }
       } catch {
         /* either side went; both are closed below */
@@ -316,32 +306,12 @@ export function serveTcpFront(options: TcpFrontOptions): TcpFront {
     guarded.close(`more than ${requestsPerIpMax} requests in progress from ${guarded.ip}`);
   }
 
-  const accepting = (async () => {
-    while (!closing) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (closing || err instanceof Deno.errors.BadResource) break;
-        // Out of file descriptors and the like: pause and keep accepting.
-        options.logger?.error("accept failed", { reason: messageOf(err) });
-        await sleep(100);
-        continue;
-      }
-      if (closing) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-        break;
-      }
-      const guarded = guard.admit(conn);
-      if (guarded === null) continue;
-      try {
-        conn.setNoDelay(true);
-      } catch { /* closed already */ }
-      pipe(conn, guarded);
-    }
-  })();
+  const accepting = acceptGuarded(listener, guard, () => closing, (conn, guarded) => {
+    try {
+      conn.setNoDelay(true);
+    } catch { /* closed already */ }
+    pipe(conn, guarded);
+  }, options.logger);
 
   const close = () => {
     if (closing) return;

@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { msUntilClosed, readUntil, trickle } from "@kafka-analog/lib/test_conn";
 import { HttpExchangeTracker, serveTcpFront, type TcpFrontOptions } from "./tcp_front.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -101,41 +102,6 @@ function startRig(
   };
 }
 
-/** Milliseconds until the peer closes `conn` (reading and dropping what it sends), or null. */
-async function msUntilClosed(conn: Deno.Conn, timeoutMs: number): Promise<number | null> {
-  const started = performance.now();
-  const buf = new Uint8Array(4096);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      conn.read(buf).catch(() => null),
-      new Promise<"wait">((r) => timer = setTimeout(() => r("wait"), deadline - Date.now())),
-    ]);
-    clearTimeout(timer);
-    if (n === null) return performance.now() - started;
-  }
-  return null;
-}
-
-/** Reads until `conn` has sent `marker` (or closes, or `timeoutMs`); returns the text. */
-async function readUntil(conn: Deno.Conn, marker: string, timeoutMs = 5_000): Promise<string> {
-  const buf = new Uint8Array(4096);
-  let text = "";
-  const deadline = Date.now() + timeoutMs;
-  while (!text.includes(marker) && Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      conn.read(buf).catch(() => null),
-      new Promise<"wait">((r) => timer = setTimeout(() => r("wait"), deadline - Date.now())),
-    ]);
-    clearTimeout(timer);
-    if (n === null) break;
-    if (n !== "wait") text += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  return text;
-}
-
 const GET = "GET / HTTP/1.1\r\nhost: x\r\n\r\n";
 
 Deno.test({
@@ -147,10 +113,7 @@ Deno.test({
       const slow = await Deno.connect({ hostname: "127.0.0.1", port: rig.port });
       const used = await Deno.connect({ hostname: "127.0.0.1", port: rig.port });
       const head = enc(GET);
-      let sent = 0;
-      const trickle = setInterval(() => {
-        if (sent < head.length) slow.write(head.subarray(sent, ++sent)).catch(() => {});
-      }, 50);
+      const slowHead = trickle(slow, head, 50);
       // A served connection idles out too, once its answer is through.
       await used.write(head);
       assert.match(await readUntil(used, "ok"), /^HTTP\/1\.1 200/);
@@ -159,11 +122,11 @@ Deno.test({
         msUntilClosed(slow, 5_000),
         msUntilClosed(used, 5_000),
       ]);
-      clearInterval(trickle);
+      slowHead.stop();
       for (const c of [idle, slow, used]) c.close();
       assert.ok(idleMs !== null && idleMs >= 550 && idleMs < 3_000, `idle ${idleMs}`);
       assert.ok(usedMs !== null && usedMs >= 500 && usedMs < 3_000, `used ${usedMs}`);
-      assert.ok(sent < head.length, "the head never completed");
+      assert.ok(slowHead.sent() < head.length, "the head never completed");
       // The deadline starts at the head's first byte (50 ms in) and does not restart per byte.
       assert.ok(slowMs !== null && slowMs >= 400 && slowMs < 3_000, `slow ${slowMs}`);
     } finally {

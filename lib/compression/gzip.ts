@@ -12,6 +12,7 @@
  */
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { concatChunks } from "./_bytes.ts";
 
 async function collect(
   stream: ReadableStream<Uint8Array>,
@@ -37,14 +38,7 @@ async function collect(
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatChunks(chunks, total);
 }
 
 /** The gzip transforms, typed over plain byte arrays. */

@@ -28,6 +28,7 @@
  */
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { load32 } from "./_bytes.ts";
 import { isSkippableMagic, skipSkippableFrame } from "./_skippable.ts";
 import { xxhash32 } from "./xxhash.ts";
 
@@ -51,10 +52,6 @@ function corrupt(message: string): KaError {
 /** Worst-case size of an LZ4 block for `n` input bytes (LZ4_compressBound). */
 export function lz4MaxBlockBytes(n: number): number {
   return n + Math.floor(n / 255) + 16;
-}
-
-function load32(b: Uint8Array, i: number): number {
-  return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
 }
 
 function hash(seq: number): number {

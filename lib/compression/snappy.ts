@@ -31,6 +31,7 @@
  */
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { load32 } from "./_bytes.ts";
 
 /** The first 8 bytes of a snappy-java (xerial) stream. */
 export const XERIAL_MAGIC: Uint8Array = Uint8Array.of(0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0);
@@ -120,10 +121,6 @@ function emitCopy(out: Uint8Array, op: number, offset: number, len: number): num
   out[op++] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
   out[op++] = offset & 0xff;
   return op;
-}
-
-function load32(b: Uint8Array, i: number): number {
-  return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
 }
 
 function hash(seq: number): number {

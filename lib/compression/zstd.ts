@@ -23,6 +23,7 @@
 import * as zlib from "node:zlib";
 import { KaError } from "../errors.ts";
 import { DECOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { concatChunks } from "./_bytes.ts";
 import { isSkippableMagic, skipSkippableFrame } from "./_skippable.ts";
 
 /** The zstd frame magic number (little-endian on the wire). */
@@ -161,14 +162,7 @@ export async function zstdDecompress(
     parts.push(part);
     produced += part.length;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(produced);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatChunks(parts, produced);
 }
 
 function overLimit(limitBytes: number): KaError {

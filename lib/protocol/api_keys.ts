@@ -2,8 +2,8 @@
  * API keys (Kafka's numbers, plus our own ≥ 1000 for calls inside the
  * cluster) and the version range this implementation speaks for each API.
  * Every version listed here is a classic (non-flexible) layout except those
- * from {@linkcode FLEXIBLE_VERSION_MIN} on (today only ApiVersions v3, which
- * librdkafka sends first): flexible requests use request header v2 and
+ * from {@linkcode FLEXIBLE_VERSION_MIN} on (today ApiVersions v3, which
+ * librdkafka sends first, and IncrementalAlterConfigs v1): flexible requests use request header v2 and
  * compact encodings with tagged fields (KIP-482).
  * @module
  */
@@ -36,7 +36,10 @@ export const ApiKey = {
   WriteTxnMarkers: 27,
   TxnOffsetCommit: 28,
   DescribeConfigs: 32,
+  AlterConfigs: 33,
   CreatePartitions: 37,
+  DeleteGroups: 42,
+  IncrementalAlterConfigs: 44,
   // Ours, internal to the cluster:
   BrokerRegistration: 1000,
   BrokerHeartbeat: 1001,
@@ -99,7 +102,10 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
   [ApiKey.WriteTxnMarkers, { min: 0, max: 0 }],
   [ApiKey.TxnOffsetCommit, { min: 0, max: 2 }],
   [ApiKey.DescribeConfigs, { min: 0, max: 3 }],
+  [ApiKey.AlterConfigs, { min: 0, max: 1 }],
   [ApiKey.CreatePartitions, { min: 0, max: 1 }],
+  [ApiKey.DeleteGroups, { min: 0, max: 1 }],
+  [ApiKey.IncrementalAlterConfigs, { min: 0, max: 1 }],
   [ApiKey.BrokerRegistration, { min: 0, max: 0 }],
   [ApiKey.BrokerHeartbeat, { min: 0, max: 0 }],
   [ApiKey.UpdateMetadata, { min: 0, max: 0 }],
@@ -118,6 +124,7 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<
  */
 export const FLEXIBLE_VERSION_MIN: ReadonlyMap<number, number> = new Map<number, number>([
   [ApiKey.ApiVersions, 3],
+  [ApiKey.IncrementalAlterConfigs, 1],
 ]);
 
 /** True when version `version` of API `key` is flexible (compact encodings, tagged fields). */

@@ -66,6 +66,30 @@ import {
   encodeDescribeConfigsResponse,
 } from "./messages/describe_configs.ts";
 import {
+  type AlterConfigsRequest,
+  type AlterConfigsResponse,
+  decodeAlterConfigsRequest,
+  decodeAlterConfigsResponse,
+  encodeAlterConfigsRequest,
+  encodeAlterConfigsResponse,
+} from "./messages/alter_configs.ts";
+import {
+  decodeDeleteGroupsRequest,
+  decodeDeleteGroupsResponse,
+  type DeleteGroupsRequest,
+  type DeleteGroupsResponse,
+  encodeDeleteGroupsRequest,
+  encodeDeleteGroupsResponse,
+} from "./messages/delete_groups.ts";
+import {
+  decodeIncrementalAlterConfigsRequest,
+  decodeIncrementalAlterConfigsResponse,
+  encodeIncrementalAlterConfigsRequest,
+  encodeIncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse,
+} from "./messages/incremental_alter_configs.ts";
+import {
   type CreateTopicsRequest,
   type CreateTopicsResponse,
   decodeCreateTopicsRequest,
@@ -275,6 +299,9 @@ export * from "./messages/write_txn_markers.ts";
 export * from "./messages/txn_offset_commit.ts";
 export * from "./messages/describe_configs.ts";
 export * from "./messages/create_partitions.ts";
+export * from "./messages/alter_configs.ts";
+export * from "./messages/delete_groups.ts";
+export * from "./messages/incremental_alter_configs.ts";
 export * from "./control_record.ts";
 
 /** Bytes of request header v1 before `clientId`: apiKey, apiVersion, correlationId. */
@@ -320,7 +347,10 @@ export interface RequestBodies {
   27: WriteTxnMarkersRequest;
   28: TxnOffsetCommitRequest;
   32: DescribeConfigsRequest;
+  33: AlterConfigsRequest;
   37: CreatePartitionsRequest;
+  42: DeleteGroupsRequest;
+  44: IncrementalAlterConfigsRequest;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -356,7 +386,10 @@ export interface ResponseBodies {
   27: WriteTxnMarkersResponse;
   28: TxnOffsetCommitResponse;
   32: DescribeConfigsResponse;
+  33: AlterConfigsResponse;
   37: CreatePartitionsResponse;
+  42: DeleteGroupsResponse;
+  44: IncrementalAlterConfigsResponse;
   1000: InternalBody;
   1001: InternalBody;
   1002: InternalBody;
@@ -558,11 +591,29 @@ const CODECS: { [K in ImplementedApiKey]: Codec<RequestBodies[K], ResponseBodies
     encodeResponse: encodeDescribeConfigsResponse,
     decodeResponse: decodeDescribeConfigsResponse,
   },
+  33: {
+    encodeRequest: encodeAlterConfigsRequest,
+    decodeRequest: decodeAlterConfigsRequest,
+    encodeResponse: encodeAlterConfigsResponse,
+    decodeResponse: decodeAlterConfigsResponse,
+  },
   37: {
     encodeRequest: encodeCreatePartitionsRequest,
     decodeRequest: decodeCreatePartitionsRequest,
     encodeResponse: encodeCreatePartitionsResponse,
     decodeResponse: decodeCreatePartitionsResponse,
+  },
+  42: {
+    encodeRequest: encodeDeleteGroupsRequest,
+    decodeRequest: decodeDeleteGroupsRequest,
+    encodeResponse: encodeDeleteGroupsResponse,
+    decodeResponse: decodeDeleteGroupsResponse,
+  },
+  44: {
+    encodeRequest: encodeIncrementalAlterConfigsRequest,
+    decodeRequest: decodeIncrementalAlterConfigsRequest,
+    encodeResponse: encodeIncrementalAlterConfigsResponse,
+    decodeResponse: decodeIncrementalAlterConfigsResponse,
   },
   1000: INTERNAL_CODEC,
   1001: INTERNAL_CODEC,

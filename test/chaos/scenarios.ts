@@ -213,6 +213,39 @@ async function createTopic(
   if (!ok) throw new Error(`topic ${name} has no leaders`);
 }
 
+/** A random partition's leader of `topic` (partitions 0..partitions-1) and the partitions it leads. */
+async function pickLeader(
+  ctx: Ctx,
+  topic: string,
+  partitions: number,
+): Promise<{ victim: number; led: number[] }> {
+  const before = await describeTopic(ctx.cluster, topic);
+  const victim = before[Math.floor(ctx.random() * partitions)].leader;
+  return { victim, led: before.filter((p) => p.leader === victim).map((p) => p.partition) };
+}
+
+/**
+ * Waits up to `timeoutMs` for every partition in `led` to have a leader other
+ * than `victim`; returns the history time it first saw that, or null.
+ */
+async function waitNewLeaders(
+  ctx: Ctx,
+  topic: string,
+  led: number[],
+  victim: number,
+  timeoutMs: number,
+): Promise<number | null> {
+  let movedMs: number | null = null;
+  await waitFor(async () => {
+    const now = await describeTopic(ctx.cluster, topic).catch(() => []);
+    const moved = now.length > 0 &&
+      led.every((p) => now[p].leader >= 0 && now[p].leader !== victim);
+    if (moved && movedMs === null) movedMs = ctx.history.elapsedMs();
+    return moved;
+  }, timeoutMs);
+  return movedMs;
+}
+
 /** Heals and drains `topic` with two readers (`d0`, then `d1` after a fresh metadata load). */
 async function healAndDrain(
   ctx: Ctx,
@@ -471,23 +504,14 @@ const s3: Scenario = {
       const zombies: { victim: number; stoppedMs: number; newLeaderMs: number | null }[] = [];
       for (let i = 0; i < pauses; i++) {
         await pause(3_000 + Math.floor(ctx.random() * 2_000));
-        const before = await describeTopic(ctx.cluster, topic);
-        const victim = before[Math.floor(ctx.random() * partitions)].leader;
-        const led = before.filter((p) => p.leader === victim).map((p) => p.partition);
+        const { victim, led } = await pickLeader(ctx, topic, partitions);
         let heal = () => {};
         let stoppedMs = 0;
         await signalBroker(ctx.cluster, victim, "SIGSTOP", () => {
           heal = ctx.history.fault(`SIGSTOP broker ${victim} (leads ${led.join(",")})`);
           stoppedMs = ctx.history.elapsedMs();
         });
-        let newLeaderMs: number | null = null;
-        await waitFor(async () => {
-          const now = await describeTopic(ctx.cluster, topic).catch(() => []);
-          const moved = now.length > 0 &&
-            led.every((p) => now[p].leader >= 0 && now[p].leader !== victim);
-          if (moved && newLeaderMs === null) newLeaderMs = ctx.history.elapsedMs();
-          return moved;
-        }, pauseMs);
+        const newLeaderMs = await waitNewLeaders(ctx, topic, led, victim, pauseMs);
         await pause(Math.max(0, pauseMs - (ctx.history.elapsedMs() - stoppedMs)));
         await signalBroker(ctx.cluster, victim, "SIGCONT");
         heal();
@@ -822,46 +846,34 @@ async function runCutLeader(
         const events: Record<string, unknown>[] = [];
         for (let i = 0; i < cuts; i++) {
           await pause(3_000 + Math.floor(ctx.random() * 2_000));
-          const before = await describeTopic(ctx.cluster, topic);
-          const victim = before[Math.floor(ctx.random() * partitions)].leader;
+          const { victim, led } = await pickLeader(ctx, topic, partitions);
           victims.add(victim);
-          const led = before.filter((p) => p.leader === victim).map((p) => p.partition);
           // Cut: the victim's coordinator link, the coordinator's pushes to it, its followers'
           // fetches from it and its own fetches as a follower. Clients still pass.
           const cutVictim: ProxyRule = (c) => ({
             kind: c.clientId === `broker-${victim}` ? "drop" : "pass",
           });
-          const cutPeers = (i: number): ProxyRule => (c) => {
-            const id = c.clientId ?? "";
-            const fromPeer = i === victim
+          // A link into broker i from the victim's peers (i is the victim) or from the victim.
+          const fromPeer = (i: number, id: string) =>
+            i === victim
               ? id === "coordinator" || id.startsWith("replica-")
               : id === `replica-${victim}`;
-            return { kind: fromPeer ? "drop" : "pass" };
-          };
+          const cutPeers = (i: number): ProxyRule => (c) => ({
+            kind: fromPeer(i, c.clientId ?? "") ? "drop" : "pass",
+          });
           const heal = ctx.history.fault(`cut broker ${victim} (leads ${led.join(",")})`);
           const cutAt = ctx.history.elapsedMs();
           toCoordinator.setRule(cutVictim);
           toBrokers.forEach((p, i) => p.setRule(cutPeers(i)));
-          let newLeadersMs: number | null = null;
-          await waitFor(async () => {
-            const now = await describeTopic(ctx.cluster, topic).catch(() => []);
-            const moved = now.length > 0 &&
-              led.every((p) => now[p].leader >= 0 && now[p].leader !== victim);
-            if (moved && newLeadersMs === null) newLeadersMs = ctx.history.elapsedMs() - cutAt;
-            return moved;
-          }, cutMs);
+          const movedMs = await waitNewLeaders(ctx, topic, led, victim, cutMs);
+          const newLeadersMs = movedMs === null ? null : movedMs - cutAt;
           await pause(Math.max(0, cutMs - (ctx.history.elapsedMs() - cutAt)));
           // Heal: pass everything and sever the black-holed connections (they reconnect).
           toCoordinator.setRule(PASS);
           toCoordinator.sever((c) => c.clientId === `broker-${victim}`);
           for (const [i, p] of toBrokers.entries()) {
             p.setRule(PASS);
-            p.sever((c) => {
-              const id = c.clientId ?? "";
-              return i === victim
-                ? id === "coordinator" || id.startsWith("replica-")
-                : id === `replica-${victim}`;
-            });
+            p.sever((c) => fromPeer(i, c.clientId ?? ""));
           }
           heal();
           const healed = await waitHealed(ctx.cluster, [topic], 30_000);

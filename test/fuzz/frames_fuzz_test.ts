@@ -36,10 +36,9 @@ import { KafkaConnection } from "@kafka-analog/lib/net";
 import { FETCH_WAIT_MS_MAX, FRAME_BYTES_MAX } from "@kafka-analog/lib/limits";
 import { encodeConsoleRequest } from "@kafka-analog/lib/console";
 import { allSamples } from "../../lib/protocol/testdata/samples.ts";
-import { pidAlive } from "../_cluster.ts";
+import { pidAlive, startCluster, type TestCluster } from "../_cluster.ts";
 import { BROKER_API_KEYS } from "../../broker/server.ts";
 import { COORDINATOR_API_KEYS } from "../../coordinator/server.ts";
-import { type FuzzCluster, startFuzzCluster } from "./_cluster.ts";
 import { framed, mutateBody, mutateFrame, pick, prng, RawConnection } from "./_wire.ts";
 
 const BASE_PORT = 22900;
@@ -638,7 +637,7 @@ async function earliestOffset(
 }
 
 /** Reads back every partition of every topic and checks each stored batch's CRC. */
-async function verifyStoredBatches(cluster: FuzzCluster) {
+async function verifyStoredBatches(cluster: TestCluster) {
   const bootstrap = await KafkaConnection.open(cluster.brokerAddresses[0]);
   const metadata = await bootstrap.request(ApiKey.Metadata, 8, {
     topics: null,
@@ -703,7 +702,7 @@ async function verifyStoredBatches(cluster: FuzzCluster) {
 }
 
 /** The port of the broker leading partition `partition` of TOPIC (waits for a leader). */
-async function leaderPortOf(cluster: FuzzCluster, partition: number): Promise<number> {
+async function leaderPortOf(cluster: TestCluster, partition: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const conn = await KafkaConnection.open(cluster.brokerAddresses[0]);
     const metadata = await conn.request(ApiKey.Metadata, 8, {
@@ -747,8 +746,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${FRAMES} frames per listener`);
-    const cluster = await startFuzzCluster(BASE_PORT, {
+    const cluster = await startCluster(BASE_PORT, {
       brokers: 3,
+      stopTimeoutMs: 15_000,
       yaml: ["limits:", "  request_timeout_ms: 5000"],
     });
     try {

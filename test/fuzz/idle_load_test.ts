@@ -15,8 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { createClient } from "@kafka-analog/clients";
-import { ROOT } from "../_cluster.ts";
-import { openFilesLimits, rssBytes, startFuzzCluster } from "./_cluster.ts";
+import { openFilesLimits, ROOT, rssBytes, startCluster } from "../_cluster.ts";
 
 const BASE_PORT = 22960;
 const IDLE = 1000;
@@ -54,10 +53,11 @@ Deno.test({
       `open files: soft ${soft}, hard ${hard}; cluster and helper run with ulimit -n ${openFiles}` +
         (scale < 1 ? ` — too low for ${wanted}: scaled to ${idle} idle + ${slow} slow` : ""),
     );
-    const cluster = await startFuzzCluster(BASE_PORT, {
+    const cluster = await startCluster(BASE_PORT, {
       brokers: 1,
       openFiles,
-      brokerYaml: ["  connections_max: 4096"],
+      stopTimeoutMs: 15_000,
+      brokerConfig: { connections_max: 4096 },
       yaml: [
         "topics:",
         "  replication_factor: 1",

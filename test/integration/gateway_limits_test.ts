@@ -10,8 +10,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { cmdline, pidAlive } from "../_cluster.ts";
-import { startFuzzCluster } from "../fuzz/_cluster.ts";
+import { cmdline, pidAlive, startCluster } from "../_cluster.ts";
+import { msUntilClosed, msUntilIdleClosed, trickle } from "../../lib/_test_conn.ts";
 
 const BASE_PORT = 22960;
 const IDLE_TIMEOUT_MS = 1_500;
@@ -19,46 +19,17 @@ const REQUEST_TIMEOUT_MS = 1_000;
 const PER_IP_MAX = 24;
 const GATEWAY_CONNECTIONS_MAX = 100;
 
-/** Milliseconds until the peer closes `conn`, or null by `timeoutMs`. */
-async function msUntilClosed(conn: Deno.Conn, timeoutMs: number): Promise<number | null> {
-  const started = performance.now();
-  const buf = new Uint8Array(4096);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      conn.read(buf).catch(() => null),
-      new Promise<"wait">((r) => timer = setTimeout(() => r("wait"), deadline - Date.now())),
-    ]);
-    clearTimeout(timer);
-    if (n === null) return performance.now() - started;
-  }
-  return null;
-}
-
 /** Sends a request head one byte every 100 ms; ms until the gateway drops it. */
 async function trickledHead(port: number): Promise<{ ms: number | null; sent: number }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const head = new TextEncoder().encode(
     "GET /api/v1/topics HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
   );
-  let sent = 0;
-  const trickle = setInterval(() => {
-    if (sent < head.length) conn.write(head.subarray(sent, ++sent)).catch(() => {});
-  }, 100);
+  const bytes = trickle(conn, head, 100);
   try {
-    return { ms: await msUntilClosed(conn, 10_000), sent };
+    return { ms: await msUntilClosed(conn, 10_000), sent: bytes.sent() };
   } finally {
-    clearInterval(trickle);
-    conn.close();
-  }
-}
-
-async function idle(port: number): Promise<number | null> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    return await msUntilClosed(conn, 10_000);
-  } finally {
+    bytes.stop();
     conn.close();
   }
 }
@@ -81,8 +52,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startFuzzCluster(BASE_PORT, {
+    const cluster = await startCluster(BASE_PORT, {
       brokers: 2,
+      stopTimeoutMs: 15_000,
       yaml: [
         "limits:",
         `  idle_timeout_ms: ${IDLE_TIMEOUT_MS}`,
@@ -114,7 +86,7 @@ Deno.test({
       ) {
         const [slow, idleMs] = await Promise.all([
           trickledHead(port as number),
-          idle(port as number),
+          msUntilIdleClosed(port as number),
         ]);
         console.log(
           `${name}: trickled head dropped after ${slow.ms?.toFixed(0)} ms (${slow.sent} bytes), ` +

@@ -9,7 +9,7 @@
  *   offsets by timestamp; two `-G` instances split a topic's partitions and
  *   together read every message once.
  * - kafkajs: admin createTopics / listTopics / createPartitions /
- *   describeConfigs / deleteTopics; an idempotent producer sends 10,000
+ *   describeConfigs / alterConfigs / deleteGroups / deleteTopics; an idempotent producer sends 10,000
  *   messages; a consumer group of 2 reads all of them and commits; a
  *   transactional producer commits one transaction and aborts another, and a
  *   read_committed consumer sees only the committed one.
@@ -427,6 +427,111 @@ Deno.test({
           assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === "js-group"));
           // Once both had joined the partitions were split between them.
           assert.ok(byMember[0].size > 0 && byMember[1].size > 0, "both members read");
+        },
+      );
+
+      await t.step(
+        "kafkajs admin: alterConfigs (describeConfigs and the console see it), deleteGroups",
+        async () => {
+          await admin.createTopics({
+            topics: [{
+              topic: "js-alter",
+              numPartitions: 1,
+              replicationFactor: 2,
+              configEntries: [{ name: "retention.ms", value: "3600000" }],
+            }],
+          });
+          const alter = (configEntries: { name: string; value: string }[], validateOnly = false) =>
+            admin.alterConfigs({
+              validateOnly,
+              resources: [{ type: 2, name: "js-alter", configEntries }],
+            });
+          await alter([{ name: "cleanup.policy", value: "compact" }], true); // Changes nothing.
+          // AlterConfigs replaces the whole set: retention.ms, not listed, goes back to default.
+          await alter([{ name: "segment.bytes", value: "1048576" }, {
+            name: "flush.messages",
+            value: "1000",
+          }]);
+          const described = await admin.describeConfigs({
+            resources: [{ type: 2, name: "js-alter" }],
+            includeSynonyms: false,
+          });
+          const configs = new Map(
+            described.resources[0].configEntries.map((c) => [c.configName, c]),
+          );
+          assert.equal(configs.get("segment.bytes")?.configValue, "1048576");
+          assert.equal(configs.get("segment.bytes")?.readOnly, false);
+          assert.equal(configs.get("segment.bytes")?.isDefault, false);
+          assert.equal(configs.get("flush.messages")?.configValue, "1000");
+          assert.equal(configs.get("cleanup.policy")?.configValue, "delete");
+          assert.notEqual(configs.get("retention.ms")?.configValue, "3600000");
+          assert.equal(configs.get("retention.ms")?.readOnly, false);
+          const fromConsole = (await cluster.console("topic describe js-alter")).json as {
+            configs: Record<string, string>;
+          };
+          assert.deepEqual(fromConsole.configs, {
+            "segment.bytes": "1048576",
+            "flush.messages": "1000",
+          });
+          await assert.rejects(
+            () => alter([{ name: "no.such.config", value: "1" }]),
+            (e: { type?: string }) => e.type === "INVALID_CONFIG",
+          );
+          await assert.rejects(
+            () =>
+              admin.alterConfigs({
+                validateOnly: false,
+                resources: [{
+                  type: 4,
+                  name: "0",
+                  configEntries: [{ name: "num.partitions", value: "3" }],
+                }],
+              }),
+            (e: { type?: string }) => e.type === "INVALID_REQUEST",
+          );
+
+          // js-group (the step above) is empty now, with committed offsets.
+          assert.deepEqual(await admin.deleteGroups(["js-group"]), [
+            { groupId: "js-group", errorCode: 0 },
+          ]);
+          assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === "js-group"));
+          const offsets = await admin.fetchOffsets({ groupId: "js-group", topics: ["js"] });
+          assert.ok(offsets[0].partitions.length > 0);
+          for (const p of offsets[0].partitions) {
+            assert.equal(p.offset, "-1", `partition ${p.partition}`);
+          }
+
+          // A group with a member cannot be deleted; an unknown one is not found.
+          const busy = kafka.consumer({
+            groupId: "js-busy",
+            sessionTimeout: 10_000,
+            heartbeatInterval: 500,
+          });
+          try {
+            await busy.connect();
+            await busy.subscribe({ topic: "js-alter", fromBeginning: true });
+            await busy.run({ eachMessage: () => Promise.resolve() });
+            assert.ok(
+              await waitFor(async () => {
+                const g = (await admin.describeGroups(["js-busy"])).groups[0];
+                return g.state === "Stable" && g.members.length === 1;
+              }, 20_000),
+              "js-busy has a member",
+            );
+            await assert.rejects(
+              () => admin.deleteGroups(["js-busy", "js-never-existed"]),
+              (e: { groups?: { groupId: string; error?: { type?: string } }[] }) => {
+                assert.deepEqual(
+                  (e.groups ?? []).map((g) => [g.groupId, g.error?.type]),
+                  [["js-busy", "NON_EMPTY_GROUP"], ["js-never-existed", "GROUP_ID_NOT_FOUND"]],
+                );
+                return true;
+              },
+            );
+          } finally {
+            await busy.disconnect();
+          }
+          assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === "js-busy"));
         },
       );
 

@@ -10,28 +10,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { cmdline, pidAlive } from "../_cluster.ts";
-import { startFuzzCluster } from "../fuzz/_cluster.ts";
+import { cmdline, pidAlive, startCluster } from "../_cluster.ts";
+import { msUntilClosed, msUntilIdleClosed, trickle } from "../../lib/_test_conn.ts";
 
 const BASE_PORT = 22930;
 const IDLE_TIMEOUT_MS = 1_500;
 const REQUEST_TIMEOUT_MS = 1_000;
 const FRAME_BYTES_MAX = 100 * 1024 * 1024 + 1024;
-
-/** Milliseconds until the peer closes `conn`, or null by `timeoutMs`. */
-async function msUntilClosed(conn: Deno.TcpConn, timeoutMs: number): Promise<number | null> {
-  const started = performance.now();
-  const buf = new Uint8Array(64 * 1024);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const n = await Promise.race([
-      conn.read(buf).catch(() => null),
-      new Promise<"wait">((r) => setTimeout(() => r("wait"), deadline - Date.now())),
-    ]);
-    if (n === null) return performance.now() - started;
-  }
-  return null;
-}
 
 function lengthPrefix(length: number): Uint8Array {
   const bytes = new Uint8Array(4);
@@ -43,20 +28,12 @@ function lengthPrefix(length: number): Uint8Array {
 async function slowloris(port: number, declared: number): Promise<number | null> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(lengthPrefix(declared));
-  const trickle = setInterval(() => conn.write(new Uint8Array([0])).catch(() => {}), 100);
+  // A zero byte every 100 ms for the 10 s it waits.
+  const zeros = trickle(conn, new Uint8Array(100), 100);
   try {
     return await msUntilClosed(conn, 10_000);
   } finally {
-    clearInterval(trickle);
-    conn.close();
-  }
-}
-
-async function idle(port: number): Promise<number | null> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    return await msUntilClosed(conn, 10_000);
-  } finally {
+    zeros.stop();
     conn.close();
   }
 }
@@ -76,8 +53,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startFuzzCluster(BASE_PORT, {
+    const cluster = await startCluster(BASE_PORT, {
       brokers: 2,
+      stopTimeoutMs: 15_000,
       yaml: [
         "limits:",
         `  frame_bytes_max: ${FRAME_BYTES_MAX}`,
@@ -100,7 +78,7 @@ Deno.test({
         const [slowMs, idleMs, bigMs] = await Promise.all([
           // The console reads frames of at most 1 MiB: declare 512 KiB there.
           slowloris(port, name === "console" ? 512 * 1024 : 100 * 1024 * 1024),
-          idle(port),
+          msUntilIdleClosed(port),
           name === "console" ? Promise.resolve(0) : oversized(port),
         ]);
         console.log(

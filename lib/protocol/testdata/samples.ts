@@ -750,6 +750,75 @@ function createPartitions(v: number): Sample<37> {
   };
 }
 
+function alterConfigs(v: number): Sample<33> {
+  return {
+    apiKey: 33,
+    version: v,
+    request: {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: "orders",
+          configs: [{ name: "retention.ms", value: "60000" }, { name: "flush.ms", value: null }],
+        },
+        { resourceType: 4, resourceName: "0", configs: [] },
+      ],
+      validateOnly: v === 1,
+    },
+    response: {
+      throttleTimeMs: 3,
+      responses: [
+        { errorCode: 0, errorMessage: null, resourceType: 2, resourceName: "orders" },
+        { errorCode: 42, errorMessage: "not supported", resourceType: 4, resourceName: "0" },
+      ],
+    },
+  };
+}
+
+function deleteGroups(v: number): Sample<42> {
+  return {
+    apiKey: 42,
+    version: v,
+    request: { groupsNames: ["billing", "audit", ""] },
+    response: {
+      throttleTimeMs: v,
+      results: [
+        { groupId: "billing", errorCode: 0 },
+        { groupId: "audit", errorCode: 68 },
+        { groupId: "", errorCode: 69 },
+      ],
+    },
+  };
+}
+
+function incrementalAlterConfigs(v: number): Sample<44> {
+  return {
+    apiKey: 44,
+    version: v,
+    request: {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: "orders",
+          configs: [
+            { name: "retention.ms", configOperation: 0, value: "60000" },
+            { name: "flush.ms", configOperation: 1, value: null },
+          ],
+        },
+        { resourceType: 4, resourceName: "0", configs: [] },
+      ],
+      validateOnly: v === 1,
+    },
+    response: {
+      throttleTimeMs: 2,
+      responses: [
+        { errorCode: 0, errorMessage: null, resourceType: 2, resourceName: "orders" },
+        { errorCode: 42, errorMessage: "not supported", resourceType: 4, resourceName: "0" },
+      ],
+    },
+  };
+}
+
 function internal(apiKey: 1000 | 1001 | 1002 | 1003 | 1004 | 1010 | 1100): Sample {
   return {
     apiKey,
@@ -792,6 +861,9 @@ const BUILDERS: Record<number, (v: number) => Sample> = {
   [ApiKey.TxnOffsetCommit]: txnOffsetCommit,
   [ApiKey.DescribeConfigs]: describeConfigs,
   [ApiKey.CreatePartitions]: createPartitions,
+  [ApiKey.AlterConfigs]: alterConfigs,
+  [ApiKey.DeleteGroups]: deleteGroups,
+  [ApiKey.IncrementalAlterConfigs]: incrementalAlterConfigs,
 };
 
 /** Samples for every implemented API key and every version we support. */
