@@ -43,6 +43,7 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.CreatePartitions,
   ApiKey.DescribeConfigs,
   ApiKey.AlterConfigs,
+  ApiKey.IncrementalAlterConfigs,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
   ApiKey.FindCoordinator,
@@ -161,6 +162,11 @@ export function createBrokerHandler(
         return reply(
           ApiKey.AlterConfigs,
           await options.forward(ApiKey.AlterConfigs, header.apiVersion, request.body),
+        );
+      case ApiKey.IncrementalAlterConfigs:
+        return reply(
+          ApiKey.IncrementalAlterConfigs,
+          await options.forward(ApiKey.IncrementalAlterConfigs, header.apiVersion, request.body),
         );
       case ApiKey.UpdateMetadata: {
         let errorCode = 0;

@@ -3,7 +3,8 @@
  * them): CreatePartitions (grow a topic, as the console's
  * `topic alter NAME --partitions N`), DescribeConfigs (a topic's configs
  * over the broker defaults, and the brokers' configs under Kafka's names) and
- * AlterConfigs (replace a topic's configs, as `topic alter NAME --config k=v`).
+ * AlterConfigs / IncrementalAlterConfigs (replace or change a topic's configs,
+ * as `topic alter NAME --config k=v`).
  * @module
  */
 import type { Config } from "@kafka-analog/lib/config";
@@ -12,6 +13,7 @@ import {
   type AlterConfigsRequest,
   type AlterConfigsResourceResponse,
   type AlterConfigsResponse,
+  ConfigOperation,
   ConfigResourceType,
   ConfigSource,
   ConfigType,
@@ -21,6 +23,8 @@ import {
   type DescribeConfigsResourceResult,
   type DescribeConfigsResponse,
   type DescribeConfigsResult,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse,
 } from "@kafka-analog/lib/protocol";
 import type { Coordinator } from "./coordinator.ts";
 import { isTopicConfigKey } from "./metadata/store.ts";
@@ -287,26 +291,81 @@ export function describeConfigs(
  * INVALID_CONFIG and changes nothing; `validateOnly` only checks. Broker
  * configs come from `config.yaml` and cannot change live: INVALID_REQUEST.
  */
-export async function alterConfigs(
+export function alterConfigs(
   coordinator: Coordinator,
   request: AlterConfigsRequest,
 ): Promise<AlterConfigsResponse> {
+  return alterEach(coordinator, request, (_current, res) => {
+    const configs: Record<string, string> = {};
+    const seen = new Set<string>();
+    for (const c of res.configs) {
+      checkOnce(seen, c.name);
+      if (c.value !== null) configs[c.name] = c.value;
+    }
+    return configs;
+  });
+}
+
+/**
+ * IncrementalAlterConfigs: each topic resource's listed keys are SET or
+ * DELETEd (back to the default); the others stay. Otherwise as
+ * {@linkcode alterConfigs}. APPEND and SUBTRACT (list configs) are
+ * INVALID_REQUEST: no topic config we keep holds a list of several values.
+ */
+export function incrementalAlterConfigs(
+  coordinator: Coordinator,
+  request: IncrementalAlterConfigsRequest,
+): Promise<IncrementalAlterConfigsResponse> {
+  return alterEach(coordinator, request, (current, res) => {
+    const configs = { ...current };
+    const seen = new Set<string>();
+    for (const c of res.configs) {
+      checkOnce(seen, c.name);
+      if (c.configOperation === ConfigOperation.Set) {
+        if (c.value === null) {
+          throw KaError.of("INVALID_REQUEST", `SET of config '${c.name}' needs a value`);
+        }
+        configs[c.name] = c.value;
+      } else if (c.configOperation === ConfigOperation.Delete) {
+        delete configs[c.name];
+      } else {
+        throw KaError.of(
+          "INVALID_REQUEST",
+          `Config operation ${c.configOperation} on '${c.name}' is not supported: use 0 (SET) or 1 (DELETE)`,
+        );
+      }
+    }
+    return configs;
+  });
+}
+
+/** INVALID_REQUEST for a key listed twice, INVALID_CONFIG for an unknown one. */
+function checkOnce(seen: Set<string>, name: string): void {
+  if (seen.has(name)) {
+    throw KaError.of("INVALID_REQUEST", `Config '${name}' is listed more than once`);
+  }
+  seen.add(name);
+  if (!isTopicConfigKey(name)) {
+    throw KaError.of("INVALID_CONFIG", `Unknown topic config '${name}'`);
+  }
+}
+
+/**
+ * Runs `newConfigs` (current topic configs → the whole new set) for each
+ * resource and applies the result; errors are per resource.
+ */
+async function alterEach<R extends { resourceType: number; resourceName: string }>(
+  coordinator: Coordinator,
+  request: { resources: R[]; validateOnly: boolean },
+  newConfigs: (current: Record<string, string>, res: R) => Record<string, string>,
+): Promise<{ throttleTimeMs: number; responses: AlterConfigsResourceResponse[] }> {
   const responses: AlterConfigsResourceResponse[] = [];
   for (const res of request.resources) {
     const base = { resourceType: res.resourceType, resourceName: res.resourceName };
     try {
       if (res.resourceType === ConfigResourceType.Topic) {
-        const configs: Record<string, string> = {};
-        for (const c of res.configs) {
-          if (Object.hasOwn(configs, c.name)) {
-            throw KaError.of("INVALID_REQUEST", `Config '${c.name}' is listed more than once`);
-          }
-          if (!isTopicConfigKey(c.name)) {
-            throw KaError.of("INVALID_CONFIG", `Unknown topic config '${c.name}'`);
-          }
-          if (c.value !== null) configs[c.name] = c.value;
-        }
-        await coordinator.topicReplaceConfigs(res.resourceName, configs, {
+        const current = coordinator.store.topic(res.resourceName).configs;
+        await coordinator.topicReplaceConfigs(res.resourceName, newConfigs(current, res), {
           validateOnly: request.validateOnly,
         });
       } else if (res.resourceType === ConfigResourceType.Broker) {

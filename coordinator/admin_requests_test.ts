@@ -8,7 +8,12 @@ import { DEFAULT_CONFIG } from "@kafka-analog/lib/config";
 import { createLogger } from "@kafka-analog/lib/log";
 import type { KafkaConnection } from "@kafka-analog/lib/net";
 import { ConfigSource, ERRORS } from "@kafka-analog/lib/protocol";
-import { alterConfigs, createPartitions, describeConfigs } from "./admin_requests.ts";
+import {
+  alterConfigs,
+  createPartitions,
+  describeConfigs,
+  incrementalAlterConfigs,
+} from "./admin_requests.ts";
 import { Coordinator } from "./coordinator.ts";
 import { deleteGroups } from "./groups/requests.ts";
 import { MemoryJournal, MetadataStore } from "./metadata/store.ts";
@@ -270,4 +275,73 @@ Deno.test("deleteGroups() deletes an empty group's offsets for good (journaled);
   assert.deepEqual(deleteGroups(coordinator.groups, { groupsNames: ["busy"] }).results, [
     { groupId: "busy", errorCode: 0 },
   ]);
+});
+
+Deno.test("incrementalAlterConfigs() SETs and DELETEs only the listed keys; bad operations change nothing", async () => {
+  const coordinator = await setup();
+  const res = await incrementalAlterConfigs(coordinator, {
+    resources: [
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [
+          { name: "segment.ms", configOperation: 0, value: "60000" },
+          { name: "flush.ms", configOperation: 1, value: null },
+        ],
+      },
+    ],
+    validateOnly: false,
+  });
+  assert.equal(res.responses[0].errorCode, 0);
+  // retention.ms (set at creation, not listed) stays.
+  assert.deepEqual(coordinator.topicDescribe("t").configs, {
+    "retention.ms": "60000",
+    "segment.ms": "60000",
+  });
+  const bad = await incrementalAlterConfigs(coordinator, {
+    resources: [
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "retention.ms", configOperation: 1, value: null }, {
+          name: "cleanup.policy",
+          configOperation: 2,
+          value: "compact",
+        }],
+      },
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "retention.ms", configOperation: 0, value: null }],
+      },
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "nope", configOperation: 1, value: null }],
+      },
+      {
+        resourceType: 4,
+        resourceName: "1",
+        configs: [{ name: "num.partitions", configOperation: 0, value: "1" }],
+      },
+      {
+        resourceType: 2,
+        resourceName: "t",
+        configs: [{ name: "retention.ms", configOperation: 1, value: null }],
+      },
+    ],
+    validateOnly: true,
+  });
+  assert.deepEqual(bad.responses.map((r) => r.errorCode), [
+    ERRORS.INVALID_REQUEST.code,
+    ERRORS.INVALID_REQUEST.code,
+    ERRORS.INVALID_CONFIG.code,
+    ERRORS.INVALID_REQUEST.code,
+    0,
+  ]);
+  // validateOnly: even the valid DELETE changed nothing.
+  assert.deepEqual(coordinator.topicDescribe("t").configs, {
+    "retention.ms": "60000",
+    "segment.ms": "60000",
+  });
 });

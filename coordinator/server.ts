@@ -21,7 +21,12 @@ import {
 import { answerApiVersions, buildMetadataResponse } from "@kafka-analog/lib/metadata";
 import { COORDINATOR_OWNED_API_KEYS } from "@kafka-analog/lib/cluster";
 import { type Config, DEFAULT_CONFIG } from "@kafka-analog/lib/config";
-import { alterConfigs, createPartitions, describeConfigs } from "./admin_requests.ts";
+import {
+  alterConfigs,
+  createPartitions,
+  describeConfigs,
+  incrementalAlterConfigs,
+} from "./admin_requests.ts";
 import type { Coordinator } from "./coordinator.ts";
 import { handleInitProducerId } from "./producer_ids.ts";
 import { handleSchemaRegistryRequest } from "./schema_registry.ts";
@@ -46,6 +51,7 @@ export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.CreatePartitions,
   ApiKey.DescribeConfigs,
   ApiKey.AlterConfigs,
+  ApiKey.IncrementalAlterConfigs,
   ApiKey.BrokerRegistration,
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,
@@ -94,6 +100,11 @@ export function createCoordinatorHandler(
         );
       case ApiKey.AlterConfigs:
         return reply(ApiKey.AlterConfigs, await alterConfigs(coordinator, request.body));
+      case ApiKey.IncrementalAlterConfigs:
+        return reply(
+          ApiKey.IncrementalAlterConfigs,
+          await incrementalAlterConfigs(coordinator, request.body),
+        );
       case ApiKey.BrokerRegistration:
         return reply(ApiKey.BrokerRegistration, {
           payload: coordinator.register(request.body.payload),

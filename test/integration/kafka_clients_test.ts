@@ -431,7 +431,7 @@ Deno.test({
       );
 
       await t.step(
-        "kafkajs admin: alterConfigs (describeConfigs and the console see it), deleteGroups",
+        "kafkajs admin: alterConfigs (describeConfigs and the console see it), deleteGroups; raw IncrementalAlterConfigs v1",
         async () => {
           await admin.createTopics({
             topics: [{
@@ -532,6 +532,33 @@ Deno.test({
             await busy.disconnect();
           }
           assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === "js-busy"));
+
+          // IncrementalAlterConfigs (kafkajs does not send it): v1 is flexible, forwarded by a broker.
+          const conn = await KafkaConnection.open(bootstrap, { clientId: "raw" });
+          try {
+            const res = await conn.request(ApiKey.IncrementalAlterConfigs, 1, {
+              resources: [{
+                resourceType: 2,
+                resourceName: "js-alter",
+                configs: [{ name: "segment.bytes", configOperation: 1, value: null }, {
+                  name: "retention.ms",
+                  configOperation: 0,
+                  value: "600000",
+                }],
+              }],
+              validateOnly: false,
+            });
+            assert.deepEqual(res.responses.map((r) => r.errorCode), [0]);
+          } finally {
+            conn.close();
+          }
+          const afterIncremental = (await cluster.console("topic describe js-alter")).json as {
+            configs: Record<string, string>;
+          };
+          assert.deepEqual(afterIncremental.configs, {
+            "flush.messages": "1000",
+            "retention.ms": "600000",
+          });
         },
       );
 
