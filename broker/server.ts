@@ -38,12 +38,6 @@ export const BROKER_API_KEYS: readonly number[] = [
   ApiKey.ListOffsets,
   ApiKey.Metadata,
   ApiKey.ApiVersions,
-  ApiKey.CreateTopics,
-  ApiKey.DeleteTopics,
-  ApiKey.CreatePartitions,
-  ApiKey.DescribeConfigs,
-  ApiKey.AlterConfigs,
-  ApiKey.IncrementalAlterConfigs,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.UpdateMetadata,
   ApiKey.FindCoordinator,
@@ -138,36 +132,6 @@ export function createBrokerHandler(
         return reply(ApiKey.ListOffsets, handleListOffsets(broker, request.body));
       case ApiKey.OffsetForLeaderEpoch:
         return reply(ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch(broker, request.body));
-      case ApiKey.CreateTopics:
-        return reply(
-          ApiKey.CreateTopics,
-          await options.forward(ApiKey.CreateTopics, header.apiVersion, request.body),
-        );
-      case ApiKey.DeleteTopics:
-        return reply(
-          ApiKey.DeleteTopics,
-          await options.forward(ApiKey.DeleteTopics, header.apiVersion, request.body),
-        );
-      case ApiKey.CreatePartitions:
-        return reply(
-          ApiKey.CreatePartitions,
-          await options.forward(ApiKey.CreatePartitions, header.apiVersion, request.body),
-        );
-      case ApiKey.DescribeConfigs:
-        return reply(
-          ApiKey.DescribeConfigs,
-          await options.forward(ApiKey.DescribeConfigs, header.apiVersion, request.body),
-        );
-      case ApiKey.AlterConfigs:
-        return reply(
-          ApiKey.AlterConfigs,
-          await options.forward(ApiKey.AlterConfigs, header.apiVersion, request.body),
-        );
-      case ApiKey.IncrementalAlterConfigs:
-        return reply(
-          ApiKey.IncrementalAlterConfigs,
-          await options.forward(ApiKey.IncrementalAlterConfigs, header.apiVersion, request.body),
-        );
       case ApiKey.UpdateMetadata: {
         let errorCode = 0;
         let message: string | null = null;

@@ -46,12 +46,6 @@ import {
 export const COORDINATOR_API_KEYS: readonly number[] = [
   ApiKey.Metadata,
   ApiKey.ApiVersions,
-  ApiKey.CreateTopics,
-  ApiKey.DeleteTopics,
-  ApiKey.CreatePartitions,
-  ApiKey.DescribeConfigs,
-  ApiKey.AlterConfigs,
-  ApiKey.IncrementalAlterConfigs,
   ApiKey.BrokerRegistration,
   ApiKey.BrokerHeartbeat,
   ApiKey.ClusterMetadata,

@@ -9,11 +9,18 @@ import { KaError } from "./errors.ts";
 import { ApiKey } from "./protocol/api_keys.ts";
 
 /**
- * Kafka APIs whose state the coordinator process owns (groups, offsets,
- * producer ids, transactions, schemas). Kafka clients send them to a broker;
- * the broker forwards them unchanged and the coordinator answers.
+ * Kafka APIs whose state the coordinator process owns (topics and their
+ * configs, groups, offsets, producer ids, transactions, schemas). Kafka
+ * clients send them to a broker; the broker forwards them unchanged and the
+ * coordinator answers.
  */
 export const COORDINATOR_OWNED_API_KEYS: readonly number[] = Object.freeze([
+  ApiKey.CreateTopics,
+  ApiKey.DeleteTopics,
+  ApiKey.CreatePartitions,
+  ApiKey.DescribeConfigs,
+  ApiKey.AlterConfigs,
+  ApiKey.IncrementalAlterConfigs,
   ApiKey.JoinGroup,
   ApiKey.SyncGroup,
   ApiKey.Heartbeat,
